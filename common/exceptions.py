@@ -1,0 +1,177 @@
+"""One error shape for the whole API: RFC 9457 problem details.
+
+Every error body looks like::
+
+    {"type": "urn:max-registry:problem:validation_error", "title": "Invalid input.",
+     "status": 400, "detail": "...", "instance": "/api/v1/datasets/", "code": "validation_error",
+     "errors": [{"field": "title_ko", "code": "required", "detail": "This field is required."}]}
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.db.models import ProtectedError
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:max-registry:problem:"
+
+
+def _flatten(detail: Any, prefix: str = "") -> list[dict[str, str]]:
+    """Turn DRF's nested error dict/list into a flat list of {field, code, detail}."""
+    items: list[dict[str, str]] = []
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = key if not prefix else f"{prefix}.{key}"
+            if key in ("non_field_errors", "__all__"):
+                name = prefix
+            items.extend(_flatten(value, name))
+    elif isinstance(detail, list):
+        if all(isinstance(v, exceptions.ErrorDetail) for v in detail):
+            for value in detail:
+                items.append(
+                    {"field": prefix, "code": value.code or "invalid", "detail": str(value)}
+                )
+        else:
+            for index, value in enumerate(detail):
+                items.extend(_flatten(value, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        code = getattr(detail, "code", None) or "invalid"
+        items.append({"field": prefix, "code": code, "detail": str(detail)})
+    return items
+
+
+def problem(
+    status_code: int,
+    *,
+    code: str,
+    detail: str,
+    instance: str | None = None,
+    title: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"{PROBLEM_TYPE_PREFIX}{code}",
+        "title": title or HTTPStatus(status_code).phrase,
+        "status": status_code,
+        "detail": detail,
+        "code": code,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return body
+
+
+def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
+    if isinstance(exc, exceptions.APIException):
+        return exc
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
+    if isinstance(exc, RequestDataTooBig):
+        from django.conf import settings
+
+        from common.errors import PayloadTooLarge
+
+        return PayloadTooLarge(limit_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    if isinstance(exc, TooManyFieldsSent):
+        return exceptions.ParseError("Too many fields in the request.")
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, ProtectedError):
+        from common.errors import Conflict
+
+        return Conflict("Other records still refer to this one.", code="protected")
+    if isinstance(exc, IntegrityError):
+        from common.errors import Conflict
+
+        return Conflict("The change conflicts with existing data.", code="integrity_error")
+    return None
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    api_exc = _as_api_exception(exc)
+    if api_exc is None:
+        return None  # a real bug: let Django log it and answer 500
+
+    request = context.get("request")
+    instance = request.path if request is not None else None
+    headers: dict[str, str] = {}
+    if (auth_header := getattr(api_exc, "auth_header", None)) is not None:
+        headers["WWW-Authenticate"] = auth_header
+    if (wait := getattr(api_exc, "wait", None)) is not None:
+        headers["Retry-After"] = str(int(wait))
+
+    extra: dict[str, Any] = dict(getattr(api_exc, "extra", {}) or {})
+    if isinstance(api_exc, exceptions.ValidationError):
+        code = "validation_error"
+        detail = "The request has invalid fields; see `errors`."
+        extra["errors"] = _flatten(api_exc.detail)
+        title = "Invalid input."
+    else:
+        codes = api_exc.get_codes()
+        code = codes if isinstance(codes, str) else api_exc.default_code
+        detail = str(api_exc.detail)
+        title = None
+    if isinstance(api_exc, exceptions.Throttled):
+        wait_seconds = getattr(api_exc, "wait", None)
+        extra["retry_after_seconds"] = int(wait_seconds) if wait_seconds is not None else None
+    if isinstance(api_exc, exceptions.MethodNotAllowed) and request is not None:
+        extra["method"] = request.method
+
+    body = problem(
+        api_exc.status_code, code=code, detail=detail, instance=instance, title=title, **extra
+    )
+    set_rollback()
+    return Response(
+        body, status=api_exc.status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE
+    )
+
+
+def _json_problem(request: HttpRequest, status_code: int, code: str, detail: str) -> JsonResponse:
+    return JsonResponse(
+        problem(status_code, code=code, detail=detail, instance=request.path),
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def not_found_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """Django-level 404 (no URL matched): the same problem shape as the API."""
+    return _json_problem(request, status.HTTP_404_NOT_FOUND, "not_found", "Not found.")
+
+
+def server_error_view(request: HttpRequest) -> JsonResponse:
+    return _json_problem(
+        request, status.HTTP_500_INTERNAL_SERVER_ERROR, "server_error", "Internal server error."
+    )
+
+
+def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    if isinstance(exception, RequestDataTooBig):
+        return _json_problem(request, 413, "payload_too_large", "The request body is too large.")
+    return _json_problem(request, status.HTTP_400_BAD_REQUEST, "bad_request", "Bad request.")
+
+
+def permission_denied_view(
+    request: HttpRequest, exception: Exception | None = None
+) -> JsonResponse:
+    return _json_problem(
+        request, status.HTTP_403_FORBIDDEN, "permission_denied", "You may not do this."
+    )

@@ -1,0 +1,57 @@
+"""Cursor pagination with a capped page size and a bounded count.
+
+Deep OFFSET pages and exact COUNT(*) both grow with the table; a cursor stays on the index and the
+count stops at COUNT_CAP, so every page costs the same whatever the catalog's size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework import pagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+
+class CursorPagination(pagination.CursorPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+    ordering = "-created_at"
+    count_cap = 10_000
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Any], request: Request, view: APIView | None = None
+    ) -> list[Any] | None:
+        # `SELECT count(*) FROM (... LIMIT cap+1)`: bounded work however many rows match.
+        self.bounded_count = queryset.order_by()[: self.count_cap + 1].count()
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response(
+            {
+                "count": min(self.bounded_count, self.count_cap),
+                "count_is_capped": self.bounded_count > self.count_cap,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        base = super().get_paginated_response_schema(schema)
+        base["properties"] = {
+            "count": {
+                "type": "integer",
+                "description": f"Matching rows, counted up to {self.count_cap}.",
+            },
+            "count_is_capped": {
+                "type": "boolean",
+                "description": "True when more rows match than `count` says.",
+            },
+            **base["properties"],
+        }
+        base["required"] = ["count", "count_is_capped", "results"]
+        return base

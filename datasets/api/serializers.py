@@ -1,0 +1,211 @@
+"""Input and output serializers for the catalog. No business rules here: services own them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.api.serializers import DivisionBriefSerializer, OrganizationBriefSerializer
+from accounts.models import Division, Organization
+
+from ..models import DataFormat, Dataset, DatasetVersion, Distribution
+
+# --- datasets ---------------------------------------------------------------------------------
+
+
+class DatasetOutputSerializer(serializers.ModelSerializer[Dataset]):
+    division = DivisionBriefSerializer()
+    publisher = OrganizationBriefSerializer()
+    latest_version = serializers.CharField(
+        allow_null=True, read_only=True, help_text="Newest published version string."
+    )
+
+    class Meta:
+        model = Dataset
+        fields = [
+            "id",
+            "slug",
+            "title_ko",
+            "title_en",
+            "description_ko",
+            "description_en",
+            "division",
+            "publisher",
+            "keywords",
+            "theme",
+            "formats",
+            "temporal_start",
+            "temporal_end",
+            "spatial",
+            "update_frequency",
+            "license",
+            "sensitivity",
+            "contact_name",
+            "contact_email",
+            "status",
+            "latest_version",
+            "created_at",
+            "modified_at",
+            "published_at",
+        ]
+        read_only_fields = fields
+
+
+class DatasetInputSerializer(serializers.ModelSerializer[Dataset]):
+    """Create and update (PATCH takes any subset)."""
+
+    division = serializers.SlugRelatedField(
+        slug_field="code", queryset=Division.objects.all(), help_text="Division code."
+    )
+    publisher = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Organization.objects.all(),
+        required=False,
+        help_text="Publisher slug; defaults to your organisation when you steward only one.",
+    )
+    keywords = serializers.ListField(
+        child=serializers.CharField(max_length=60), max_length=50, required=False
+    )
+    formats = serializers.ListField(
+        child=serializers.ChoiceField(choices=DataFormat.choices), max_length=20, required=False
+    )
+    slug = serializers.SlugField(max_length=120, required=False)
+
+    class Meta:
+        model = Dataset
+        fields = [
+            "slug",
+            "title_ko",
+            "title_en",
+            "description_ko",
+            "description_en",
+            "division",
+            "publisher",
+            "keywords",
+            "theme",
+            "formats",
+            "temporal_start",
+            "temporal_end",
+            "spatial",
+            "update_frequency",
+            "license",
+            "sensitivity",
+            "contact_name",
+            "contact_email",
+        ]
+        # Uniqueness is checked by the service, which answers 409 rather than 400.
+        validators: list[Any] = []
+
+    def validate_keywords(self, value: list[str]) -> list[str]:
+        # Keep order, drop blanks and duplicates.
+        seen: dict[str, None] = {}
+        for keyword in value:
+            keyword = keyword.strip()
+            if keyword:
+                seen.setdefault(keyword, None)
+        return list(seen)
+
+    def validate_formats(self, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        instance = self.instance
+        title_ko = attrs.get("title_ko", getattr(instance, "title_ko", ""))
+        title_en = attrs.get("title_en", getattr(instance, "title_en", ""))
+        if not (title_ko or title_en):
+            raise serializers.ValidationError(
+                {"title_ko": [_("Give a title in Korean or English (or both).")]}
+            )
+        start = attrs.get("temporal_start", getattr(instance, "temporal_start", None))
+        end = attrs.get("temporal_end", getattr(instance, "temporal_end", None))
+        if start and end and start > end:
+            raise serializers.ValidationError(
+                {"temporal_end": [_("Must not be before temporal_start.")]}
+            )
+        return attrs
+
+
+# --- versions ---------------------------------------------------------------------------------
+
+
+class VersionOutputSerializer(serializers.ModelSerializer[DatasetVersion]):
+    dataset = serializers.UUIDField(source="dataset_id", read_only=True)
+
+    class Meta:
+        model = DatasetVersion
+        fields = [
+            "id",
+            "dataset",
+            "version",
+            "release_notes",
+            "record_count",
+            "byte_size",
+            "status",
+            "created_at",
+            "modified_at",
+            "published_at",
+        ]
+        read_only_fields = fields
+
+
+class VersionInputSerializer(serializers.ModelSerializer[DatasetVersion]):
+    class Meta:
+        model = DatasetVersion
+        fields = ["version", "release_notes", "record_count", "byte_size"]
+        validators: list[Any] = []
+
+
+# --- distributions ----------------------------------------------------------------------------
+
+
+class DistributionOutputSerializer(serializers.ModelSerializer[Distribution]):
+    version = serializers.UUIDField(source="version_id", read_only=True)
+    has_file = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Distribution
+        fields = [
+            "id",
+            "version",
+            "title",
+            "format",
+            "media_type",
+            "byte_size",
+            "sha256",
+            "has_file",
+            "access_url",
+            "created_at",
+            "modified_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_has_file(self, obj: Distribution) -> bool:
+        return bool(obj.file)
+
+
+class DistributionInputSerializer(serializers.ModelSerializer[Distribution]):
+    file = serializers.FileField(
+        required=False,
+        write_only=True,
+        help_text="Upload the data (multipart/form-data); its SHA-256 and size are computed.",
+    )
+
+    class Meta:
+        model = Distribution
+        fields = ["title", "format", "media_type", "byte_size", "sha256", "access_url", "file"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is None and not attrs.get("file") and not attrs.get("access_url"):
+            raise serializers.ValidationError(
+                {"access_url": [_("Give an access_url or upload a file.")]}
+            )
+        return attrs
+
+
+class DistributionUpdateSerializer(DistributionInputSerializer):
+    class Meta(DistributionInputSerializer.Meta):
+        fields = ["title", "format", "media_type", "byte_size", "sha256", "access_url"]

@@ -1,0 +1,52 @@
+from django.urls import path
+
+from .views import DatasetViewSet, DistributionViewSet, VersionViewSet
+
+dataset_list = DatasetViewSet.as_view({"get": "list", "post": "create"})
+dataset_detail = DatasetViewSet.as_view(
+    {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
+)
+version_list = VersionViewSet.as_view({"get": "list", "post": "create"})
+version_detail = VersionViewSet.as_view(
+    {"get": "retrieve", "patch": "partial_update", "delete": "destroy"}
+)
+distribution_list = DistributionViewSet.as_view({"get": "list", "post": "create"})
+distribution_detail = DistributionViewSet.as_view(
+    {"get": "retrieve", "patch": "partial_update", "delete": "destroy"}
+)
+
+V = "datasets/<str:dataset>/versions/<uuid:version>"
+
+urlpatterns = [
+    path("datasets/", dataset_list, name="dataset-list"),
+    path("datasets/<str:dataset>/", dataset_detail, name="dataset-detail"),
+    path(
+        "datasets/<str:dataset>/publish/",
+        DatasetViewSet.as_view({"post": "publish"}),
+        name="dataset-publish",
+    ),
+    path(
+        "datasets/<str:dataset>/deprecate/",
+        DatasetViewSet.as_view({"post": "deprecate"}),
+        name="dataset-deprecate",
+    ),
+    path(
+        "datasets/<str:dataset>/withdraw/",
+        DatasetViewSet.as_view({"post": "withdraw"}),
+        name="dataset-withdraw",
+    ),
+    path("datasets/<str:dataset>/versions/", version_list, name="version-list"),
+    path("datasets/<str:dataset>/versions/<uuid:pk>/", version_detail, name="version-detail"),
+    path(
+        "datasets/<str:dataset>/versions/<uuid:pk>/publish/",
+        VersionViewSet.as_view({"post": "publish"}),
+        name="version-publish",
+    ),
+    path(f"{V}/distributions/", distribution_list, name="distribution-list"),
+    path(f"{V}/distributions/<uuid:pk>/", distribution_detail, name="distribution-detail"),
+    path(
+        f"{V}/distributions/<uuid:pk>/download/",
+        DistributionViewSet.as_view({"get": "download"}),
+        name="distribution-download",
+    ),
+]

@@ -1,0 +1,380 @@
+"""Catalog endpoints. Views validate input, call a service or selector, serialise the result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import Organization
+from common.views import RegistryViewSet
+
+from .. import selectors, services
+from ..filters import DatasetFilter
+from ..models import Dataset, DatasetVersion, Distribution, Sensitivity, VersionStatus
+from ..permissions import require_any_steward, require_dataset_steward
+from .serializers import (
+    DatasetInputSerializer,
+    DatasetOutputSerializer,
+    DistributionInputSerializer,
+    DistributionOutputSerializer,
+    DistributionUpdateSerializer,
+    VersionInputSerializer,
+    VersionOutputSerializer,
+)
+
+DATASET_KEY = OpenApiParameter(
+    "dataset", OpenApiTypes.STR, OpenApiParameter.PATH, description="Dataset UUID or slug."
+)
+
+
+class DatasetScopedMixin(RegistryViewSet):
+    """Resolves the dataset in the URL from the caller's visible set (404 otherwise)."""
+
+    dataset_url_kwarg = "dataset"
+
+    def get_dataset(self) -> Dataset:
+        if not hasattr(self, "_dataset"):
+            dataset = selectors.dataset_get(
+                actor=self.actor, key=self.kwargs[self.dataset_url_kwarg]
+            )
+            if dataset is None:
+                raise Http404
+            self._dataset = dataset
+        return self._dataset
+
+    def require_steward(self, dataset: Dataset) -> None:
+        require_dataset_steward(self.actor, dataset)
+
+
+@extend_schema(tags=["datasets"])
+@extend_schema_view(
+    list=extend_schema(summary="List and search datasets"),
+    retrieve=extend_schema(summary="Get a dataset", parameters=[DATASET_KEY]),
+)
+class DatasetViewSet(DatasetScopedMixin):
+    """The catalog. Drafts: the publisher only. Anonymous callers: public datasets only."""
+
+    filterset_class = DatasetFilter
+    ordering_fields = ["modified_at", "created_at", "title_ko", "title_en"]
+    ordering = "-modified_at"
+    lookup_value_regex = "[^/]+"
+    lookup_url_kwarg = "dataset"
+    serializer_class = DatasetOutputSerializer
+
+    def get_queryset(self) -> QuerySet[Dataset]:
+        return selectors.dataset_list(actor=self.actor)
+
+    def get_object(self) -> Dataset:
+        return self.get_dataset()
+
+    def list(self, request: Request) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(DatasetOutputSerializer(page, many=True).data)
+
+    def retrieve(self, request: Request, dataset: str) -> Response:
+        return Response(DatasetOutputSerializer(self.get_object()).data)
+
+    def _output(self, dataset: Dataset, status_code: int = status.HTTP_200_OK) -> Response:
+        # Re-read through the selector so the answer has the same shape as a GET.
+        fresh = selectors.dataset_get(actor=self.actor, key=str(dataset.pk))
+        return Response(DatasetOutputSerializer(fresh).data, status=status_code)
+
+    @extend_schema(
+        summary="Create a dataset (as a draft)",
+        request=DatasetInputSerializer,
+        responses={201: DatasetOutputSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        require_any_steward(self.actor)
+        serializer = DatasetInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        publisher: Organization | None = data.pop("publisher", None)
+        if publisher is None:
+            if len(self.actor.steward_organization_ids) > 1:
+                raise PermissionDenied(
+                    "You steward several organisations: say which one publishes (publisher)."
+                )
+            publisher = Organization.objects.get(pk=next(iter(self.actor.steward_organization_ids)))
+        if not self.actor.is_steward_of(publisher.pk):
+            raise PermissionDenied("You are not a data steward of that organisation.")
+        dataset = services.dataset_create(publisher=publisher, **data)
+        return self._output(dataset, status.HTTP_201_CREATED)
+
+    def _update(self, request: Request, partial: bool) -> Response:
+        dataset = self.get_object()
+        self.require_steward(dataset)
+        serializer = DatasetInputSerializer(dataset, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if "publisher" in data and data["publisher"].pk != dataset.publisher_id:
+            raise PermissionDenied("A dataset cannot move to another publisher.")
+        data.pop("publisher", None)
+        dataset = services.dataset_update(dataset=dataset, **data)
+        return self._output(dataset)
+
+    @extend_schema(
+        summary="Replace a dataset's metadata",
+        parameters=[DATASET_KEY],
+        request=DatasetInputSerializer,
+        responses=DatasetOutputSerializer,
+    )
+    def update(self, request: Request, dataset: str) -> Response:
+        return self._update(request, partial=False)
+
+    @extend_schema(
+        summary="Change some of a dataset's metadata",
+        parameters=[DATASET_KEY],
+        request=DatasetInputSerializer,
+        responses=DatasetOutputSerializer,
+    )
+    def partial_update(self, request: Request, dataset: str) -> Response:
+        return self._update(request, partial=True)
+
+    @extend_schema(
+        summary="Delete a draft dataset", parameters=[DATASET_KEY], responses={204: None}
+    )
+    def destroy(self, request: Request, dataset: str) -> Response:
+        obj = self.get_object()
+        self.require_steward(obj)
+        services.dataset_delete(dataset=obj)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _transition(self, service: Any) -> Response:
+        dataset = self.get_object()
+        self.require_steward(dataset)
+        return self._output(service(dataset=dataset))
+
+    @extend_schema(
+        summary="Publish a draft (or re-publish a deprecated) dataset",
+        parameters=[DATASET_KEY],
+        request=None,
+        responses=DatasetOutputSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, dataset: str) -> Response:
+        return self._transition(services.dataset_publish)
+
+    @extend_schema(
+        summary="Mark a published dataset deprecated",
+        parameters=[DATASET_KEY],
+        request=None,
+        responses=DatasetOutputSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def deprecate(self, request: Request, dataset: str) -> Response:
+        return self._transition(services.dataset_deprecate)
+
+    @extend_schema(
+        summary="Withdraw a dataset from the catalog",
+        parameters=[DATASET_KEY],
+        request=None,
+        responses=DatasetOutputSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, dataset: str) -> Response:
+        return self._transition(services.dataset_withdraw)
+
+
+@extend_schema(tags=["versions"], parameters=[DATASET_KEY])
+class VersionViewSet(DatasetScopedMixin):
+    """Versions of one dataset. Drafts: the publisher only. Published versions are immutable."""
+
+    serializer_class = VersionOutputSerializer
+    ordering = "-created_at"
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> QuerySet[DatasetVersion]:
+        return selectors.version_list(actor=self.actor, dataset=self.get_dataset())
+
+    def get_object(self) -> DatasetVersion:
+        try:
+            version = self.get_queryset().get(pk=self.kwargs["pk"])
+        except (DatasetVersion.DoesNotExist, ValueError) as exc:
+            raise Http404 from exc
+        version.dataset = self.get_dataset()
+        return version
+
+    @extend_schema(summary="List a dataset's versions")
+    def list(self, request: Request, dataset: str) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(VersionOutputSerializer(page, many=True).data)
+
+    @extend_schema(summary="Get a version")
+    def retrieve(self, request: Request, dataset: str, pk: str) -> Response:
+        return Response(VersionOutputSerializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="Create a draft version",
+        request=VersionInputSerializer,
+        responses={201: VersionOutputSerializer},
+    )
+    def create(self, request: Request, dataset: str) -> Response:
+        parent = self.get_dataset()
+        self.require_steward(parent)
+        serializer = VersionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version = services.version_create(dataset=parent, **serializer.validated_data)
+        return Response(VersionOutputSerializer(version).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change a draft version",
+        request=VersionInputSerializer,
+        responses=VersionOutputSerializer,
+    )
+    def partial_update(self, request: Request, dataset: str, pk: str) -> Response:
+        version = self.get_object()
+        self.require_steward(version.dataset)
+        serializer = VersionInputSerializer(version, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        version = services.version_update(version=version, **serializer.validated_data)
+        return Response(VersionOutputSerializer(version).data)
+
+    @extend_schema(summary="Delete a draft version", responses={204: None})
+    def destroy(self, request: Request, dataset: str, pk: str) -> Response:
+        version = self.get_object()
+        self.require_steward(version.dataset)
+        services.version_delete(version=version)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Publish a version (it becomes immutable)",
+        request=None,
+        responses=VersionOutputSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, dataset: str, pk: str) -> Response:
+        version = self.get_object()
+        self.require_steward(version.dataset)
+        return Response(VersionOutputSerializer(services.version_publish(version=version)).data)
+
+
+@extend_schema(
+    tags=["distributions"],
+    parameters=[
+        DATASET_KEY,
+        OpenApiParameter("version", OpenApiTypes.UUID, OpenApiParameter.PATH),
+    ],
+)
+class DistributionViewSet(DatasetScopedMixin):
+    """Files or access URLs of one version."""
+
+    serializer_class = DistributionOutputSerializer
+    ordering = "created_at"
+    filter_backends: list[Any] = []
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_version(self) -> DatasetVersion:
+        if not hasattr(self, "_version"):
+            dataset = self.get_dataset()
+            try:
+                version = selectors.version_list(actor=self.actor, dataset=dataset).get(
+                    pk=self.kwargs["version"]
+                )
+            except (DatasetVersion.DoesNotExist, ValueError) as exc:
+                raise Http404 from exc
+            version.dataset = dataset
+            self._version = version
+        return self._version
+
+    def get_queryset(self) -> QuerySet[Distribution]:
+        return selectors.distribution_list(actor=self.actor, version=self.get_version())
+
+    def get_object(self) -> Distribution:
+        try:
+            distribution = self.get_queryset().get(pk=self.kwargs["pk"])
+        except (Distribution.DoesNotExist, ValueError) as exc:
+            raise Http404 from exc
+        distribution.version = self.get_version()
+        return distribution
+
+    @extend_schema(summary="List a version's distributions")
+    def list(self, request: Request, dataset: str, version: str) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(DistributionOutputSerializer(page, many=True).data)
+
+    @extend_schema(summary="Get a distribution")
+    def retrieve(self, request: Request, dataset: str, version: str, pk: str) -> Response:
+        return Response(DistributionOutputSerializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="Add a distribution to a draft version (JSON with access_url, or a file upload)",
+        request={
+            "application/json": DistributionInputSerializer,
+            "multipart/form-data": DistributionInputSerializer,
+        },
+        responses={201: DistributionOutputSerializer},
+    )
+    def create(self, request: Request, dataset: str, version: str) -> Response:
+        parent = self.get_version()
+        self.require_steward(parent.dataset)
+        serializer = DistributionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        distribution = services.distribution_create(version=parent, **serializer.validated_data)
+        return Response(
+            DistributionOutputSerializer(distribution).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary="Change a distribution of a draft version",
+        request=DistributionUpdateSerializer,
+        responses=DistributionOutputSerializer,
+    )
+    def partial_update(self, request: Request, dataset: str, version: str, pk: str) -> Response:
+        distribution = self.get_object()
+        self.require_steward(distribution.version.dataset)
+        serializer = DistributionUpdateSerializer(distribution, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        distribution = services.distribution_update(
+            distribution=distribution, **serializer.validated_data
+        )
+        return Response(DistributionOutputSerializer(distribution).data)
+
+    @extend_schema(summary="Delete a distribution of a draft version", responses={204: None})
+    def destroy(self, request: Request, dataset: str, version: str, pk: str) -> Response:
+        distribution = self.get_object()
+        self.require_steward(distribution.version.dataset)
+        services.distribution_delete(distribution=distribution)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Download a distribution's file",
+        description=(
+            "Open to anyone for public, published datasets and to the publishing organisation. "
+            "Access to restricted data through sharing agreements comes with grants."
+        ),
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, dataset: str, version: str, pk: str) -> FileResponse:
+        distribution = self.get_object()
+        parent = distribution.version.dataset
+        open_to_all = (
+            parent.sensitivity == Sensitivity.PUBLIC
+            and distribution.version.status == VersionStatus.PUBLISHED
+        )
+        if not (
+            open_to_all or self.actor.is_secretariat or self.actor.is_member_of(parent.publisher_id)
+        ):
+            if not self.actor.is_authenticated:
+                raise NotAuthenticated()
+            raise PermissionDenied("This file is shared only under a sharing agreement.")
+        if not distribution.file:
+            raise Http404("This distribution has no file; use its access_url.")
+        return FileResponse(
+            distribution.file.open("rb"),
+            as_attachment=True,
+            filename=distribution.file.name.rsplit("/", 1)[-1],
+            content_type=distribution.media_type or "application/octet-stream",
+        )

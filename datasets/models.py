@@ -1,0 +1,240 @@
+"""Dataset metadata, versions and distributions (DCAT's Dataset and Distribution)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Division, Organization
+from common.models import TimeStampedModel, uuid7
+
+
+class Theme(models.TextChoices):
+    SENSOR_TIME_SERIES = "sensor_time_series", _("Sensor time series")
+    MACHINE_VISION_IMAGES = "machine_vision_images", _("Machine-vision images")
+    PROCESS_QUALITY_RECORDS = "process_quality_records", _("Process and quality records")
+    MAINTENANCE_LOGS = "maintenance_logs", _("Maintenance logs")
+    ROBOT_TRAJECTORIES = "robot_trajectories", _("Robot trajectories")
+    CAD_3D = "cad_3d", _("CAD and 3D models")
+    DOCUMENTS = "documents", _("Documents")
+    ENERGY = "energy", _("Energy and utilities")
+    LOGISTICS = "logistics", _("Logistics and supply chain")
+    SIMULATION = "simulation", _("Simulation and synthetic data")
+    OTHER = "other", _("Other")
+
+
+class DataFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    TSV = "tsv", "TSV"
+    JSONL = "jsonl", "JSON Lines"
+    JSON = "json", "JSON"
+    PARQUET = "parquet", "Parquet"
+    HDF5 = "hdf5", "HDF5"
+    PNG = "png", "PNG"
+    JPEG = "jpeg", "JPEG"
+    TIFF = "tiff", "TIFF"
+    MP4 = "mp4", "MP4"
+    STL = "stl", "STL"
+    STEP = "step", "STEP"
+    PDF = "pdf", "PDF"
+    XML = "xml", "XML"
+    ZIP = "zip", "ZIP"
+
+
+class License(models.TextChoices):
+    CC_BY_4_0 = "CC-BY-4.0", "CC BY 4.0"
+    CC_BY_SA_4_0 = "CC-BY-SA-4.0", "CC BY-SA 4.0"
+    CC_BY_NC_4_0 = "CC-BY-NC-4.0", "CC BY-NC 4.0"
+    CC0_1_0 = "CC0-1.0", "CC0 1.0"
+    KOGL_TYPE_1 = "KOGL-Type-1", _("Korea Open Government Licence type 1")
+    KOGL_TYPE_2 = "KOGL-Type-2", _("Korea Open Government Licence type 2")
+    KOGL_TYPE_3 = "KOGL-Type-3", _("Korea Open Government Licence type 3")
+    KOGL_TYPE_4 = "KOGL-Type-4", _("Korea Open Government Licence type 4")
+    ALLIANCE_DATA_SHARING = "MAX-DSA-1.0", _("M.AX alliance data-sharing agreement")
+    PROPRIETARY = "proprietary", _("Proprietary: terms set by the access policy")
+
+
+class Sensitivity(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    MEMBERS = "members", _("Alliance members")
+    CONFIDENTIAL = "confidential", _("Confidential")
+    RESTRICTED = "restricted", _("Restricted")
+
+
+class UpdateFrequency(models.TextChoices):
+    CONTINUOUS = "continuous", _("Continuous")
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+    ANNUAL = "annual", _("Annual")
+    IRREGULAR = "irregular", _("Irregular")
+    NEVER = "never", _("Never (one-off)")
+
+
+class DatasetStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    DEPRECATED = "deprecated", _("Deprecated")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# Statuses whose metadata other organisations may see.
+LISTED_STATUSES = (DatasetStatus.PUBLISHED, DatasetStatus.DEPRECATED)
+
+
+class Dataset(TimeStampedModel):
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    slug = models.SlugField(max_length=120, unique=True, allow_unicode=False)
+    title_ko = models.CharField(max_length=300, blank=True)
+    title_en = models.CharField(max_length=300, blank=True)
+    description_ko = models.TextField(blank=True)
+    description_en = models.TextField(blank=True)
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="datasets")
+    publisher = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="datasets")
+    keywords = ArrayField(models.CharField(max_length=60), default=list, blank=True, size=50)
+    theme = models.CharField(max_length=40, choices=Theme.choices)
+    formats = ArrayField(
+        models.CharField(max_length=20, choices=DataFormat.choices),
+        default=list,
+        blank=True,
+        size=20,
+    )
+    temporal_start = models.DateField(null=True, blank=True)
+    temporal_end = models.DateField(null=True, blank=True)
+    spatial = models.CharField(
+        max_length=200, blank=True, help_text=_("Plant, site or region the data comes from.")
+    )
+    update_frequency = models.CharField(
+        max_length=20, choices=UpdateFrequency.choices, default=UpdateFrequency.IRREGULAR
+    )
+    license = models.CharField(max_length=30, choices=License.choices)
+    sensitivity = models.CharField(
+        max_length=20, choices=Sensitivity.choices, default=Sensitivity.MEMBERS
+    )
+    contact_name = models.CharField(max_length=150, blank=True)
+    contact_email = models.EmailField(blank=True)
+    status = models.CharField(
+        max_length=20, choices=DatasetStatus.choices, default=DatasetStatus.DRAFT
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    # Search: token streams (see datasets.search) and the vector PostgreSQL derives from them.
+    search_title = models.TextField(blank=True, editable=False)
+    search_body = models.TextField(blank=True, editable=False)
+    search_vector = models.GeneratedField(
+        expression=SearchVector("search_title", weight="A", config="simple")
+        + SearchVector("search_body", weight="B", config="simple"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        ordering = ["-modified_at", "id"]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="dataset_search_gin"),
+            GinIndex(fields=["keywords"], name="dataset_keywords_gin"),
+            GinIndex(fields=["formats"], name="dataset_formats_gin"),
+            models.Index(fields=["status", "sensitivity", "-modified_at"], name="dataset_listing"),
+            models.Index(fields=["publisher", "-modified_at"], name="dataset_publisher_modified"),
+            models.Index(fields=["division", "-modified_at"], name="dataset_division_modified"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(title_ko="") | ~Q(title_en=""), name="dataset_has_a_title"
+            ),
+            models.CheckConstraint(
+                condition=Q(temporal_start__isnull=True)
+                | Q(temporal_end__isnull=True)
+                | Q(temporal_start__lte=models.F("temporal_end")),
+                name="dataset_temporal_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title_ko or self.title_en
+
+    @property
+    def title(self) -> str:
+        return self.title_ko or self.title_en
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+
+
+class DatasetVersion(TimeStampedModel):
+    """A release of a dataset. Immutable once published."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
+    version = models.CharField(
+        max_length=40,
+        validators=[
+            RegexValidator(
+                r"^[0-9A-Za-z][0-9A-Za-z._+-]*$",
+                _("Use letters, digits, '.', '_', '+' or '-' (e.g. 1.0.0 or 2025-10)."),
+            )
+        ],
+    )
+    release_notes = models.TextField(blank=True)
+    record_count = models.BigIntegerField(null=True, blank=True, validators=[MinValueValidator(0)])
+    byte_size = models.BigIntegerField(null=True, blank=True, validators=[MinValueValidator(0)])
+    status = models.CharField(
+        max_length=20, choices=VersionStatus.choices, default=VersionStatus.DRAFT
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dataset", "version"], name="version_unique_per_dataset"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} {self.version}"
+
+
+def distribution_upload_to(instance: Distribution, filename: str) -> str:
+    return f"distributions/{instance.version_id}/{uuid.uuid4().hex}/{filename}"
+
+
+class Distribution(TimeStampedModel):
+    """One way to get a version's data: a file in storage or an access URL."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    version = models.ForeignKey(
+        DatasetVersion, on_delete=models.CASCADE, related_name="distributions"
+    )
+    title = models.CharField(max_length=300, blank=True)
+    format = models.CharField(max_length=20, choices=DataFormat.choices)
+    media_type = models.CharField(max_length=100)
+    byte_size = models.BigIntegerField(null=True, blank=True, validators=[MinValueValidator(0)])
+    sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9a-f]{64}$", _("A lower-case hex SHA-256 digest."))],
+    )
+    file = models.FileField(upload_to=distribution_upload_to, blank=True, max_length=500)
+    access_url = models.URLField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(file="") | ~Q(access_url=""), name="distribution_has_file_or_url"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title or f"{self.format} distribution"

@@ -1,0 +1,73 @@
+"""Read queries for the catalog. Every query starts from what the caller may see."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+
+from accounts.selectors import Actor
+
+from .models import (
+    LISTED_STATUSES,
+    Dataset,
+    DatasetVersion,
+    Distribution,
+    Sensitivity,
+    VersionStatus,
+)
+from .search import search_query
+
+
+def dataset_visibility(actor: Actor) -> Q:
+    """Drafts and withdrawn datasets: the publisher only. Listed ones: members; public: anyone."""
+    if actor.is_secretariat:
+        return Q()
+    listed = Q(status__in=LISTED_STATUSES)
+    if not actor.is_authenticated:
+        return listed & Q(sensitivity=Sensitivity.PUBLIC)
+    return listed | Q(publisher_id__in=actor.organization_ids)
+
+
+def dataset_list(*, actor: Actor) -> QuerySet[Dataset]:
+    latest = (
+        DatasetVersion.objects.filter(dataset_id=OuterRef("pk"), status=VersionStatus.PUBLISHED)
+        .order_by("-published_at")
+        .values("version")[:1]
+    )
+    return (
+        Dataset.objects.filter(dataset_visibility(actor))
+        .select_related("division", "publisher")
+        .defer("search_title", "search_body", "search_vector")
+        .annotate(latest_version=Subquery(latest))
+    )
+
+
+def dataset_search(queryset: QuerySet[Dataset], text: str) -> QuerySet[Dataset]:
+    query = search_query(text)
+    if query is None:
+        return queryset.none()
+    return queryset.filter(search_vector=query)
+
+
+def dataset_get(*, actor: Actor, key: str) -> Dataset | None:
+    """A visible dataset by its UUID or its slug."""
+    qs = dataset_list(actor=actor)
+    try:
+        return qs.filter(pk=uuid.UUID(key)).first()
+    except ValueError:
+        return qs.filter(slug=key).first()
+
+
+def version_visibility(actor: Actor, dataset: Dataset) -> Q:
+    if actor.is_secretariat or actor.is_member_of(dataset.publisher_id):
+        return Q()
+    return Q(status=VersionStatus.PUBLISHED)
+
+
+def version_list(*, actor: Actor, dataset: Dataset) -> QuerySet[DatasetVersion]:
+    return DatasetVersion.objects.filter(dataset=dataset).filter(version_visibility(actor, dataset))
+
+
+def distribution_list(*, actor: Actor, version: DatasetVersion) -> QuerySet[Distribution]:
+    return Distribution.objects.filter(version=version)

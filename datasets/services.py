@@ -1,0 +1,276 @@
+"""Writes and state changes for the catalog. Every function runs in a transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from accounts.models import Division, Organization
+from common.errors import Conflict
+
+from .models import (
+    Dataset,
+    DatasetStatus,
+    DatasetVersion,
+    Distribution,
+    VersionStatus,
+)
+from .search import document_tokens
+
+# Allowed dataset status transitions: target -> statuses it may come from.
+DATASET_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    DatasetStatus.PUBLISHED: (DatasetStatus.DRAFT, DatasetStatus.DEPRECATED),
+    DatasetStatus.DEPRECATED: (DatasetStatus.PUBLISHED,),
+    DatasetStatus.WITHDRAWN: (DatasetStatus.PUBLISHED, DatasetStatus.DEPRECATED),
+}
+
+
+def dataset_index(dataset: Dataset) -> None:
+    """Refresh the token streams PostgreSQL derives the search vector from."""
+    dataset.search_title = document_tokens(
+        dataset.title_ko, dataset.title_en, " ".join(dataset.keywords or [])
+    )
+    dataset.search_body = document_tokens(dataset.description_ko, dataset.description_en)
+
+
+def _unique_slug(base: str) -> str:
+    base = (slugify(base) or "dataset")[:100].strip("-") or "dataset"
+    slug = base
+    while Dataset.objects.filter(slug=slug).exists():
+        slug = f"{base}-{get_random_string(6, 'abcdefghijklmnopqrstuvwxyz0123456789')}"
+    return slug
+
+
+@transaction.atomic
+def dataset_create(
+    *, publisher: Organization, division: Division, slug: str | None = None, **fields: Any
+) -> Dataset:
+    dataset = Dataset(publisher=publisher, division=division, **fields)
+    dataset.slug = slug or _unique_slug(dataset.title_en or dataset.title_ko)
+    dataset_index(dataset)
+    dataset.full_clean()
+    dataset.save()
+    return dataset
+
+
+@transaction.atomic
+def dataset_update(*, dataset: Dataset, **fields: Any) -> Dataset:
+    dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
+    if dataset.status == DatasetStatus.WITHDRAWN:
+        raise Conflict(
+            _("A withdrawn dataset can no longer be changed."),
+            code="dataset_withdrawn",
+            current_status=dataset.status,
+        )
+    for name, value in fields.items():
+        setattr(dataset, name, value)
+    dataset_index(dataset)
+    dataset.full_clean()
+    dataset.save()
+    return dataset
+
+
+def _dataset_transition(dataset: Dataset, target: str) -> Dataset:
+    sources = DATASET_TRANSITIONS[target]
+    now = timezone.now()
+    updates: dict[str, Any] = {"status": target, "modified_at": now}
+    if target == DatasetStatus.PUBLISHED and dataset.published_at is None:
+        updates["published_at"] = now
+    # Conditional UPDATE: of two concurrent requests only one changes the row.
+    changed = Dataset.objects.filter(pk=dataset.pk, status__in=sources).update(**updates)
+    if not changed:
+        current = Dataset.objects.values_list("status", flat=True).get(pk=dataset.pk)
+        raise Conflict(
+            _("A dataset in status '%(current)s' cannot become '%(target)s'.")
+            % {"current": current, "target": target},
+            code="invalid_transition",
+            current_status=current,
+            allowed_from=list(sources),
+        )
+    dataset.refresh_from_db()
+    return dataset
+
+
+@transaction.atomic
+def dataset_publish(*, dataset: Dataset) -> Dataset:
+    missing = [
+        name
+        for name, ok in (
+            ("description", bool(dataset.description_ko or dataset.description_en)),
+            ("contact", bool(dataset.contact_email)),
+        )
+        if not ok
+    ]
+    if missing:
+        raise Conflict(
+            _("Fill in %(fields)s before publishing.") % {"fields": ", ".join(missing)},
+            code="dataset_incomplete",
+            missing=missing,
+        )
+    return _dataset_transition(dataset, DatasetStatus.PUBLISHED)
+
+
+@transaction.atomic
+def dataset_deprecate(*, dataset: Dataset) -> Dataset:
+    return _dataset_transition(dataset, DatasetStatus.DEPRECATED)
+
+
+@transaction.atomic
+def dataset_withdraw(*, dataset: Dataset) -> Dataset:
+    return _dataset_transition(dataset, DatasetStatus.WITHDRAWN)
+
+
+@transaction.atomic
+def dataset_delete(*, dataset: Dataset) -> None:
+    deleted, _counts = Dataset.objects.filter(pk=dataset.pk, status=DatasetStatus.DRAFT).delete()
+    if not deleted:
+        raise Conflict(
+            _("Only drafts can be deleted; withdraw a published dataset instead."),
+            code="dataset_not_draft",
+            current_status=dataset.status,
+        )
+
+
+# --- versions ---------------------------------------------------------------------------------
+
+
+def _ensure_dataset_writable(dataset: Dataset) -> None:
+    if dataset.status == DatasetStatus.WITHDRAWN:
+        raise Conflict(
+            _("A withdrawn dataset can no longer be changed."),
+            code="dataset_withdrawn",
+            current_status=dataset.status,
+        )
+
+
+def _ensure_version_draft(version: DatasetVersion) -> None:
+    if version.status != VersionStatus.DRAFT:
+        raise Conflict(
+            _("A published version is immutable; create a new version instead."),
+            code="version_immutable",
+            current_status=version.status,
+        )
+
+
+@transaction.atomic
+def version_create(*, dataset: Dataset, **fields: Any) -> DatasetVersion:
+    _ensure_dataset_writable(dataset)
+    if DatasetVersion.objects.filter(dataset=dataset, version=fields.get("version")).exists():
+        raise Conflict(
+            _("This dataset already has a version '%(version)s'.")
+            % {"version": fields.get("version")},
+            code="version_exists",
+        )
+    version = DatasetVersion(dataset=dataset, **fields)
+    version.full_clean()
+    version.save()
+    return version
+
+
+@transaction.atomic
+def version_update(*, version: DatasetVersion, **fields: Any) -> DatasetVersion:
+    version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
+    _ensure_version_draft(version)
+    for name, value in fields.items():
+        setattr(version, name, value)
+    version.full_clean()
+    version.save()
+    return version
+
+
+@transaction.atomic
+def version_publish(*, version: DatasetVersion) -> DatasetVersion:
+    _ensure_dataset_writable(version.dataset)
+    now = timezone.now()
+    changed = DatasetVersion.objects.filter(pk=version.pk, status=VersionStatus.DRAFT).update(
+        status=VersionStatus.PUBLISHED, published_at=now, modified_at=now
+    )
+    if not changed:
+        raise Conflict(
+            _("This version is already published."),
+            code="invalid_transition",
+            current_status=VersionStatus.PUBLISHED,
+        )
+    # A new release is a change to the dataset for harvesters that poll `modified_after`.
+    Dataset.objects.filter(pk=version.dataset_id).update(modified_at=now)
+    version.refresh_from_db()
+    return version
+
+
+@transaction.atomic
+def version_delete(*, version: DatasetVersion) -> None:
+    _ensure_version_draft(version)
+    for distribution in version.distributions.exclude(file=""):
+        transaction.on_commit(distribution.file.delete)
+    version.delete()
+
+
+# --- distributions ----------------------------------------------------------------------------
+
+
+def _digest(upload: UploadedFile) -> tuple[str, int]:
+    """SHA-256 and size, read chunk by chunk: never the whole file in memory."""
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in upload.chunks():
+        digest.update(chunk)
+        size += len(chunk)
+    upload.seek(0)
+    return digest.hexdigest(), size
+
+
+@transaction.atomic
+def distribution_create(
+    *, version: DatasetVersion, file: UploadedFile | None = None, **fields: Any
+) -> Distribution:
+    version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
+    _ensure_version_draft(version)
+    distribution = Distribution(version=version, **fields)
+    if file is not None:
+        sha256, size = _digest(file)
+        declared = fields.get("sha256")
+        if declared and declared != sha256:
+            raise Conflict(
+                _("The file's SHA-256 does not match the declared one."),
+                code="checksum_mismatch",
+                declared_sha256=declared,
+                actual_sha256=sha256,
+            )
+        distribution.sha256, distribution.byte_size = sha256, size
+        distribution.file.save(file.name or "data", file, save=False)
+    try:
+        distribution.full_clean()
+        distribution.save()
+    except Exception:
+        if distribution.file:
+            distribution.file.delete(save=False)
+        raise
+    return distribution
+
+
+@transaction.atomic
+def distribution_update(*, distribution: Distribution, **fields: Any) -> Distribution:
+    distribution = (
+        Distribution.objects.select_related("version").select_for_update().get(pk=distribution.pk)
+    )
+    _ensure_version_draft(distribution.version)
+    for name, value in fields.items():
+        setattr(distribution, name, value)
+    distribution.full_clean()
+    distribution.save()
+    return distribution
+
+
+@transaction.atomic
+def distribution_delete(*, distribution: Distribution) -> None:
+    _ensure_version_draft(distribution.version)
+    if distribution.file:
+        transaction.on_commit(lambda: distribution.file.delete(save=False))
+    distribution.delete()

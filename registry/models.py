@@ -1,0 +1,1 @@
+"""Access policies, sharing requests, agreements, grants and audit (issue 4: not built yet)."""

@@ -1,0 +1,104 @@
+"""Fixtures: named personas around two organisations, and API clients acting as them.
+
+The publisher ("acme") publishes datasets; the outsider ("other") is another member firm that
+must never see acme's drafts. Each persona is a user with one role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts.models import Division, MembershipRole, Organization, OrganizationKind, User
+from tests.factories import (
+    DivisionLeadFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> Iterator[None]:
+    """Throttle and login-failure counters live in Redis; no test may see another's."""
+    yield
+    client = cache._cache.get_client()  # type: ignore[attr-defined]
+    prefix = cache.key_prefix
+    keys = list(client.scan_iter(f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: pytest.FixtureRequest, tmp_path: object) -> None:
+    settings.MEDIA_ROOT = str(tmp_path)  # type: ignore[attr-defined]
+
+
+@dataclass
+class World:
+    ai_factory: Division
+    humanoids: Division
+    acme: Organization
+    other: Organization
+    users: dict[str, User]
+
+
+PERSONAS = (
+    "anonymous",
+    "member",
+    "steward",
+    "org_admin",
+    "outsider_member",
+    "outsider_steward",
+    "division_lead",
+    "secretariat",
+)
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    ai_factory = Division.objects.get(code="ai-factory")
+    humanoids = Division.objects.get(code="humanoids")
+    acme = OrganizationFactory(slug="acme", name_ko="에이씨엠이정밀", name_en="Acme Precision")
+    acme.divisions.set([ai_factory])
+    other = OrganizationFactory(
+        slug="other", name_ko="다른AI", name_en="Other AI", kind=OrganizationKind.AI_COMPANY
+    )
+    users: dict[str, User] = {}
+    for name, organization, role in (
+        ("member", acme, MembershipRole.MEMBER),
+        ("steward", acme, MembershipRole.DATA_STEWARD),
+        ("org_admin", acme, MembershipRole.ORG_ADMIN),
+        ("outsider_member", other, MembershipRole.MEMBER),
+        ("outsider_steward", other, MembershipRole.DATA_STEWARD),
+    ):
+        users[name] = MembershipFactory(
+            user=UserFactory(email=f"{name}@example.kr"), organization=organization, role=role
+        ).user
+    users["division_lead"] = DivisionLeadFactory(
+        user=UserFactory(email="lead@example.kr"), division=ai_factory
+    ).user
+    users["secretariat"] = UserFactory(email="secretariat@example.kr", is_secretariat=True)
+    return World(ai_factory, humanoids, acme, other, users)
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def client_for(world: World) -> Callable[[str], APIClient]:
+    """An API client signed in as a persona ("anonymous" stays signed out)."""
+
+    def make(persona: str) -> APIClient:
+        client = APIClient()
+        if persona != "anonymous":
+            client.force_authenticate(world.users[persona])
+        return client
+
+    return make
