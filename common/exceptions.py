@@ -138,8 +138,14 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         api_exc.status_code, code=code, detail=detail, instance=instance, title=title, **extra
     )
     set_rollback()
+    # The browsable API renders errors as HTML; only a JSON rendering is a problem document.
+    renderer = getattr(request, "accepted_renderer", None)
+    is_json = renderer is None or renderer.media_type == "application/json"
     return Response(
-        body, status=api_exc.status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE
+        body,
+        status=api_exc.status_code,
+        headers=headers,
+        content_type=PROBLEM_CONTENT_TYPE if is_json else None,
     )
 
 

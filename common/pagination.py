@@ -26,7 +26,7 @@ class CursorPagination(pagination.CursorPagination):
         self, queryset: QuerySet[Any], request: Request, view: APIView | None = None
     ) -> list[Any] | None:
         # `SELECT count(*) FROM (... LIMIT cap+1)`: bounded work however many rows match.
-        self.bounded_count = queryset.order_by()[: self.count_cap + 1].count()
+        self.bounded_count = queryset.order_by().values("pk")[: self.count_cap + 1].count()
         return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data: Any) -> Response:

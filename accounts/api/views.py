@@ -163,6 +163,10 @@ class TokenObtainView(APIView):
     authentication_classes: list[Any] = []
     throttle_scope = "login"
 
+    def get_authenticate_header(self, request: Request) -> str:
+        # A failed login is a 401 challenge, not a 403.
+        return 'Bearer realm="api"'
+
     def get_throttles(self) -> list[Any]:
         from rest_framework.throttling import ScopedRateThrottle
 
