@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import django_filters as filters
 from django.db.models import QuerySet
+from rest_framework.filters import OrderingFilter
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from common.filters import MultiValueCharFilter, MultiValueNumberFilter
 
@@ -51,3 +55,29 @@ class DatasetFilter(filters.FilterSet):
         self, queryset: QuerySet[Dataset], name: str, value: Any
     ) -> QuerySet[Dataset]:
         return queryset.filter(keywords__contains=[value]) if value else queryset
+
+
+class DatasetOrderingFilter(OrderingFilter):
+    """Search results come by relevance unless another order is asked for.
+
+    `relevance` exists only with `q`; without it, asking for it falls back to the default.
+    """
+
+    RELEVANCE = "relevance"
+
+    @staticmethod
+    def _searching(request: Request | None) -> bool:
+        return bool(request is not None and request.query_params.get("q", "").strip())
+
+    def get_default_ordering(self, view: APIView) -> Sequence[str] | None:
+        if self._searching(getattr(view, "request", None)):
+            return (f"-{self.RELEVANCE}", "-modified_at")
+        return super().get_default_ordering(view)
+
+    def remove_invalid_fields(
+        self, queryset: QuerySet[Dataset], fields: Iterable[str], view: APIView, request: Request
+    ) -> list[str]:
+        valid = super().remove_invalid_fields(queryset, fields, view, request)
+        if not self._searching(request):
+            valid = [term for term in valid if term.lstrip("-") != self.RELEVANCE]
+        return valid

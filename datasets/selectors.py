@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.contrib.postgres.search import SearchRank
+from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Cast
 
 from accounts.selectors import Actor
 
@@ -17,6 +19,8 @@ from .models import (
     VersionStatus,
 )
 from .search import search_query
+
+RELEVANCE_SCALE = 1_000_000
 
 
 def dataset_visibility(actor: Actor) -> Q:
@@ -44,10 +48,17 @@ def dataset_list(*, actor: Actor) -> QuerySet[Dataset]:
 
 
 def dataset_search(queryset: QuerySet[Dataset], text: str) -> QuerySet[Dataset]:
+    """Matching datasets, annotated with an integer `relevance` (title matches weigh most).
+
+    The rank is scaled to an integer so that cursor pagination can compare it exactly.
+    """
     query = search_query(text)
     if query is None:
         return queryset.none()
-    return queryset.filter(search_vector=query)
+    rank = SearchRank(F("search_vector"), query)
+    return queryset.filter(search_vector=query).annotate(
+        relevance=Cast(rank * RELEVANCE_SCALE, IntegerField())
+    )
 
 
 def dataset_get(*, actor: Actor, key: str) -> Dataset | None:

@@ -63,9 +63,9 @@ PERSONAS = (
 def world(db: None) -> World:
     ai_factory = Division.objects.get(code="ai-factory")
     humanoids = Division.objects.get(code="humanoids")
-    acme = OrganizationFactory(slug="acme", name_ko="에이씨엠이정밀", name_en="Acme Precision")
+    acme = OrganizationFactory.create(slug="acme", name_ko="에이씨엠이정밀", name_en="Acme Precision")
     acme.divisions.set([ai_factory])
-    other = OrganizationFactory(
+    other = OrganizationFactory.create(
         slug="other", name_ko="다른AI", name_en="Other AI", kind=OrganizationKind.AI_COMPANY
     )
     users: dict[str, User] = {}
@@ -76,13 +76,13 @@ def world(db: None) -> World:
         ("outsider_member", other, MembershipRole.MEMBER),
         ("outsider_steward", other, MembershipRole.DATA_STEWARD),
     ):
-        users[name] = MembershipFactory(
-            user=UserFactory(email=f"{name}@example.kr"), organization=organization, role=role
+        users[name] = MembershipFactory.create(
+            user=UserFactory.create(email=f"{name}@example.kr"), organization=organization, role=role
         ).user
-    users["division_lead"] = DivisionLeadFactory(
-        user=UserFactory(email="lead@example.kr"), division=ai_factory
+    users["division_lead"] = DivisionLeadFactory.create(
+        user=UserFactory.create(email="lead@example.kr"), division=ai_factory
     ).user
-    users["secretariat"] = UserFactory(email="secretariat@example.kr", is_secretariat=True)
+    users["secretariat"] = UserFactory.create(email="secretariat@example.kr", is_secretariat=True)
     return World(ai_factory, humanoids, acme, other, users)
 
 

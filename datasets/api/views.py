@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
@@ -19,7 +20,7 @@ from accounts.models import Organization
 from common.views import RegistryViewSet
 
 from .. import selectors, services
-from ..filters import DatasetFilter
+from ..filters import DatasetFilter, DatasetOrderingFilter
 from ..models import Dataset, DatasetVersion, Distribution, Sensitivity, VersionStatus
 from ..permissions import require_any_steward, require_dataset_steward
 from .serializers import (
@@ -64,8 +65,9 @@ class DatasetScopedMixin(RegistryViewSet):
 class DatasetViewSet(DatasetScopedMixin):
     """The catalog. Drafts: the publisher only. Anonymous callers: public datasets only."""
 
+    filter_backends = [DjangoFilterBackend, DatasetOrderingFilter]
     filterset_class = DatasetFilter
-    ordering_fields = ["modified_at", "created_at", "title_ko", "title_en"]
+    ordering_fields = ["modified_at", "created_at", "title_ko", "title_en", "relevance"]
     ordering = "-modified_at"
     lookup_value_regex = "[^/]+"
     lookup_url_kwarg = "dataset"
