@@ -64,6 +64,19 @@ def user_authenticate(*, email: str, password: str, client_ip: str | None) -> Us
     return user
 
 
+def _audit_token(user: User, token: ApiToken, action: str) -> None:
+    from registry.audit import audit_append  # registry keeps the audit chain for every app
+
+    audit_append(
+        actor=user,
+        action=action,
+        object_type="api_token",
+        object_id=token.pk,
+        organization_ids=user.memberships.values_list("organization_id", flat=True),
+        data={"name": token.name, "prefix": token.prefix},
+    )
+
+
 @transaction.atomic
 def api_token_create(
     *, user: User, name: str, expires_at: datetime | None = None
@@ -86,6 +99,7 @@ def api_token_create(
         key_hash=_hash_secret(secret),
         expires_at=expires_at,
     )
+    _audit_token(user, token, "api_token.created")
     return token, secret
 
 
@@ -107,8 +121,12 @@ def api_token_authenticate(*, secret: str) -> ApiToken | None:
 @transaction.atomic
 def api_token_revoke(*, token: ApiToken) -> ApiToken:
     # Conditional update: revoking twice keeps the first revocation time.
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    changed = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
     token.refresh_from_db()
+    if changed:
+        _audit_token(token.user, token, "api_token.revoked")
     return token
 
 

@@ -11,6 +11,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("datasets.api.urls")),
+    path("", include("registry.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,1 +1,436 @@
-"""Access policies, sharing requests, agreements, grants and audit (issue 4: not built yet)."""
+"""Access policies, sharing requests, agreements, grants, downloads and the audit chain."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organization, OrganizationKind
+from common.models import uuid7
+from datasets.models import Dataset, DatasetVersion, Distribution
+
+# --- vocabularies -----------------------------------------------------------------------------
+
+
+class Purpose(models.TextChoices):
+    AI_MODEL_TRAINING = "ai_model_training", _("AI model training")
+    RESEARCH = "research", _("Research")
+    TESTING_AND_VALIDATION = "testing_and_validation", _("Testing and validation")
+    PRODUCT_DEVELOPMENT = "product_development", _("Product development")
+    BENCHMARKING = "benchmarking", _("Benchmarking")
+    PROCESS_IMPROVEMENT = "process_improvement", _("Process and quality improvement")
+    EDUCATION = "education", _("Education and training")
+
+
+class Prohibition(models.TextChoices):
+    REDISTRIBUTION = "redistribution", _("Redistribution")
+    RESALE = "resale", _("Resale")
+    REIDENTIFICATION = "reidentification", _("Re-identification")
+    TRANSFER_ABROAD = "transfer_abroad", _("Transfer abroad")
+    PUBLISH_DERIVED_DATA = "publish_derived_data", _("Publishing derived data")
+
+
+class Obligation(models.TextChoices):
+    ATTRIBUTION = "attribution", _("Attribution")
+    DELETE_AT_EXPIRY = "delete_at_expiry", _("Deletion at expiry")
+    USAGE_REPORT = "usage_report", _("Usage report")
+    CONFIDENTIALITY_PLEDGE = "confidentiality_pledge", _("Confidentiality pledge")
+
+
+class ApprovalRoute(models.TextChoices):
+    AUTOMATIC = "automatic", _("Automatic when eligible")
+    PUBLISHER = "publisher", _("Publisher")
+    PUBLISHER_THEN_DIVISION_LEAD = (
+        "publisher_then_division_lead",
+        _("Publisher, then division lead"),
+    )
+
+
+# --- access policy ----------------------------------------------------------------------------
+
+
+class AccessPolicy(models.Model):
+    """One revision of a dataset's access policy. Revisions are never changed; an edit adds one.
+
+    The newest revision of a dataset is `is_current`; agreements point at the revision they
+    were made under, so editing the policy never changes an agreement.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="policies")
+    revision = models.PositiveIntegerField()
+    is_current = models.BooleanField(default=True)
+
+    # Who may ask. Empty lists mean "no restriction on this axis"; the deny list always wins.
+    allowed_division_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    allowed_organization_kinds = ArrayField(
+        models.CharField(max_length=30, choices=OrganizationKind.choices),
+        default=list,
+        blank=True,
+    )
+    allowed_organization_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    denied_organization_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+
+    permitted_purposes = ArrayField(
+        models.CharField(max_length=40, choices=Purpose.choices), default=list
+    )
+    prohibitions = ArrayField(
+        models.CharField(max_length=40, choices=Prohibition.choices), default=list, blank=True
+    )
+    obligations = ArrayField(
+        models.CharField(max_length=40, choices=Obligation.choices), default=list, blank=True
+    )
+    max_period_days = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(3660)]
+    )
+    approval_route = models.CharField(max_length=40, choices=ApprovalRoute.choices)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["dataset_id", "-revision"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "revision"], name="policy_revision_unique"),
+            models.UniqueConstraint(
+                fields=["dataset"], condition=Q(is_current=True), name="policy_one_current"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"policy r{self.revision} of {self.dataset_id}"
+
+
+# --- sharing requests -------------------------------------------------------------------------
+
+
+class SharingRequestState(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    AWAITING_PUBLISHER = "awaiting_publisher", _("Waiting for the publisher")
+    AWAITING_DIVISION_LEAD = "awaiting_division_lead", _("Waiting for the division lead")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    ACTIVE = "active", _("Active")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+
+
+S = SharingRequestState
+
+# Dataspace Protocol contract-negotiation state for each of ours (shown in the API).
+DSP_STATE = {
+    S.SUBMITTED: "REQUESTED",
+    S.AWAITING_PUBLISHER: "REQUESTED",
+    S.AWAITING_DIVISION_LEAD: "OFFERED",
+    S.APPROVED: "AGREED",
+    S.ACTIVE: "FINALIZED",
+    S.REJECTED: "TERMINATED",
+    S.WITHDRAWN: "TERMINATED",
+    S.EXPIRED: "TERMINATED",
+    S.REVOKED: "TERMINATED",
+}
+
+OPEN_STATES = (S.SUBMITTED, S.AWAITING_PUBLISHER, S.AWAITING_DIVISION_LEAD)
+FINAL_STATES = (S.REJECTED, S.WITHDRAWN, S.EXPIRED, S.REVOKED)
+
+
+class SharingRequest(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="sharing_requests")
+    version = models.ForeignKey(
+        DatasetVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sharing_requests",
+        help_text=_("The version asked for; empty means the latest published one."),
+    )
+    requester = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="sharing_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sharing_requests"
+    )
+    purpose = models.CharField(max_length=40, choices=Purpose.choices)
+    justification = models.TextField()
+    period_days = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    accepted_obligations = ArrayField(
+        models.CharField(max_length=40, choices=Obligation.choices), default=list, blank=True
+    )
+    policy = models.ForeignKey(
+        AccessPolicy, on_delete=models.PROTECT, related_name="sharing_requests"
+    )
+    approval_route = models.CharField(max_length=40, choices=ApprovalRoute.choices)
+    state = models.CharField(
+        max_length=30, choices=SharingRequestState.choices, default=S.SUBMITTED
+    )
+    decision_reasons = models.JSONField(default=list, blank=True)
+    idempotency_key = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    modified_at = models.DateTimeField(auto_now=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    routed_to_division_lead_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When the division lead got it: at their approval step or by escalation."),
+    )
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requested_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="sharing_request_idempotency",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="sharing_request_state"),
+            models.Index(fields=["requester", "-created_at"], name="sharing_request_requester"),
+            models.Index(fields=["dataset", "-created_at"], name="sharing_request_dataset"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requester_id} → {self.dataset_id} ({self.state})"
+
+    @property
+    def dsp_state(self) -> str:
+        return DSP_STATE[SharingRequestState(self.state)]
+
+
+class SharingRequestEvent(models.Model):
+    """A state change of a sharing request: who, when, from, to, why."""
+
+    sharing_request = models.ForeignKey(
+        SharingRequest, on_delete=models.CASCADE, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Empty for the system (the policy check, expiry)."),
+    )
+    from_state = models.CharField(max_length=30, choices=SharingRequestState.choices, blank=True)
+    to_state = models.CharField(max_length=30, choices=SharingRequestState.choices)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state or '-'} → {self.to_state}"
+
+
+# --- agreements, grants, downloads ------------------------------------------------------------
+
+
+class Agreement(models.Model):
+    """The frozen terms of an approved request. Never updated (a database trigger enforces it)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    sharing_request = models.OneToOneField(
+        SharingRequest, on_delete=models.PROTECT, related_name="agreement"
+    )
+    document = models.JSONField(help_text=_("Canonical snapshot: parties, target, terms, window."))
+    digest = models.CharField(max_length=64, help_text=_("SHA-256 of the canonical JSON."))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"agreement {self.id}"
+
+    @property
+    def identifier(self) -> str:
+        return f"urn:uuid:{self.id}"
+
+
+class Grant(models.Model):
+    """Time-limited access of an organisation to a dataset version, from an agreement."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    agreement = models.OneToOneField(Agreement, on_delete=models.PROTECT, related_name="grant")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="grants")
+    version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="grants")
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revocation_reason = models.TextField(blank=True)
+    expiry_notice_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-valid_from"]
+        indexes = [models.Index(fields=["valid_until"], name="grant_valid_until")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_from__lt=models.F("valid_until")), name="grant_window_ordered"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"grant {self.id}"
+
+
+class Download(models.Model):
+    """One download through a grant: who, when, which file, how many bytes."""
+
+    grant = models.ForeignKey(Grant, on_delete=models.PROTECT, related_name="downloads")
+    distribution = models.ForeignKey(
+        Distribution, on_delete=models.PROTECT, related_name="downloads"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    byte_size = models.BigIntegerField(default=0)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"download {self.pk}"
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+
+class AuditEvent(models.Model):
+    """One security-relevant action. Append-only and hash-chained: each row stores the digest of
+    the row before it, so editing or deleting any row breaks the chain (`verify_audit`)."""
+
+    id = models.BigAutoField(primary_key=True)
+    occurred_at = models.DateTimeField()
+    # PROTECT: the actor is part of the digest, so a user with history is deactivated, never
+    # deleted (and the table refuses updates anyway).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_email = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=60, db_index=True)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=64)
+    organization_ids = ArrayField(
+        models.BigIntegerField(),
+        default=list,
+        blank=True,
+        help_text=_("Organisations this event concerns: they may read it."),
+    )
+    data = models.JSONField(default=dict, blank=True)
+    prev_digest = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            GinIndex(fields=["organization_ids"], name="audit_organizations_gin"),
+            models.Index(fields=["object_type", "object_id"], name="audit_object"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type}:{self.object_id}"
+
+
+# --- notifications ----------------------------------------------------------------------------
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+
+
+class EmailNotification(models.Model):
+    """An email someone must act on. A row first, then a task: sending twice is impossible."""
+
+    recipient = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    event = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=64, blank=True)
+    status = models.CharField(
+        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.recipient}"
+
+
+class WebhookEndpoint(models.Model):
+    """An organisation's URL that receives signed JSON events."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    url = models.URLField(max_length=1000)
+    secret = models.CharField(max_length=100, help_text=_("HMAC-SHA256 key; shown once."))
+    events = ArrayField(
+        models.CharField(max_length=60),
+        default=list,
+        blank=True,
+        help_text=_("Event types to send; empty means all."),
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    modified_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, event: str) -> bool:
+        return self.is_active and (not self.events or event in self.events)
+
+
+class WebhookDelivery(models.Model):
+    """One event sent to one endpoint, with its attempts."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=60)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_endpoint")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint_id} ({self.status})"

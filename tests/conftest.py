@@ -63,7 +63,9 @@ PERSONAS = (
 def world(db: None) -> World:
     ai_factory = Division.objects.get(code="ai-factory")
     humanoids = Division.objects.get(code="humanoids")
-    acme = OrganizationFactory.create(slug="acme", name_ko="에이씨엠이정밀", name_en="Acme Precision")
+    acme = OrganizationFactory.create(
+        slug="acme", name_ko="에이씨엠이정밀", name_en="Acme Precision"
+    )
     acme.divisions.set([ai_factory])
     other = OrganizationFactory.create(
         slug="other", name_ko="다른AI", name_en="Other AI", kind=OrganizationKind.AI_COMPANY
@@ -77,7 +79,9 @@ def world(db: None) -> World:
         ("outsider_steward", other, MembershipRole.DATA_STEWARD),
     ):
         users[name] = MembershipFactory.create(
-            user=UserFactory.create(email=f"{name}@example.kr"), organization=organization, role=role
+            user=UserFactory.create(email=f"{name}@example.kr"),
+            organization=organization,
+            role=role,
         ).user
     users["division_lead"] = DivisionLeadFactory.create(
         user=UserFactory.create(email="lead@example.kr"), division=ai_factory

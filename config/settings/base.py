@@ -208,7 +208,25 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "accounts.purge_expired_api_tokens",
         "schedule": timedelta(hours=6),
     },
+    "registry.expire_grants": {"task": "registry.expire_grants", "schedule": timedelta(minutes=5)},
+    "registry.remind_expiring_grants": {
+        "task": "registry.remind_expiring_grants",
+        "schedule": timedelta(hours=1),
+    },
+    "registry.remind_approvers": {
+        "task": "registry.remind_approvers",
+        "schedule": timedelta(hours=1),
+    },
 }
+
+# Sharing workflow.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+DOWNLOAD_LINK_MAX_AGE_SECONDS = env_int("DOWNLOAD_LINK_MAX_AGE_SECONDS", 600)
+GRANT_EXPIRY_NOTICE_DAYS = env_int("GRANT_EXPIRY_NOTICE_DAYS", 14)
+APPROVAL_REMINDER_DAYS = env_int("APPROVAL_REMINDER_DAYS", 3)
+APPROVAL_ESCALATION_DAYS = env_int("APPROVAL_ESCALATION_DAYS", 7)
+# Webhooks to private or loopback addresses are refused (SSRF) unless this is set.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", DEBUG)
 
 LOGGING = {
     "version": 1,

@@ -3,8 +3,7 @@
 import dj_database_url
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE
-from .base import env_bool, env_int, env_str
+from .base import MIDDLEWARE, env_bool, env_int, env_str
 
 DEBUG = False
 

@@ -17,3 +17,7 @@ REST_FRAMEWORK = {
     # Tests that exercise throttling set their own rates; the rest must not trip over them.
     "DEFAULT_THROTTLE_RATES": {"anon": "100000/min", "user": "100000/min", "login": "100000/min"},
 }
+
+# Tasks queued with on_commit run inline in tests; the worker integration test starts a real one.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True

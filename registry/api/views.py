@@ -1,0 +1,462 @@
+"""Sharing endpoints: policies, eligibility, sharing requests, agreements, grants, downloads,
+audit. Views validate input, call one service or selector and serialise the result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse, Http404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import Organization
+from accounts.selectors import Actor
+from common.errors import Conflict
+from common.views import ActorMixin, RegistryViewSet
+from datasets import selectors as dataset_selectors
+from datasets.models import Dataset, DatasetVersion
+from datasets.permissions import require_dataset_steward
+
+from .. import odrl, selectors, services
+from ..filters import AuditEventFilter, GrantFilter, SharingRequestFilter
+from ..models import Agreement, Grant, SharingRequest
+from .serializers import (
+    AccessPolicyInputSerializer,
+    AccessPolicyOutputSerializer,
+    AgreementOutputSerializer,
+    AuditEventOutputSerializer,
+    DecisionInputSerializer,
+    DownloadLinkSerializer,
+    DownloadOutputSerializer,
+    EligibilityInputSerializer,
+    EligibilityOutputSerializer,
+    GrantOutputSerializer,
+    RejectInputSerializer,
+    RevokeInputSerializer,
+    SharingRequestCreateSerializer,
+    SharingRequestDetailSerializer,
+    SharingRequestOutputSerializer,
+)
+
+DATASET_KEY = OpenApiParameter(
+    "dataset", OpenApiTypes.STR, OpenApiParameter.PATH, description="Dataset UUID or slug."
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Retrying a create with the same key returns the first request (200).",
+)
+JSON_LD = "application/ld+json"
+
+
+def _visible_dataset(actor: Actor, key: str) -> Dataset:
+    dataset = dataset_selectors.dataset_get(actor=actor, key=key)
+    if dataset is None:
+        raise Http404
+    return dataset
+
+
+def _acting_organization(actor: Actor, organization: Organization | None) -> Organization:
+    """The organisation a member acts for: the one named, or their only one."""
+    if not actor.is_authenticated:
+        raise NotAuthenticated()
+    if organization is not None:
+        if not actor.is_member_of(organization.pk):
+            raise PermissionDenied("You may only act for your own organisation.")
+        return organization
+    if len(actor.organization_ids) != 1:
+        raise PermissionDenied(
+            "Name the organisation you act for (organization): you belong to "
+            f"{len(actor.organization_ids)}."
+        )
+    return Organization.objects.get(pk=next(iter(actor.organization_ids)))
+
+
+# --- access policy ----------------------------------------------------------------------------
+
+
+@extend_schema(tags=["policies"], parameters=[DATASET_KEY])
+class AccessPolicyView(ActorMixin):
+    """A dataset's access policy: readable by whoever sees the dataset, edited by its stewards."""
+
+    @extend_schema(
+        summary="Get a dataset's current access policy", responses=AccessPolicyOutputSerializer
+    )
+    def get(self, request: Request, dataset: str) -> Response:
+        policy = services.policy_current(dataset=_visible_dataset(self.actor, dataset))
+        return Response(AccessPolicyOutputSerializer(policy).data)
+
+    def _set(self, request: Request, dataset: str, partial: bool) -> Response:
+        obj = _visible_dataset(self.actor, dataset)
+        require_dataset_steward(self.actor, obj)
+        serializer = AccessPolicyInputSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        policy = services.policy_set(dataset=obj, actor=self.actor.user, **serializer.to_terms())
+        return Response(AccessPolicyOutputSerializer(policy).data)
+
+    @extend_schema(
+        summary="Change the policy (adds a revision; fields left out keep their value)",
+        request=AccessPolicyInputSerializer,
+        responses=AccessPolicyOutputSerializer,
+    )
+    def patch(self, request: Request, dataset: str) -> Response:
+        return self._set(request, dataset, partial=True)
+
+    @extend_schema(
+        summary="Replace the policy (adds a revision)",
+        request=AccessPolicyInputSerializer,
+        responses=AccessPolicyOutputSerializer,
+    )
+    def put(self, request: Request, dataset: str) -> Response:
+        return self._set(request, dataset, partial=False)
+
+
+@extend_schema(tags=["policies"], parameters=[DATASET_KEY])
+class AccessPolicyRevisionsView(ActorMixin):
+    @extend_schema(
+        summary="Every revision of a dataset's policy, newest first",
+        responses=AccessPolicyOutputSerializer(many=True),
+    )
+    def get(self, request: Request, dataset: str) -> Response:
+        obj = _visible_dataset(self.actor, dataset)
+        services.policy_current(dataset=obj)
+        revisions = list(selectors.policy_revisions(dataset=obj))
+        return Response(AccessPolicyOutputSerializer(revisions, many=True).data)
+
+
+@extend_schema(tags=["policies"], parameters=[DATASET_KEY])
+class AccessPolicyOdrlView(ActorMixin):
+    @extend_schema(
+        summary="The current policy as an ODRL 2.2 Offer (JSON-LD)",
+        responses={(200, JSON_LD): OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request, dataset: str) -> Response:
+        policy = services.policy_current(dataset=_visible_dataset(self.actor, dataset))
+        return Response(odrl.policy_offer(policy), content_type=JSON_LD)
+
+
+@extend_schema(tags=["policies"], parameters=[DATASET_KEY])
+class EligibilityView(ActorMixin):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        summary="May my organisation ask for this dataset, for this purpose and period?",
+        description="Runs the same policy engine as the worker's check; lists every failed rule.",
+        request=EligibilityInputSerializer,
+        responses=EligibilityOutputSerializer,
+    )
+    def post(self, request: Request, dataset: str) -> Response:
+        obj = _visible_dataset(self.actor, dataset)
+        serializer = EligibilityInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        organization = _acting_organization(self.actor, data.get("organization"))
+        policy = services.policy_current(dataset=obj)
+        decision = services.eligibility_evaluate(
+            dataset=obj,
+            organization=organization,
+            purpose=data["purpose"],
+            period_days=data["period_days"],
+            accepted_obligations=data["accepted_obligations"],
+            policy=policy,
+        )
+        return Response(
+            {
+                "eligible": decision.eligible,
+                "approval_route": decision.approval_route,
+                "policy_revision": policy.revision,
+                "reasons": [reason.as_dict() for reason in decision.reasons],
+            }
+        )
+
+
+# --- sharing requests -------------------------------------------------------------------------
+
+
+@extend_schema(tags=["sharing requests"])
+@extend_schema_view(list=extend_schema(summary="List the sharing requests you may see"))
+class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
+    serializer_class = SharingRequestOutputSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filterset_class = SharingRequestFilter
+    ordering_fields = ["created_at"]
+    ordering = "-created_at"
+    queryset = SharingRequest.objects.none()
+
+    def get_queryset(self) -> Any:
+        return selectors.sharing_request_list(actor=self.actor)
+
+    def get_object(self) -> SharingRequest:
+        request = selectors.sharing_request_get(actor=self.actor, pk=self.kwargs["pk"])
+        if request is None:
+            raise Http404
+        return request
+
+    def _detail(
+        self, request_obj: SharingRequest, status_code: int = status.HTTP_200_OK
+    ) -> Response:
+        fresh = selectors.sharing_request_get(actor=self.actor, pk=str(request_obj.pk))
+        return Response(SharingRequestDetailSerializer(fresh).data, status=status_code)
+
+    @extend_schema(
+        summary="Get a sharing request with its history", responses=SharingRequestDetailSerializer
+    )
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(SharingRequestDetailSerializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="Ask for a dataset",
+        description=(
+            "Creates the request as `submitted`; a worker then checks it against the policy and "
+            "rejects it with reasons, approves it automatically or routes it to the publisher."
+        ),
+        parameters=[IDEMPOTENCY_KEY],
+        request=SharingRequestCreateSerializer,
+        responses={201: SharingRequestDetailSerializer, 200: SharingRequestDetailSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        serializer = SharingRequestCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        organization = _acting_organization(self.actor, data.get("organization"))
+        dataset = _visible_dataset(self.actor, data["dataset"])
+        version = None
+        if data.get("version"):
+            version = DatasetVersion.objects.filter(pk=data["version"], dataset=dataset).first()
+            if version is None:
+                raise Conflict("No such version of this dataset.", code="version_not_available")
+        key = request.headers.get("Idempotency-Key", "").strip()[:200] or None
+        sharing_request, created = services.sharing_request_create(
+            actor=self.actor,
+            dataset=dataset,
+            requester=organization,
+            purpose=data["purpose"],
+            justification=data["justification"],
+            period_days=data["period_days"],
+            accepted_obligations=data["accepted_obligations"],
+            version=version,
+            idempotency_key=key,
+        )
+        if not created and (
+            sharing_request.dataset_id != dataset.pk or sharing_request.purpose != data["purpose"]
+        ):
+            raise Conflict(
+                "This Idempotency-Key was used for a different request.",
+                code="idempotency_key_reused",
+            )
+        return self._detail(
+            sharing_request, status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+    @extend_schema(
+        summary="Approve (publisher's steward, then division lead where the route says so)",
+        request=DecisionInputSerializer,
+        responses=SharingRequestDetailSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        serializer = DecisionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.sharing_request_approve(
+            actor=self.actor,
+            request=self.get_object(),
+            comment=serializer.validated_data["comment"],
+        )
+        return self._detail(result)
+
+    @extend_schema(
+        summary="Reject with a reason",
+        request=RejectInputSerializer,
+        responses=SharingRequestDetailSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        serializer = RejectInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.sharing_request_reject(
+            actor=self.actor,
+            request=self.get_object(),
+            comment=serializer.validated_data["comment"],
+        )
+        return self._detail(result)
+
+    @extend_schema(
+        summary="Withdraw your request before a decision",
+        request=DecisionInputSerializer,
+        responses=SharingRequestDetailSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        serializer = DecisionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.sharing_request_withdraw(
+            actor=self.actor,
+            request=self.get_object(),
+            comment=serializer.validated_data["comment"],
+        )
+        return self._detail(result)
+
+    @extend_schema(
+        summary="Revoke an active grant (publisher's steward or secretariat)",
+        request=RevokeInputSerializer,
+        responses=SharingRequestDetailSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str) -> Response:
+        serializer = RevokeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.grant_revoke(
+            actor=self.actor, request=self.get_object(), reason=serializer.validated_data["reason"]
+        )
+        return self._detail(result)
+
+
+# --- agreements -------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["agreements"])
+@extend_schema_view(
+    list=extend_schema(summary="List the agreements you are party to"),
+    retrieve=extend_schema(summary="Get an agreement (frozen terms and digest)"),
+)
+class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RegistryViewSet):
+    serializer_class = AgreementOutputSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filter_backends: list[Any] = []
+    ordering = "-created_at"
+    queryset = Agreement.objects.none()
+
+    def get_queryset(self) -> Any:
+        return selectors.agreement_list(actor=self.actor)
+
+    @extend_schema(
+        summary="The agreement as an ODRL 2.2 Agreement (JSON-LD)",
+        responses={(200, JSON_LD): OpenApiTypes.OBJECT},
+    )
+    @action(detail=True, methods=["get"])
+    def odrl(self, request: Request, pk: str) -> Response:
+        agreement = self.get_object()
+        document = agreement.document
+        slugs = dict(
+            Organization.objects.filter(
+                pk__in=[document["assigner"]["id"], document["assignee"]["id"]]
+            ).values_list("pk", "slug")
+        )
+        body = odrl.agreement_document(
+            agreement,
+            assigner_slug=slugs.get(document["assigner"]["id"], "unknown"),
+            assignee_slug=slugs.get(document["assignee"]["id"], "unknown"),
+        )
+        return Response(body, content_type=JSON_LD)
+
+
+# --- grants and downloads ---------------------------------------------------------------------
+
+
+@extend_schema(tags=["grants"])
+@extend_schema_view(
+    list=extend_schema(summary="List the grants you may see"),
+    retrieve=extend_schema(summary="Get a grant"),
+)
+class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RegistryViewSet):
+    serializer_class = GrantOutputSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filterset_class = GrantFilter
+    ordering = "-valid_from"
+    queryset = Grant.objects.none()
+
+    def get_queryset(self) -> Any:
+        return selectors.grant_list(actor=self.actor)
+
+    @extend_schema(
+        summary="Short-lived signed download links for the grant's files (grantee only)",
+        request=None,
+        responses=DownloadLinkSerializer(many=True),
+    )
+    @action(detail=True, methods=["post"], url_path="download-links")
+    def download_links(self, request: Request, pk: str) -> Response:
+        grant: Grant = self.get_object()
+        if not self.actor.is_member_of(grant.organization_id):
+            raise PermissionDenied("Only members of the grantee organisation may download.")
+        if not services.grant_is_valid(grant):
+            raise Conflict("This grant is revoked or expired.", code="grant_not_valid")
+        assert self.actor.user is not None
+        links = []
+        for distribution in grant.version.distributions.exclude(file=""):
+            signed = services.download_link_sign(
+                grant=grant, distribution=distribution, user=self.actor.user
+            )
+            links.append(
+                {
+                    "distribution": distribution.pk,
+                    "title": distribution.title,
+                    "format": distribution.format,
+                    "url": request.build_absolute_uri(reverse("download-file", args=[signed])),
+                    "expires_in_seconds": services.download_link_max_age(),
+                }
+            )
+        return Response(DownloadLinkSerializer(links, many=True).data)
+
+
+@extend_schema(tags=["grants"])
+@extend_schema_view(list=extend_schema(summary="The download log you may see"))
+class DownloadViewSet(mixins.ListModelMixin, RegistryViewSet):
+    serializer_class = DownloadOutputSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filter_backends: list[Any] = []
+    ordering = "-created_at"
+
+    def get_queryset(self) -> Any:
+        return selectors.download_list(actor=self.actor)
+
+
+class DownloadFileView(ActorMixin):
+    """Streams a file through a signed link; the grant is checked now, not at signing time."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        tags=["grants"],
+        summary="Download a file through a signed link",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )
+    def get(self, request: Request, signed: str) -> FileResponse:
+        grant, distribution, user = services.download_link_open(signed=signed)
+        services.download_record(
+            grant=grant,
+            distribution=distribution,
+            user=user,
+            byte_size=distribution.byte_size or distribution.file.size,
+            client_ip=request.META.get("REMOTE_ADDR"),
+        )
+        return FileResponse(
+            distribution.file.open("rb"),
+            as_attachment=True,
+            filename=distribution.file.name.rsplit("/", 1)[-1],
+            content_type=distribution.media_type or "application/octet-stream",
+        )
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["audit"])
+@extend_schema_view(
+    list=extend_schema(summary="Audit events of your organisations (all: secretariat)")
+)
+class AuditEventViewSet(mixins.ListModelMixin, RegistryViewSet):
+    serializer_class = AuditEventOutputSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filterset_class = AuditEventFilter
+    ordering = "-id"
+    ordering_fields = ["id"]
+
+    def get_queryset(self) -> Any:
+        return selectors.audit_event_list(actor=self.actor)

@@ -1,0 +1,89 @@
+"""Read queries of the sharing workflow. Every query starts from what the caller may see.
+
+- the requesting organisation's members see its requests, agreements, grants and downloads;
+- the publisher's data stewards see those for their datasets;
+- a division lead sees the requests routed to them (their approval step, or an escalation);
+- the secretariat sees everything; nobody else learns that a request exists.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from accounts.selectors import Actor
+from datasets.models import Dataset
+
+from .models import AccessPolicy, Agreement, AuditEvent, Download, Grant, SharingRequest
+
+
+def sharing_request_visibility(actor: Actor, prefix: str = "") -> Q:
+    if actor.is_secretariat:
+        return Q()
+    if not actor.is_authenticated:
+        return Q(pk__in=[])
+    p = prefix
+    visible = Q(**{f"{p}requester_id__in": actor.organization_ids}) | Q(
+        **{f"{p}dataset__publisher_id__in": actor.steward_organization_ids}
+    )
+    if actor.lead_division_ids:
+        visible |= Q(
+            **{
+                f"{p}dataset__division_id__in": actor.lead_division_ids,
+                f"{p}routed_to_division_lead_at__isnull": False,
+            }
+        )
+    return visible
+
+
+def sharing_request_list(*, actor: Actor) -> QuerySet[SharingRequest]:
+    return SharingRequest.objects.filter(sharing_request_visibility(actor)).select_related(
+        "dataset",
+        "dataset__publisher",
+        "dataset__division",
+        "requester",
+        "requested_by",
+        "version",
+        "policy",
+        "agreement",
+        "agreement__grant",
+    )
+
+
+def sharing_request_get(*, actor: Actor, pk: str) -> SharingRequest | None:
+    try:
+        return sharing_request_list(actor=actor).filter(pk=pk).first()
+    except ValueError:
+        return None
+
+
+def agreement_list(*, actor: Actor) -> QuerySet[Agreement]:
+    return Agreement.objects.filter(
+        sharing_request_visibility(actor, prefix="sharing_request__")
+    ).select_related("sharing_request", "grant")
+
+
+def grant_list(*, actor: Actor) -> QuerySet[Grant]:
+    return Grant.objects.filter(
+        sharing_request_visibility(actor, prefix="agreement__sharing_request__")
+    ).select_related(
+        "agreement", "agreement__sharing_request", "organization", "version", "version__dataset"
+    )
+
+
+def download_list(*, actor: Actor) -> QuerySet[Download]:
+    return Download.objects.filter(
+        sharing_request_visibility(actor, prefix="grant__agreement__sharing_request__")
+    ).select_related("grant", "distribution", "user")
+
+
+def policy_revisions(*, dataset: Dataset) -> QuerySet[AccessPolicy]:
+    return AccessPolicy.objects.filter(dataset=dataset).order_by("-revision")
+
+
+def audit_event_list(*, actor: Actor) -> QuerySet[AuditEvent]:
+    """Organisations read events that concern them; the secretariat reads all."""
+    if actor.is_secretariat:
+        return AuditEvent.objects.all()
+    if not actor.is_authenticated:
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.filter(organization_ids__overlap=list(actor.organization_ids))

@@ -1,0 +1,668 @@
+"""Writes and state changes of the sharing workflow. Every function runs in a transaction.
+
+Each sharing-request transition checks the actor's right, moves the state with a conditional
+UPDATE (so of two approvers acting at once exactly one wins), writes a SharingRequestEvent and an
+audit event in the same transaction, and answers 409 with the current state when the move is not
+allowed from there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import PermissionDenied
+
+from accounts.models import Organization, User
+from accounts.selectors import Actor
+from common.errors import Conflict
+from datasets.models import (
+    LISTED_STATUSES,
+    Dataset,
+    DatasetVersion,
+    Distribution,
+    VersionStatus,
+)
+
+from . import notifications
+from . import policy as engine
+from .audit import audit_append, canonical_json
+from .models import (
+    DSP_STATE,
+    OPEN_STATES,
+    AccessPolicy,
+    Agreement,
+    ApprovalRoute,
+    Download,
+    Grant,
+    Purpose,
+    SharingRequest,
+    SharingRequestEvent,
+)
+from .models import SharingRequestState as S
+
+# --- access policies --------------------------------------------------------------------------
+
+
+def policy_defaults(dataset: Dataset) -> dict[str, Any]:
+    return {
+        "permitted_purposes": [p.value for p in Purpose],
+        "prohibitions": ["redistribution", "resale", "reidentification"],
+        "obligations": ["attribution", "delete_at_expiry"],
+        "max_period_days": engine.DEFAULT_MAX_PERIOD_DAYS[dataset.sensitivity],
+        "approval_route": engine.DEFAULT_ROUTE[dataset.sensitivity].value,
+    }
+
+
+def _validate_route(dataset: Dataset, route: str) -> None:
+    if dataset.sensitivity == "restricted" and route != ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD:
+        raise Conflict(
+            _("Restricted data always needs the publisher and the division lead to approve."),
+            code="route_not_allowed",
+            required_route=ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD,
+        )
+
+
+@transaction.atomic
+def policy_set(*, dataset: Dataset, actor: User | None, **terms: Any) -> AccessPolicy:
+    """Add a revision (terms not given keep their current value) and make it current."""
+    current = (
+        AccessPolicy.objects.select_for_update().filter(dataset=dataset, is_current=True).first()
+    )
+    base = policy_defaults(dataset) if current is None else policy_terms_dict(current)
+    merged = {**base, **terms}
+    _validate_route(dataset, merged["approval_route"])
+    revision = 1
+    if current is not None:
+        revision = current.revision + 1
+        AccessPolicy.objects.filter(pk=current.pk).update(is_current=False)
+    policy = AccessPolicy(dataset=dataset, revision=revision, created_by=actor, **merged)
+    policy.full_clean(exclude=["is_current"])
+    policy.save()
+    audit_append(
+        actor=actor,
+        action="policy.changed",
+        object_type="dataset",
+        object_id=dataset.pk,
+        organization_ids=[dataset.publisher_id],
+        data={"revision": revision, "terms": merged},
+    )
+    return policy
+
+
+def policy_terms_dict(policy: AccessPolicy) -> dict[str, Any]:
+    return {
+        "allowed_division_ids": list(policy.allowed_division_ids),
+        "allowed_organization_kinds": list(policy.allowed_organization_kinds),
+        "allowed_organization_ids": list(policy.allowed_organization_ids),
+        "denied_organization_ids": list(policy.denied_organization_ids),
+        "permitted_purposes": list(policy.permitted_purposes),
+        "prohibitions": list(policy.prohibitions),
+        "obligations": list(policy.obligations),
+        "max_period_days": policy.max_period_days,
+        "approval_route": policy.approval_route,
+    }
+
+
+def policy_current(*, dataset: Dataset) -> AccessPolicy:
+    """The dataset's current policy; a dataset that has none gets the defaults of its class."""
+    found = AccessPolicy.objects.filter(dataset=dataset, is_current=True).first()
+    return found if found is not None else policy_set(dataset=dataset, actor=None)
+
+
+def _terms(policy: AccessPolicy) -> engine.PolicyTerms:
+    return engine.PolicyTerms(
+        permitted_purposes=frozenset(policy.permitted_purposes),
+        obligations=frozenset(policy.obligations),
+        max_period_days=policy.max_period_days,
+        approval_route=policy.approval_route,
+        allowed_division_ids=frozenset(policy.allowed_division_ids),
+        allowed_organization_kinds=frozenset(policy.allowed_organization_kinds),
+        allowed_organization_ids=frozenset(policy.allowed_organization_ids),
+        denied_organization_ids=frozenset(policy.denied_organization_ids),
+    )
+
+
+def eligibility_evaluate(
+    *,
+    dataset: Dataset,
+    organization: Organization,
+    purpose: str,
+    period_days: int,
+    accepted_obligations: list[str],
+    policy: AccessPolicy | None = None,
+) -> engine.Decision:
+    policy = policy or policy_current(dataset=dataset)
+    applicant = engine.Applicant(
+        organization_id=organization.pk,
+        kind=organization.kind,
+        division_ids=frozenset(organization.divisions.values_list("id", flat=True)),
+    )
+    ask = engine.Ask(
+        purpose=purpose,
+        period_days=period_days,
+        accepted_obligations=frozenset(accepted_obligations),
+    )
+    return engine.evaluate(
+        _terms(policy),
+        applicant,
+        ask,
+        publisher_id=dataset.publisher_id,
+        dataset_available=dataset.status in LISTED_STATUSES,
+    )
+
+
+# --- sharing requests -------------------------------------------------------------------------
+
+
+def _record(
+    request: SharingRequest,
+    *,
+    actor: User | None,
+    from_state: str,
+    to_state: str,
+    comment: str = "",
+) -> None:
+    SharingRequestEvent.objects.create(
+        sharing_request=request,
+        actor=actor,
+        from_state=from_state,
+        to_state=to_state,
+        comment=comment,
+    )
+    audit_append(
+        actor=actor,
+        action=f"sharing_request.{to_state}",
+        object_type="sharing_request",
+        object_id=request.pk,
+        organization_ids=[request.requester_id, request.dataset.publisher_id],
+        data={"from": from_state, "to": to_state, "comment": comment},
+    )
+    notifications.sharing_request_notify(request, to_state)
+
+
+def _move(
+    request: SharingRequest,
+    *,
+    sources: tuple[str, ...],
+    target: str,
+    actor: User | None,
+    comment: str = "",
+    **updates: Any,
+) -> SharingRequest:
+    """Conditional UPDATE from one of `sources` to `target`; 409 with the current state if not."""
+    now = timezone.now()
+    changed = SharingRequest.objects.filter(pk=request.pk, state__in=sources).update(
+        state=target, modified_at=now, reminded_at=None, **updates
+    )
+    if not changed:
+        current = SharingRequest.objects.values_list("state", flat=True).get(pk=request.pk)
+        raise Conflict(
+            _("A sharing request in state '%(current)s' cannot become '%(target)s'.")
+            % {"current": current, "target": target},
+            code="invalid_transition",
+            current_state=current,
+            dsp_state=DSP_STATE[S(current)],
+            allowed_from=list(sources),
+        )
+    from_state = request.state if request.state in sources else sources[0]
+    request.refresh_from_db()
+    _record(request, actor=actor, from_state=from_state, to_state=target, comment=comment)
+    return request
+
+
+def _latest_version(dataset: Dataset) -> DatasetVersion | None:
+    return (
+        DatasetVersion.objects.filter(dataset=dataset, status=VersionStatus.PUBLISHED)
+        .order_by("-published_at")
+        .first()
+    )
+
+
+@transaction.atomic
+def sharing_request_create(
+    *,
+    actor: Actor,
+    dataset: Dataset,
+    requester: Organization,
+    purpose: str,
+    justification: str,
+    period_days: int,
+    accepted_obligations: list[str],
+    version: DatasetVersion | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[SharingRequest, bool]:
+    """Submit a request: (request, created). A repeated Idempotency-Key returns the first."""
+    user = actor.user
+    assert user is not None
+    if not actor.is_member_of(requester.pk):
+        raise PermissionDenied(_("You may only ask on behalf of your own organisation."))
+    if idempotency_key:
+        existing = SharingRequest.objects.filter(
+            requested_by=user, idempotency_key=idempotency_key
+        ).first()
+        if existing is not None:
+            return existing, False
+    if version is not None and (
+        version.dataset_id != dataset.pk or version.status != VersionStatus.PUBLISHED
+    ):
+        raise Conflict(
+            _("Only a published version of this dataset can be asked for."),
+            code="version_not_available",
+        )
+    policy = policy_current(dataset=dataset)
+    request = SharingRequest.objects.create(
+        dataset=dataset,
+        version=version,
+        requester=requester,
+        requested_by=user,
+        purpose=purpose,
+        justification=justification,
+        period_days=period_days,
+        accepted_obligations=sorted(set(accepted_obligations)),
+        policy=policy,
+        approval_route=policy.approval_route,
+        state=S.SUBMITTED,
+        idempotency_key=idempotency_key or "",
+    )
+    _record(request, actor=user, from_state="", to_state=S.SUBMITTED)
+    from .tasks import check_sharing_request
+
+    transaction.on_commit(lambda: check_sharing_request.delay(str(request.pk)))
+    return request, True
+
+
+@transaction.atomic
+def sharing_request_check(*, request_id: Any) -> SharingRequest:
+    """The worker's check against the policy: reject with reasons, approve, or route onwards.
+
+    Safe to run twice: a request no longer `submitted` is returned as it is.
+    """
+    request = SharingRequest.objects.select_related("dataset", "requester", "policy").get(
+        pk=request_id
+    )
+    if request.state != S.SUBMITTED:
+        return request
+    decision = eligibility_evaluate(
+        dataset=request.dataset,
+        organization=request.requester,
+        purpose=request.purpose,
+        period_days=request.period_days,
+        accepted_obligations=list(request.accepted_obligations),
+        policy=request.policy,
+    )
+    reasons = [reason.as_dict() for reason in decision.reasons]
+    if not decision.eligible:
+        return _move(
+            request,
+            sources=(S.SUBMITTED,),
+            target=S.REJECTED,
+            actor=None,
+            comment=_("Rejected by the policy check."),
+            decision_reasons=reasons,
+            decided_at=timezone.now(),
+        )
+    if decision.automatic:
+        request = _move(
+            request,
+            sources=(S.SUBMITTED,),
+            target=S.APPROVED,
+            actor=None,
+            comment=_("Approved automatically: eligible under the policy."),
+            decided_at=timezone.now(),
+        )
+        return _activate(request, actor=None)
+    return _move(request, sources=(S.SUBMITTED,), target=S.AWAITING_PUBLISHER, actor=None)
+
+
+def can_decide_as_publisher(actor: Actor, request: SharingRequest) -> bool:
+    return actor.is_steward_of(request.dataset.publisher_id)
+
+
+def can_decide_as_division_lead(actor: Actor, request: SharingRequest) -> bool:
+    return request.dataset.division_id in actor.lead_division_ids
+
+
+@transaction.atomic
+def sharing_request_approve(
+    *, actor: Actor, request: SharingRequest, comment: str = ""
+) -> SharingRequest:
+    user = actor.user
+    if request.state == S.AWAITING_DIVISION_LEAD:
+        if not can_decide_as_division_lead(actor, request):
+            raise PermissionDenied(_("Only the division lead approves at this step."))
+        request = _move(
+            request,
+            sources=(S.AWAITING_DIVISION_LEAD,),
+            target=S.APPROVED,
+            actor=user,
+            comment=comment,
+            decided_at=timezone.now(),
+        )
+        return _activate(request, actor=user)
+    if not can_decide_as_publisher(actor, request):
+        raise PermissionDenied(_("Only data stewards of the publisher approve at this step."))
+    if request.approval_route == ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD:
+        return _move(
+            request,
+            sources=(S.AWAITING_PUBLISHER,),
+            target=S.AWAITING_DIVISION_LEAD,
+            actor=user,
+            comment=comment,
+            routed_to_division_lead_at=timezone.now(),
+        )
+    request = _move(
+        request,
+        sources=(S.AWAITING_PUBLISHER,),
+        target=S.APPROVED,
+        actor=user,
+        comment=comment,
+        decided_at=timezone.now(),
+    )
+    return _activate(request, actor=user)
+
+
+@transaction.atomic
+def sharing_request_reject(
+    *, actor: Actor, request: SharingRequest, comment: str
+) -> SharingRequest:
+    if request.state == S.AWAITING_DIVISION_LEAD:
+        allowed = can_decide_as_division_lead(actor, request) or can_decide_as_publisher(
+            actor, request
+        )
+    else:
+        allowed = can_decide_as_publisher(actor, request)
+    if not allowed:
+        raise PermissionDenied(_("You may not decide on this request."))
+    return _move(
+        request,
+        sources=(S.AWAITING_PUBLISHER, S.AWAITING_DIVISION_LEAD),
+        target=S.REJECTED,
+        actor=actor.user,
+        comment=comment,
+        decided_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def sharing_request_withdraw(
+    *, actor: Actor, request: SharingRequest, comment: str = ""
+) -> SharingRequest:
+    if not actor.is_member_of(request.requester_id):
+        raise PermissionDenied(_("Only the requesting organisation may withdraw its request."))
+    return _move(
+        request, sources=OPEN_STATES, target=S.WITHDRAWN, actor=actor.user, comment=comment
+    )
+
+
+# --- agreement and grant ----------------------------------------------------------------------
+
+
+def _agreement_document(
+    request: SharingRequest, version: DatasetVersion, start: datetime, end: datetime
+) -> dict[str, Any]:
+    dataset = request.dataset
+    return {
+        "sharing_request": str(request.pk),
+        "assigner": {"id": dataset.publisher_id, "name": dataset.publisher.name_ko},
+        "assignee": {"id": request.requester_id, "name": request.requester.name_ko},
+        "target": {
+            "dataset": str(dataset.pk),
+            "dataset_title_ko": dataset.title_ko,
+            "dataset_title_en": dataset.title_en,
+            "version": str(version.pk),
+            "version_string": version.version,
+        },
+        "purpose": request.purpose,
+        "justification": request.justification,
+        "policy": {
+            "id": str(request.policy.pk),
+            "revision": request.policy.revision,
+            **policy_terms_dict(request.policy),
+        },
+        "accepted_obligations": list(request.accepted_obligations),
+        "valid_from": start.isoformat(),
+        "valid_until": end.isoformat(),
+        "approval_route": request.approval_route,
+    }
+
+
+def _activate(request: SharingRequest, *, actor: User | None) -> SharingRequest:
+    """approved → agreement + grant → active, in the caller's transaction."""
+    version = request.version or _latest_version(request.dataset)
+    if version is None:
+        raise Conflict(
+            _("The dataset has no published version to share yet."), code="no_published_version"
+        )
+    start = timezone.now()
+    end = start + timedelta(days=request.period_days)
+    document = _agreement_document(request, version, start, end)
+    digest = hashlib.sha256(canonical_json(document).encode()).hexdigest()
+    agreement = Agreement.objects.create(sharing_request=request, document=document, digest=digest)
+    grant = Grant.objects.create(
+        agreement=agreement,
+        organization_id=request.requester_id,
+        version=version,
+        valid_from=start,
+        valid_until=end,
+    )
+    orgs = [request.requester_id, request.dataset.publisher_id]
+    audit_append(
+        actor=actor,
+        action="agreement.created",
+        object_type="agreement",
+        object_id=agreement.pk,
+        organization_ids=orgs,
+        data={"digest": digest, "grant": str(grant.pk), "valid_until": end.isoformat()},
+    )
+    return _move(request, sources=(S.APPROVED,), target=S.ACTIVE, actor=actor)
+
+
+@transaction.atomic
+def grant_revoke(*, actor: Actor, request: SharingRequest, reason: str) -> SharingRequest:
+    if not (actor.is_secretariat or can_decide_as_publisher(actor, request)):
+        raise PermissionDenied(_("Only the publisher's stewards or the secretariat may revoke."))
+    now = timezone.now()
+    Grant.objects.filter(agreement__sharing_request=request, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_by=actor.user, revocation_reason=reason
+    )
+    return _move(request, sources=(S.ACTIVE,), target=S.REVOKED, actor=actor.user, comment=reason)
+
+
+@transaction.atomic
+def grants_expire(*, now: datetime | None = None) -> int:
+    """End every active request whose grant's window has passed. Safe to run twice."""
+    now = now or timezone.now()
+    due = SharingRequest.objects.filter(
+        state=S.ACTIVE, agreement__grant__valid_until__lte=now
+    ).select_related("dataset")
+    count = 0
+    for request in due:
+        try:
+            _move(
+                request,
+                sources=(S.ACTIVE,),
+                target=S.EXPIRED,
+                actor=None,
+                comment=_("The agreement's validity window ended."),
+            )
+            count += 1
+        except Conflict:
+            continue  # revoked meanwhile
+    return count
+
+
+# --- downloads --------------------------------------------------------------------------------
+
+_SIGNING_SALT = "registry.download"
+
+
+def grant_is_valid(grant: Grant, at: datetime | None = None) -> bool:
+    at = at or timezone.now()
+    return grant.revoked_at is None and grant.valid_from <= at < grant.valid_until
+
+
+def download_link_sign(*, grant: Grant, distribution: Distribution, user: User) -> str:
+    return signing.dumps(
+        {"g": str(grant.pk), "d": str(distribution.pk), "u": user.pk}, salt=_SIGNING_SALT
+    )
+
+
+def download_link_max_age() -> int:
+    return int(getattr(settings, "DOWNLOAD_LINK_MAX_AGE_SECONDS", 600))
+
+
+def download_link_open(*, signed: str) -> tuple[Grant, Distribution, User]:
+    """Check the signature and age, then the grant *now*: revocation and expiry apply at once."""
+    try:
+        payload = signing.loads(signed, salt=_SIGNING_SALT, max_age=download_link_max_age())
+    except signing.SignatureExpired as exc:
+        raise PermissionDenied(_("This download link has expired; ask for a new one.")) from exc
+    except signing.BadSignature as exc:
+        raise PermissionDenied(_("This download link is not valid.")) from exc
+    grant = Grant.objects.select_related("version").filter(pk=payload["g"]).first()
+    distribution = Distribution.objects.filter(pk=payload["d"]).first()
+    user = User.objects.filter(pk=payload["u"], is_active=True).first()
+    if grant is None or distribution is None or user is None:
+        raise PermissionDenied(_("This download link is not valid."))
+    if distribution.version_id != grant.version_id:
+        raise PermissionDenied(_("This download link is not valid."))
+    if not grant_is_valid(grant):
+        raise PermissionDenied(_("The grant behind this link is revoked or expired."))
+    return grant, distribution, user
+
+
+@transaction.atomic
+def download_record(
+    *, grant: Grant, distribution: Distribution, user: User, byte_size: int, client_ip: str | None
+) -> Download:
+    download = Download.objects.create(
+        grant=grant, distribution=distribution, user=user, byte_size=byte_size, client_ip=client_ip
+    )
+    audit_append(
+        actor=user,
+        action="download",
+        object_type="distribution",
+        object_id=distribution.pk,
+        organization_ids=[grant.organization_id, grant.version.dataset.publisher_id],
+        data={"grant": str(grant.pk), "bytes": byte_size},
+    )
+    return download
+
+
+# --- the periodic sweep -----------------------------------------------------------------------
+
+
+def grants_remind_expiring(*, now: datetime | None = None) -> int:
+    """Tell grantees, once per grant, that access ends within GRANT_EXPIRY_NOTICE_DAYS."""
+    now = now or timezone.now()
+    horizon = now + timedelta(days=settings.GRANT_EXPIRY_NOTICE_DAYS)
+    due = Grant.objects.filter(
+        revoked_at__isnull=True,
+        expiry_notice_sent_at__isnull=True,
+        valid_until__gt=now,
+        valid_until__lte=horizon,
+        agreement__sharing_request__state=S.ACTIVE,
+    ).values_list("pk", flat=True)
+    sent = 0
+    for grant_id in list(due):
+        with transaction.atomic():
+            # Claim first: a second sweep running at the same time skips this grant.
+            if not Grant.objects.filter(pk=grant_id, expiry_notice_sent_at__isnull=True).update(
+                expiry_notice_sent_at=now
+            ):
+                continue
+            grant = Grant.objects.select_related(
+                "agreement__sharing_request__dataset__publisher",
+                "agreement__sharing_request__requester",
+                "agreement__sharing_request__requested_by",
+            ).get(pk=grant_id)
+            request = grant.agreement.sharing_request
+            event = "grant.expiring"
+            notifications.email_queue(
+                recipients=[request.requested_by.email],
+                subject=notifications._subject(request, event),
+                body=notifications._body(
+                    request, event, f"만료 / Expires: {grant.valid_until.isoformat()}"
+                ),
+                event=event,
+                object_id=str(grant.pk),
+            )
+            notifications.webhook_queue(
+                organization_ids=[request.requester_id],
+                event=event,
+                payload={
+                    **notifications.sharing_request_payload(request, event),
+                    "grant": {"id": str(grant.pk), "valid_until": grant.valid_until.isoformat()},
+                },
+            )
+            sent += 1
+    return sent
+
+
+def approvals_remind(*, now: datetime | None = None) -> dict[str, int]:
+    """Remind approvers of requests waiting APPROVAL_REMINDER_DAYS; after
+    APPROVAL_ESCALATION_DAYS at the publisher, hand the request to the division lead too."""
+    now = now or timezone.now()
+    reminded = escalated = 0
+    remind_before = now - timedelta(days=settings.APPROVAL_REMINDER_DAYS)
+    waiting = SharingRequest.objects.filter(
+        state__in=(S.AWAITING_PUBLISHER, S.AWAITING_DIVISION_LEAD),
+        modified_at__lte=remind_before,
+        reminded_at__isnull=True,
+    ).values_list("pk", flat=True)
+    for pk in list(waiting):
+        with transaction.atomic():
+            if not SharingRequest.objects.filter(pk=pk, reminded_at__isnull=True).update(
+                reminded_at=now
+            ):
+                continue
+            request = SharingRequest.objects.select_related(
+                "dataset", "dataset__publisher", "requester", "requested_by"
+            ).get(pk=pk)
+            event = "sharing_request.reminder"
+            notifications.email_queue(
+                recipients=notifications._recipients(request, request.state),
+                subject=notifications._subject(request, event),
+                body=notifications._body(request, event),
+                event=event,
+                object_id=str(pk),
+            )
+            reminded += 1
+    escalate_before = now - timedelta(days=settings.APPROVAL_ESCALATION_DAYS)
+    overdue = SharingRequest.objects.filter(
+        state=S.AWAITING_PUBLISHER, modified_at__lte=escalate_before, escalated_at__isnull=True
+    ).values_list("pk", flat=True)
+    for pk in list(overdue):
+        with transaction.atomic():
+            if not SharingRequest.objects.filter(pk=pk, escalated_at__isnull=True).update(
+                escalated_at=now, routed_to_division_lead_at=now
+            ):
+                continue
+            request = SharingRequest.objects.select_related(
+                "dataset", "dataset__publisher", "requester", "requested_by"
+            ).get(pk=pk)
+            event = "sharing_request.escalated"
+            notifications.email_queue(
+                recipients=notifications._lead_emails(request.dataset.division_id),
+                subject=notifications._subject(request, event),
+                body=notifications._body(request, event),
+                event=event,
+                object_id=str(pk),
+            )
+            audit_append(
+                actor=None,
+                action="sharing_request.escalated",
+                object_type="sharing_request",
+                object_id=pk,
+                organization_ids=[request.requester_id, request.dataset.publisher_id],
+                data={"waiting_since": request.modified_at.isoformat()},
+            )
+            escalated += 1
+    return {"reminded": reminded, "escalated": escalated}

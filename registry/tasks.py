@@ -1,0 +1,59 @@
+"""Celery tasks of the sharing workflow: thin, named, time-limited, safe to run twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task, shared_task
+
+from . import notifications, services
+from .notifications import TransientDeliveryError
+
+# Backoff stays far below the broker's visibility timeout (3600 s), so a retry never runs twice.
+MAX_BACKOFF_SECONDS = 1800
+
+
+def _backoff(retries: int) -> int:
+    return int(min(MAX_BACKOFF_SECONDS, 30 * 2**retries))
+
+
+@shared_task(name="registry.check_sharing_request", time_limit=120, soft_time_limit=100)
+def check_sharing_request(request_id: str) -> str:
+    """Check a submitted request against its policy (a no-op when already checked)."""
+    return str(services.sharing_request_check(request_id=request_id).state)
+
+
+@shared_task(name="registry.expire_grants", time_limit=300, soft_time_limit=240)
+def expire_grants() -> int:
+    return services.grants_expire()
+
+
+@shared_task(name="registry.remind_expiring_grants", time_limit=300, soft_time_limit=240)
+def remind_expiring_grants() -> int:
+    return services.grants_remind_expiring()
+
+
+@shared_task(name="registry.remind_approvers", time_limit=300, soft_time_limit=240)
+def remind_approvers() -> dict[str, Any]:
+    return services.approvals_remind()
+
+
+@shared_task(
+    bind=True, name="registry.send_email", max_retries=5, time_limit=60, soft_time_limit=45
+)
+def send_email(self: Task, notification_id: int) -> bool:  # type: ignore[type-arg]
+    try:
+        return notifications.email_send(notification_id=notification_id)
+    except TransientDeliveryError as exc:
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+@shared_task(
+    bind=True, name="registry.deliver_webhook", max_retries=6, time_limit=60, soft_time_limit=45
+)
+def deliver_webhook(self: Task, delivery_id: str) -> bool:  # type: ignore[type-arg]
+    final = self.request.retries >= (self.max_retries or 0)
+    try:
+        return notifications.webhook_deliver(delivery_id=delivery_id, final_attempt=final)
+    except TransientDeliveryError as exc:
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
