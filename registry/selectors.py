@@ -13,7 +13,15 @@ from django.db.models import Q, QuerySet
 from accounts.selectors import Actor
 from datasets.models import Dataset
 
-from .models import AccessPolicy, Agreement, AuditEvent, Download, Grant, SharingRequest
+from .models import (
+    AccessPolicy,
+    Agreement,
+    AuditEvent,
+    Download,
+    Grant,
+    SharingRequest,
+    WebhookEndpoint,
+)
 
 
 def sharing_request_visibility(actor: Actor, prefix: str = "") -> Q:
@@ -87,3 +95,10 @@ def audit_event_list(*, actor: Actor) -> QuerySet[AuditEvent]:
     if not actor.is_authenticated:
         return AuditEvent.objects.none()
     return AuditEvent.objects.filter(organization_ids__overlap=list(actor.organization_ids))
+
+
+def webhook_endpoint_list(*, actor: Actor) -> QuerySet[WebhookEndpoint]:
+    qs = WebhookEndpoint.objects.select_related("organization")
+    if actor.is_secretariat:
+        return qs
+    return qs.filter(organization_id__in=actor.organization_ids)

@@ -188,6 +188,12 @@ SPECTACULAR_SETTINGS = {
         "DataFormatEnum": "datasets.models.DataFormat",
         "VersionStatusEnum": "datasets.models.VersionStatus",
         "MembershipRoleEnum": "accounts.models.MembershipRole",
+        "OrganizationKindEnum": "accounts.models.OrganizationKind",
+        "ObligationEnum": "registry.models.Obligation",
+        "ProhibitionEnum": "registry.models.Prohibition",
+        "PurposeEnum": "registry.models.Purpose",
+        "SharingRequestStateEnum": "registry.models.SharingRequestState",
+        "ApprovalRouteEnum": "registry.models.ApprovalRoute",
     },
 }
 

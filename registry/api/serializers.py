@@ -23,6 +23,8 @@ from ..models import (
     Purpose,
     SharingRequest,
     SharingRequestEvent,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 
 # --- policies ---------------------------------------------------------------------------------
@@ -342,5 +344,57 @@ class AuditEventOutputSerializer(serializers.ModelSerializer[AuditEvent]):
             "data",
             "prev_digest",
             "digest",
+        ]
+        read_only_fields = fields
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+class WebhookEndpointOutputSerializer(serializers.ModelSerializer[WebhookEndpoint]):
+    organization: serializers.SlugRelatedField[Organization] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "organization", "url", "events", "is_active", "created_at", "modified_at"]
+        read_only_fields = fields
+
+
+class WebhookEndpointCreatedSerializer(WebhookEndpointOutputSerializer):
+    secret = serializers.CharField(
+        read_only=True, help_text=_("The HMAC key. Shown only in this response.")
+    )
+
+    class Meta(WebhookEndpointOutputSerializer.Meta):
+        fields = [*WebhookEndpointOutputSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class WebhookEndpointInputSerializer(serializers.Serializer[Any]):
+    organization = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Organization.objects.all(), required=False
+    )
+    url = serializers.URLField(max_length=1000)
+    events = serializers.ListField(
+        child=serializers.CharField(max_length=60), required=False, default=list, max_length=50
+    )
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+class WebhookDeliveryOutputSerializer(serializers.ModelSerializer[WebhookDelivery]):
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event",
+            "payload",
+            "status",
+            "attempts",
+            "last_status_code",
+            "last_error",
+            "created_at",
+            "delivered_at",
         ]
         read_only_fields = fields

@@ -12,6 +12,7 @@ from .views import (
     EligibilityView,
     GrantViewSet,
     SharingRequestViewSet,
+    WebhookEndpointViewSet,
 )
 
 router = SimpleRouter()
@@ -20,6 +21,7 @@ router.register("agreements", AgreementViewSet, basename="agreement")
 router.register("grants", GrantViewSet, basename="grant")
 router.register("downloads", DownloadViewSet, basename="download")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 
 urlpatterns = [
     path("datasets/<str:dataset>/policy/", AccessPolicyView.as_view(), name="access-policy"),

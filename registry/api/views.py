@@ -23,9 +23,9 @@ from datasets import selectors as dataset_selectors
 from datasets.models import Dataset, DatasetVersion
 from datasets.permissions import require_dataset_steward
 
-from .. import odrl, selectors, services
+from .. import notifications, odrl, selectors, services
 from ..filters import AuditEventFilter, GrantFilter, SharingRequestFilter
-from ..models import Agreement, Grant, SharingRequest
+from ..models import Agreement, Grant, SharingRequest, WebhookEndpoint
 from .serializers import (
     AccessPolicyInputSerializer,
     AccessPolicyOutputSerializer,
@@ -42,6 +42,10 @@ from .serializers import (
     SharingRequestCreateSerializer,
     SharingRequestDetailSerializer,
     SharingRequestOutputSerializer,
+    WebhookDeliveryOutputSerializer,
+    WebhookEndpointCreatedSerializer,
+    WebhookEndpointInputSerializer,
+    WebhookEndpointOutputSerializer,
 )
 
 DATASET_KEY = OpenApiParameter(
@@ -460,3 +464,89 @@ class AuditEventViewSet(mixins.ListModelMixin, RegistryViewSet):
 
     def get_queryset(self) -> Any:
         return selectors.audit_event_list(actor=self.actor)
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["webhooks"])
+@extend_schema_view(
+    list=extend_schema(summary="Your organisations' webhook endpoints"),
+    retrieve=extend_schema(summary="Get a webhook endpoint"),
+)
+class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RegistryViewSet):
+    """Organisation admins manage their organisation's endpoints; members may read them."""
+
+    serializer_class = WebhookEndpointOutputSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filter_backends: list[Any] = []
+    ordering = "-created_at"
+    queryset = WebhookEndpoint.objects.none()
+
+    def get_queryset(self) -> Any:
+        return selectors.webhook_endpoint_list(actor=self.actor)
+
+    def _require_admin(self, organization_id: int) -> None:
+        if not self.actor.is_admin_of(organization_id):
+            raise PermissionDenied("Only the organisation's admins manage its webhooks.")
+
+    @extend_schema(
+        summary="Add an endpoint (the HMAC secret is shown once)",
+        request=WebhookEndpointInputSerializer,
+        responses={201: WebhookEndpointCreatedSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        serializer = WebhookEndpointInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        organization = _acting_organization(self.actor, data.get("organization"))
+        self._require_admin(organization.pk)
+        endpoint = notifications.webhook_create(
+            organization=organization, url=data["url"], events=data["events"]
+        )
+        return Response(
+            WebhookEndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary="Change an endpoint",
+        request=WebhookEndpointInputSerializer,
+        responses=WebhookEndpointOutputSerializer,
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        endpoint = self.get_object()
+        self._require_admin(endpoint.organization_id)
+        serializer = WebhookEndpointInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        fields = {k: v for k, v in serializer.validated_data.items() if k != "organization"}
+        endpoint = notifications.webhook_update(endpoint=endpoint, **fields)
+        return Response(WebhookEndpointOutputSerializer(endpoint).data)
+
+    @extend_schema(summary="Delete an endpoint", responses={204: None})
+    def destroy(self, request: Request, pk: str) -> Response:
+        endpoint = self.get_object()
+        self._require_admin(endpoint.organization_id)
+        notifications.webhook_delete(endpoint=endpoint)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Send a test ping", request=None, responses={202: WebhookDeliveryOutputSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def ping(self, request: Request, pk: str) -> Response:
+        endpoint = self.get_object()
+        self._require_admin(endpoint.organization_id)
+        delivery = notifications.webhook_ping(endpoint=endpoint)
+        return Response(
+            WebhookDeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED
+        )
+
+    @extend_schema(
+        summary="The endpoint's delivery log, newest first",
+        responses=WebhookDeliveryOutputSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request: Request, pk: str) -> Response:
+        endpoint = self.get_object()
+        page = self.paginate_queryset(endpoint.deliveries.order_by("-created_at"))
+        return self.get_paginated_response(WebhookDeliveryOutputSerializer(page, many=True).data)
