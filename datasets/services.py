@@ -100,6 +100,8 @@ def _dataset_transition(dataset: Dataset, target: str) -> Dataset:
 
 @transaction.atomic
 def dataset_publish(*, dataset: Dataset) -> Dataset:
+    # Check the row as it is now, locked, not the caller's possibly stale copy.
+    dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
     missing = [
         name
         for name, ok in (
@@ -187,7 +189,8 @@ def version_update(*, version: DatasetVersion, **fields: Any) -> DatasetVersion:
 
 @transaction.atomic
 def version_publish(*, version: DatasetVersion) -> DatasetVersion:
-    _ensure_dataset_writable(version.dataset)
+    # Lock the dataset so a concurrent withdrawal cannot slip between the check and the update.
+    _ensure_dataset_writable(Dataset.objects.select_for_update().get(pk=version.dataset_id))
     now = timezone.now()
     changed = DatasetVersion.objects.filter(pk=version.pk, status=VersionStatus.DRAFT).update(
         status=VersionStatus.PUBLISHED, published_at=now, modified_at=now

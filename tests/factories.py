@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import (
@@ -95,7 +96,7 @@ class DatasetFactory(DjangoModelFactory[Dataset]):
         status = kwargs.pop("status")
         dataset = dataset_services.dataset_create(**kwargs)
         if status != DatasetStatus.DRAFT:
-            Dataset.objects.filter(pk=dataset.pk).update(status=status)
+            Dataset.objects.filter(pk=dataset.pk).update(status=status, published_at=timezone.now())
             dataset.refresh_from_db()
         return dataset
 
@@ -107,6 +108,9 @@ class DatasetVersionFactory(DjangoModelFactory[DatasetVersion]):
     dataset = factory.SubFactory(DatasetFactory)
     version = factory.Sequence(lambda n: f"1.{n}.0")
     status = VersionStatus.PUBLISHED
+    published_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.status == VersionStatus.PUBLISHED else None
+    )
 
 
 class DistributionFactory(DjangoModelFactory[Distribution]):
