@@ -162,6 +162,11 @@ class SharingRequest(models.Model):
     purpose = models.CharField(max_length=40, choices=Purpose.choices)
     justification = models.TextField()
     period_days = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    start_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When access should begin (timed release); empty means on approval."),
+    )
     accepted_obligations = ArrayField(
         models.CharField(max_length=40, choices=Obligation.choices), default=list, blank=True
     )

@@ -91,9 +91,7 @@ def evaluate(
     reasons: list[Reason] = []
     if not dataset_available:
         reasons.append(
-            Reason(
-                "dataset_not_available", "The dataset is not published, so it cannot be asked for."
-            )
+            Reason("dataset_not_available", "The dataset has no published version to ask for.")
         )
     if applicant.organization_id == publisher_id:
         reasons.append(Reason("own_dataset", "Your organisation publishes this dataset."))

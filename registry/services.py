@@ -154,7 +154,8 @@ def eligibility_evaluate(
         applicant,
         ask,
         publisher_id=dataset.publisher_id,
-        dataset_available=dataset.status in LISTED_STATUSES,
+        dataset_available=dataset.status in LISTED_STATUSES
+        and DatasetVersion.objects.filter(dataset=dataset, status=VersionStatus.PUBLISHED).exists(),
     )
 
 
@@ -236,6 +237,7 @@ def sharing_request_create(
     period_days: int,
     accepted_obligations: list[str],
     version: DatasetVersion | None = None,
+    start_at: datetime | None = None,
     idempotency_key: str | None = None,
 ) -> tuple[SharingRequest, bool]:
     """Submit a request: (request, created). A repeated Idempotency-Key returns the first."""
@@ -265,6 +267,7 @@ def sharing_request_create(
         purpose=purpose,
         justification=justification,
         period_days=period_days,
+        start_at=start_at,
         accepted_obligations=sorted(set(accepted_obligations)),
         policy=policy,
         approval_route=policy.approval_route,
@@ -434,13 +437,15 @@ def _agreement_document(
 
 
 def _activate(request: SharingRequest, *, actor: User | None) -> SharingRequest:
-    """approved → agreement + grant → active, in the caller's transaction."""
+    """approved → agreement + grant; → active at once unless access starts later (timed
+    release, then `grants_start` activates it). In the caller's transaction."""
     version = request.version or _latest_version(request.dataset)
     if version is None:
         raise Conflict(
             _("The dataset has no published version to share yet."), code="no_published_version"
         )
-    start = timezone.now()
+    now = timezone.now()
+    start = max(request.start_at or now, now)
     end = start + timedelta(days=request.period_days)
     document = _agreement_document(request, version, start, end)
     digest = hashlib.sha256(canonical_json(document).encode()).hexdigest()
@@ -461,6 +466,8 @@ def _activate(request: SharingRequest, *, actor: User | None) -> SharingRequest:
         organization_ids=orgs,
         data={"digest": digest, "grant": str(grant.pk), "valid_until": end.isoformat()},
     )
+    if start > now:
+        return request
     return _move(request, sources=(S.APPROVED,), target=S.ACTIVE, actor=actor)
 
 
@@ -472,7 +479,32 @@ def grant_revoke(*, actor: Actor, request: SharingRequest, reason: str) -> Shari
     Grant.objects.filter(agreement__sharing_request=request, revoked_at__isnull=True).update(
         revoked_at=now, revoked_by=actor.user, revocation_reason=reason
     )
-    return _move(request, sources=(S.ACTIVE,), target=S.REVOKED, actor=actor.user, comment=reason)
+    return _move(
+        request, sources=(S.APPROVED, S.ACTIVE), target=S.REVOKED, actor=actor.user, comment=reason
+    )
+
+
+@transaction.atomic
+def grants_start(*, now: datetime | None = None) -> int:
+    """Activate approved requests whose timed release has come. Safe to run twice."""
+    now = now or timezone.now()
+    due = SharingRequest.objects.filter(
+        state=S.APPROVED, agreement__grant__valid_from__lte=now
+    ).select_related("dataset")
+    count = 0
+    for request in due:
+        try:
+            _move(
+                request,
+                sources=(S.APPROVED,),
+                target=S.ACTIVE,
+                actor=None,
+                comment=_("The agreed access period began."),
+            )
+            count += 1
+        except Conflict:
+            continue  # revoked meanwhile
+    return count
 
 
 @transaction.atomic

@@ -28,6 +28,11 @@ def expire_grants() -> int:
     return services.grants_expire()
 
 
+@shared_task(name="registry.start_grants", time_limit=300, soft_time_limit=240)
+def start_grants() -> int:
+    return services.grants_start()
+
+
 @shared_task(name="registry.remind_expiring_grants", time_limit=300, soft_time_limit=240)
 def remind_expiring_grants() -> int:
     return services.grants_remind_expiring()

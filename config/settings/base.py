@@ -215,6 +215,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": timedelta(hours=6),
     },
     "registry.expire_grants": {"task": "registry.expire_grants", "schedule": timedelta(minutes=5)},
+    "registry.start_grants": {"task": "registry.start_grants", "schedule": timedelta(minutes=5)},
     "registry.remind_expiring_grants": {
         "task": "registry.remind_expiring_grants",
         "schedule": timedelta(hours=1),

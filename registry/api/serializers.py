@@ -175,6 +175,22 @@ class SharingRequestCreateSerializer(EligibilityInputSerializer):
         required=False, allow_null=True, help_text=_("A published version; default: the latest.")
     )
     justification = serializers.CharField(max_length=5000)
+    start_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text=_("Timed release: access begins then (within a year); default: on approval."),
+    )
+
+    def validate_start_at(self, value: Any) -> Any:
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        if value is not None and not (
+            timezone.now() - timedelta(minutes=5) <= value <= timezone.now() + timedelta(days=366)
+        ):
+            raise serializers.ValidationError(_("Must be between now and a year from now."))
+        return value
 
 
 class SharingRequestEventSerializer(serializers.ModelSerializer[SharingRequestEvent]):
@@ -218,6 +234,7 @@ class SharingRequestOutputSerializer(serializers.ModelSerializer[SharingRequest]
             "purpose",
             "justification",
             "period_days",
+            "start_at",
             "accepted_obligations",
             "policy_revision",
             "approval_route",

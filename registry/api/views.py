@@ -246,6 +246,7 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
             period_days=data["period_days"],
             accepted_obligations=data["accepted_obligations"],
             version=version,
+            start_at=data.get("start_at"),
             idempotency_key=key,
         )
         if not created and (
