@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
@@ -218,7 +218,7 @@ def version_delete(*, version: DatasetVersion) -> None:
 # --- distributions ----------------------------------------------------------------------------
 
 
-def _digest(upload: UploadedFile) -> tuple[str, int]:
+def _digest(upload: File) -> tuple[str, int]:
     """SHA-256 and size, read chunk by chunk: never the whole file in memory."""
     digest = hashlib.sha256()
     size = 0
@@ -231,7 +231,7 @@ def _digest(upload: UploadedFile) -> tuple[str, int]:
 
 @transaction.atomic
 def distribution_create(
-    *, version: DatasetVersion, file: UploadedFile | None = None, **fields: Any
+    *, version: DatasetVersion, file: File | None = None, **fields: Any
 ) -> Distribution:
     version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
     _ensure_version_draft(version)

@@ -37,6 +37,15 @@ from datasets.models import (
     Sensitivity,
     VersionStatus,
 )
+from registry.audit import audit_verify
+from registry.models import (
+    AccessPolicy,
+    Agreement,
+    AuditEvent,
+    Download,
+    SharingRequest,
+    SharingRequestState,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +62,11 @@ def _snapshot() -> dict[str, Any]:
         "datasets": Dataset.objects.count(),
         "versions": DatasetVersion.objects.count(),
         "distributions": Distribution.objects.count(),
+        "access_policies": AccessPolicy.objects.count(),
+        "sharing_requests": SharingRequest.objects.count(),
+        "agreements": Agreement.objects.count(),
+        "downloads": Download.objects.count(),
+        "audit_events": AuditEvent.objects.count(),
         "organization_modified": Organization.objects.aggregate(m=Max("modified_at"))["m"],
         "dataset_modified": Dataset.objects.aggregate(m=Max("modified_at"))["m"],
         "version_modified": DatasetVersion.objects.aggregate(m=Max("modified_at"))["m"],
@@ -188,3 +202,13 @@ def test_korean_search_finds_public_datasets(seeded: Seeded) -> None:
         item["status"] in (DatasetStatus.PUBLISHED, DatasetStatus.DEPRECATED) for item in results
     )
     assert any("센서" in item["title_ko"] for item in results)
+
+
+def test_sharing_workflow_in_every_state(seeded: Seeded) -> None:
+    assert not Dataset.objects.filter(policies__isnull=True).exists()
+    states = set(SharingRequest.objects.values_list("state", flat=True))
+    assert states == set(SharingRequestState.values)
+    active = SharingRequest.objects.filter(state=SharingRequestState.ACTIVE)
+    assert Agreement.objects.filter(sharing_request__in=active).count() == active.count()
+    assert Download.objects.exists()
+    assert list(audit_verify()) == []

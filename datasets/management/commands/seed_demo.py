@@ -53,6 +53,7 @@ from datasets.models import (
     Theme,
     UpdateFrequency,
 )
+from registry.demo import seed_sharing_demo
 
 ACCOUNTS_FILE = Path(".data") / "demo-accounts.json"
 EMAIL_DOMAIN = "example.kr"
@@ -477,6 +478,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             self._seed_leads(plan.leads)
             self._seed_secretariat(plan.secretariat)
+        # Policies and sharing requests in every state (registry/demo.py).
+        self.created.update(seed_sharing_demo())
 
         path = Path(settings.BASE_DIR) / ACCOUNTS_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
