@@ -160,6 +160,8 @@ REST_FRAMEWORK = {
     },
     "NUM_PROXIES": env_int("NUM_PROXIES", 0) or None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # `?format=` is the dataset format filter, not DRF's renderer override.
+    "URL_FORMAT_OVERRIDE": None,
 }
 
 # Failed-login lockout: after this many failures for one email (or one client address)
