@@ -182,6 +182,12 @@ def organization_delete(*, organization: Organization) -> None:
     organization.delete()
 
 
+def _lock_organization(organization_id: int) -> None:
+    """Serialise role changes in one organisation: two admins demoting each other at once
+    would otherwise each lock their own row first and deadlock."""
+    Organization.objects.select_for_update().filter(pk=organization_id).values_list("pk").get()
+
+
 def _ensure_an_admin_remains(membership: Membership) -> None:
     others = (
         Membership.objects.select_for_update()
@@ -196,7 +202,12 @@ def _ensure_an_admin_remains(membership: Membership) -> None:
 
 
 @transaction.atomic
-def membership_create(*, organization: Organization, user: User, role: str) -> Membership:
+def membership_create(*, organization: Organization, email: str, role: str) -> Membership:
+    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    if user is None:
+        raise exceptions.ValidationError(
+            {"email": [exceptions.ErrorDetail(_("No active user has this email."), "unknown_user")]}
+        )
     if Membership.objects.filter(organization=organization, user=user).exists():
         raise Conflict(_("This user is already a member."), code="membership_exists")
     return Membership.objects.create(organization=organization, user=user, role=role)
@@ -204,6 +215,7 @@ def membership_create(*, organization: Organization, user: User, role: str) -> M
 
 @transaction.atomic
 def membership_update(*, membership: Membership, role: str) -> Membership:
+    _lock_organization(membership.organization_id)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.role == MembershipRole.ORG_ADMIN and role != MembershipRole.ORG_ADMIN:
         _ensure_an_admin_remains(membership)
@@ -214,6 +226,7 @@ def membership_update(*, membership: Membership, role: str) -> Membership:
 
 @transaction.atomic
 def membership_delete(*, membership: Membership) -> None:
+    _lock_organization(membership.organization_id)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.role == MembershipRole.ORG_ADMIN:
         _ensure_an_admin_remains(membership)

@@ -16,7 +16,7 @@ def normalize_business_registration_number(value: str) -> str:
 
 
 def business_registration_number_is_valid(digits: str) -> bool:
-    if not re.fullmatch(r"\d{10}", digits):
+    if not re.fullmatch(r"[0-9]{10}", digits):
         return False
     numbers = [int(c) for c in digits]
     total = sum(n * w for n, w in zip(numbers[:9], _WEIGHTS, strict=True))
@@ -26,7 +26,7 @@ def business_registration_number_is_valid(digits: str) -> bool:
 
 def validate_business_registration_number(value: str) -> None:
     digits = normalize_business_registration_number(value)
-    if not re.fullmatch(r"\d{10}", digits):
+    if not re.fullmatch(r"[0-9]{10}", digits):
         raise ValidationError(
             _("A business registration number has exactly 10 digits (e.g. 123-45-67890)."),
             code="invalid_format",

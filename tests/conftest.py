@@ -6,8 +6,11 @@ must never see acme's drafts. Each persona is a user with one role.
 
 from __future__ import annotations
 
+import copy
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -23,11 +26,16 @@ from tests.factories import (
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache() -> Iterator[None]:
-    """Throttle and login-failure counters live in Redis; no test may see another's."""
+def _isolated_cache(settings: Any) -> Iterator[None]:
+    """Each test gets its own cache key prefix for throttle and login-failure counters, so tests
+    running at the same time on one Redis (another checkout, xdist) never see each other's; its
+    keys are deleted afterwards."""
+    prefix = f"maxr-test-{uuid.uuid4().hex}"
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = prefix
+    settings.CACHES = caches
     yield
     client = cache._cache.get_client()  # type: ignore[attr-defined]
-    prefix = cache.key_prefix
     keys = list(client.scan_iter(f"{prefix}*"))
     if keys:
         client.delete(*keys)

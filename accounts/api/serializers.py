@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..models import ApiToken, Division, Membership, MembershipRole, Organization, User
@@ -114,14 +113,6 @@ class MembershipCreateSerializer(serializers.Serializer[Any]):
     )
     email = serializers.EmailField(help_text="Email of an existing user.")
     role = serializers.ChoiceField(choices=MembershipRole.choices, default=MembershipRole.MEMBER)
-
-    def validate_email(self, value: str) -> User:
-        user = User.objects.filter(email__iexact=value, is_active=True).first()
-        if user is None:
-            raise serializers.ValidationError(
-                _("No active user has this email."), code="unknown_user"
-            )
-        return user
 
 
 class MembershipUpdateSerializer(serializers.Serializer[Any]):

@@ -10,6 +10,7 @@ from rest_framework import mixins, permissions, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from common.views import ActorMixin, RegistryViewSet
@@ -125,9 +126,11 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Regist
         organization: Organization = serializer.validated_data["organization"]
         if not (self.actor.is_secretariat or self.actor.is_admin_of(organization.pk)):
             raise PermissionDenied(MembershipPermission.message)
+        # The email is resolved only after the permission check, so that outsiders cannot
+        # probe which addresses are registered.
         membership = services.membership_create(
             organization=organization,
-            user=serializer.validated_data["email"],
+            email=serializer.validated_data["email"],
             role=serializer.validated_data["role"],
         )
         return Response(MembershipOutputSerializer(membership).data, status=status.HTTP_201_CREATED)
@@ -153,7 +156,8 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Regist
 
 
 def _client_ip(request: Request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    # Honours NUM_PROXIES, as DRF's throttles do: behind a proxy REMOTE_ADDR is the proxy's.
+    return BaseThrottle().get_ident(request)
 
 
 class TokenObtainView(APIView):

@@ -522,7 +522,7 @@ class Command(BaseCommand):
             user = self._user(account)
             if (account.email, org_plan.slug) not in self.memberships:
                 account_services.membership_create(
-                    organization=organization, user=user, role=account.role
+                    organization=organization, email=user.email, role=account.role
                 )
                 self.memberships.add((account.email, org_plan.slug))
                 self.created["memberships"] += 1

@@ -1,0 +1,185 @@
+"""The OpenAPI document: valid, secured with bearerAuth, and every error documented as a Problem."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+from drf_spectacular.validation import validate_schema
+from rest_framework.test import APIClient
+
+from tests.common.problems import PROBLEM_CONTENT_TYPE
+
+SCHEMA_URL = "/api/schema/"
+SCHEMA_JSON_URL = "/api/schema.json"
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+ACCOUNTS_OPERATIONS = {
+    ("/api/v1/auth/token/", "post"),
+    ("/api/v1/auth/tokens/", "get"),
+    ("/api/v1/auth/tokens/{id}/", "get"),
+    ("/api/v1/auth/tokens/{id}/", "delete"),
+    ("/api/v1/me/", "get"),
+    ("/api/v1/divisions/", "get"),
+    ("/api/v1/divisions/{code}/", "get"),
+    ("/api/v1/organizations/", "get"),
+    ("/api/v1/organizations/", "post"),
+    ("/api/v1/organizations/{slug}/", "get"),
+    ("/api/v1/organizations/{slug}/", "patch"),
+    ("/api/v1/organizations/{slug}/", "delete"),
+    ("/api/v1/memberships/", "get"),
+    ("/api/v1/memberships/", "post"),
+    ("/api/v1/memberships/{id}/", "get"),
+    ("/api/v1/memberships/{id}/", "patch"),
+    ("/api/v1/memberships/{id}/", "delete"),
+}
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker) -> dict[str, Any]:
+    with django_db_blocker.unblock():
+        response = APIClient().get(SCHEMA_JSON_URL)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi+json")
+    document: dict[str, Any] = json.loads(response.content)
+    return document
+
+
+def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    ]
+
+
+def test_the_schema_is_valid_openapi_3(schema):
+    assert schema["openapi"].startswith("3.")
+    assert schema["info"]["title"] == "M.AX Data Exchange Registry API"
+    validate_schema(schema)
+
+
+@pytest.mark.django_db
+def test_the_schema_is_served_as_json_on_request(schema):
+    response = APIClient().get(SCHEMA_URL, HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi+json")
+    assert json.loads(response.content)["paths"].keys() == schema["paths"].keys()
+
+
+@pytest.mark.django_db
+def test_the_schema_is_yaml_by_default():
+    response = APIClient().get(SCHEMA_URL)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert response.content.startswith(b"openapi: 3.")
+
+
+def test_every_accounts_operation_is_documented(schema):
+    documented = {(path, method) for path, method, _op in operations(schema)}
+
+    assert documented >= ACCOUNTS_OPERATIONS
+
+
+def test_operation_ids_are_unique(schema):
+    ids = [operation["operationId"] for _path, _method, operation in operations(schema)]
+
+    assert len(ids) == len(set(ids))
+
+
+def test_every_operation_documents_401_and_403_as_problems(schema):
+    for path, method, operation in operations(schema):
+        for code in ("401", "403", "429"):
+            response = operation["responses"].get(code)
+            assert response is not None, (path, method, code)
+            assert response["content"] == {PROBLEM_CONTENT_TYPE: {"schema": PROBLEM_REF}}, (
+                path,
+                method,
+                code,
+            )
+
+
+def test_lookups_document_404_and_writes_document_400(schema):
+    for path, method, operation in operations(schema):
+        responses = operation["responses"]
+        if "{" in path:
+            assert "404" in responses, (path, method)
+        if method in {"post", "put", "patch"}:
+            assert "400" in responses, (path, method)
+            assert "413" in responses, (path, method)
+
+
+def test_the_problem_schema_is_a_component(schema):
+    problem = schema["components"]["schemas"]["Problem"]
+
+    assert set(problem["required"]) == {"type", "title", "status", "detail", "code"}
+    assert problem["properties"]["errors"]["items"]["required"] == ["field", "code", "detail"]
+
+
+def test_the_bearer_scheme_is_declared_and_used(schema):
+    assert schema["components"]["securitySchemes"]["bearerAuth"]["type"] == "http"
+    assert schema["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    me = schema["paths"]["/api/v1/me/"]["get"]
+    assert {"bearerAuth": []} in me["security"]
+    assert {} not in me["security"]
+
+
+def test_public_and_login_operations_allow_anonymous_callers(schema):
+    assert {} in schema["paths"]["/api/v1/divisions/"]["get"]["security"]
+    assert schema["paths"]["/api/v1/auth/token/"]["post"]["security"] == [{}]
+
+
+def test_the_login_response_documents_the_secret(schema):
+    created = schema["paths"]["/api/v1/auth/token/"]["post"]["responses"]["201"]
+    ref = created["content"]["application/json"]["schema"]["$ref"]
+    component = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+
+    assert "token" in component["properties"]
+
+
+def test_lists_document_the_bounded_count(schema):
+    listed = schema["paths"]["/api/v1/organizations/"]["get"]["responses"]["200"]
+    ref = listed["content"]["application/json"]["schema"]["$ref"]
+    page = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+
+    assert {"count", "count_is_capped", "results"} <= set(page["required"])
+    assert {"next", "previous"} <= set(page["properties"])
+
+
+@pytest.mark.django_db
+def test_real_problem_bodies_match_the_documented_schema(schema, client_for, world):
+    problem = schema["components"]["schemas"]["Problem"]
+    anonymous, member = APIClient(), client_for("member")
+    responses = [
+        anonymous.get("/api/v1/me/"),
+        anonymous.post("/api/v1/auth/token/", {"email": "member@example.kr", "password": "x"}),
+        anonymous.post("/api/v1/auth/token/", {}),
+        anonymous.get("/api/v1/divisions/nope/"),
+        anonymous.post("/api/v1/divisions/"),
+        anonymous.get("/api/v1/nowhere/"),
+        member.post("/api/v1/organizations/", {}),
+        member.post(
+            "/api/v1/memberships/", {"organization": "acme", "email": "steward@example.kr"}
+        ),
+    ]
+
+    assert [r.status_code for r in responses] == [401, 401, 400, 404, 405, 404, 403, 403]
+    for response in responses:
+        assert response["Content-Type"].startswith(PROBLEM_CONTENT_TYPE)
+        jsonschema.validate(response.json(), problem)
+
+
+@pytest.mark.django_db
+def test_swagger_ui_is_served():
+    response = APIClient().get("/api/docs/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    content = response.content.decode()
+    assert "swagger-ui" in content
+    assert SCHEMA_URL in content
