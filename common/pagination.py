@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.db.models import QuerySet
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,12 +25,26 @@ class CursorPagination(pagination.CursorPagination):
     ordering = "-created_at"
     count_cap = 10_000
 
+    def get_ordering(
+        self, request: Request, queryset: QuerySet[Any], view: APIView
+    ) -> tuple[str, ...]:
+        """The requested ordering plus the primary key: rows that tie on the ordering field
+        must come in the same order on every page, or the cursor repeats and skips them."""
+        ordering = tuple(super().get_ordering(request, queryset, view))
+        if not any(field.lstrip("-") in ("pk", "id") for field in ordering):
+            ordering = (*ordering, "-pk" if ordering[0].startswith("-") else "pk")
+        return ordering
+
     def paginate_queryset(
         self, queryset: QuerySet[Any], request: Request, view: APIView | None = None
     ) -> list[Any] | None:
         # `SELECT count(*) FROM (... LIMIT cap+1)`: bounded work however many rows match.
         self.bounded_count = queryset.order_by().values("pk")[: self.count_cap + 1].count()
-        return super().paginate_queryset(queryset, request, view)
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (ValueError, DataError, DjangoValidationError) as exc:
+            # A forged cursor whose position does not fit the ordering field.
+            raise NotFound(self.invalid_cursor_message) from exc
 
     def get_paginated_response(self, data: Any) -> Response:
         return Response(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.contrib.postgres.search import SearchRank
-from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast
 
 from accounts.selectors import Actor
@@ -21,6 +22,7 @@ from .models import (
 from .search import search_query
 
 RELEVANCE_SCALE = 1_000_000
+SLUG_RE = re.compile(r"[-a-zA-Z0-9_]{1,120}")
 
 
 def dataset_visibility(actor: Actor) -> Q:
@@ -53,8 +55,8 @@ def dataset_search(queryset: QuerySet[Dataset], text: str) -> QuerySet[Dataset]:
     The rank is scaled to an integer so that cursor pagination can compare it exactly.
     """
     query = search_query(text)
-    if query is None:
-        return queryset.none()
+    if query is None:  # nothing searchable (only punctuation): no match, still orderable
+        return queryset.none().annotate(relevance=Value(0, output_field=IntegerField()))
     rank = SearchRank(F("search_vector"), query)
     return queryset.filter(search_vector=query).annotate(
         relevance=Cast(rank * RELEVANCE_SCALE, IntegerField())
@@ -67,6 +69,8 @@ def dataset_get(*, actor: Actor, key: str) -> Dataset | None:
     try:
         return qs.filter(pk=uuid.UUID(key)).first()
     except ValueError:
+        if not SLUG_RE.fullmatch(key):
+            return None  # not a slug either (and never send NUL bytes to PostgreSQL)
         return qs.filter(slug=key).first()
 
 

@@ -131,6 +131,11 @@ def dataset_withdraw(*, dataset: Dataset) -> Dataset:
 
 @transaction.atomic
 def dataset_delete(*, dataset: Dataset) -> None:
+    files = list(
+        Distribution.objects.filter(version__dataset_id=dataset.pk)
+        .exclude(file="")
+        .values_list("file", flat=True)
+    )
     deleted, _counts = Dataset.objects.filter(pk=dataset.pk, status=DatasetStatus.DRAFT).delete()
     if not deleted:
         raise Conflict(
@@ -138,9 +143,29 @@ def dataset_delete(*, dataset: Dataset) -> None:
             code="dataset_not_draft",
             current_status=dataset.status,
         )
+    _delete_files_on_commit(files)
 
 
 # --- versions ---------------------------------------------------------------------------------
+
+
+def _delete_files_on_commit(names: list[str]) -> None:
+    """Remove stored files once the rows are gone for good (never before: a rollback keeps them)."""
+    names = [name for name in names if name]
+    if names:
+        storage = Distribution._meta.get_field("file").storage  # type: ignore[union-attr]
+        def delete() -> None:
+            for name in names:
+                storage.delete(name)
+
+        transaction.on_commit(delete)
+
+
+def _lock_writable_dataset(dataset_id: Any) -> Dataset:
+    """Lock the dataset row and refuse changes to a withdrawn dataset's versions and files."""
+    dataset = Dataset.objects.select_for_update().get(pk=dataset_id)
+    _ensure_dataset_writable(dataset)
+    return dataset
 
 
 def _ensure_dataset_writable(dataset: Dataset) -> None:
@@ -177,7 +202,9 @@ def version_create(*, dataset: Dataset, **fields: Any) -> DatasetVersion:
 
 
 @transaction.atomic
-def version_update(*, version: DatasetVersion, **fields: Any) -> DatasetVersion:
+def version_update(*, version: DatasetVersion, fields: dict[str, Any]) -> DatasetVersion:
+    """Change a draft version. `fields` is a dict: one of them is itself called `version`."""
+    _lock_writable_dataset(version.dataset_id)
     version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
     _ensure_version_draft(version)
     for name, value in fields.items():
@@ -209,10 +236,12 @@ def version_publish(*, version: DatasetVersion) -> DatasetVersion:
 
 @transaction.atomic
 def version_delete(*, version: DatasetVersion) -> None:
+    _lock_writable_dataset(version.dataset_id)
+    version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
     _ensure_version_draft(version)
-    for distribution in version.distributions.exclude(file=""):
-        transaction.on_commit(distribution.file.delete)
+    files = list(version.distributions.exclude(file="").values_list("file", flat=True))
     version.delete()
+    _delete_files_on_commit(files)
 
 
 # --- distributions ----------------------------------------------------------------------------
@@ -233,6 +262,7 @@ def _digest(upload: File) -> tuple[str, int]:
 def distribution_create(
     *, version: DatasetVersion, file: File | None = None, **fields: Any
 ) -> Distribution:
+    _lock_writable_dataset(version.dataset_id)
     version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
     _ensure_version_draft(version)
     distribution = Distribution(version=version, **fields)
@@ -263,6 +293,7 @@ def distribution_update(*, distribution: Distribution, **fields: Any) -> Distrib
     distribution = (
         Distribution.objects.select_related("version").select_for_update().get(pk=distribution.pk)
     )
+    _lock_writable_dataset(distribution.version.dataset_id)
     _ensure_version_draft(distribution.version)
     for name, value in fields.items():
         setattr(distribution, name, value)
@@ -273,7 +304,8 @@ def distribution_update(*, distribution: Distribution, **fields: Any) -> Distrib
 
 @transaction.atomic
 def distribution_delete(*, distribution: Distribution) -> None:
+    _lock_writable_dataset(distribution.version.dataset_id)
     _ensure_version_draft(distribution.version)
-    if distribution.file:
-        transaction.on_commit(lambda: distribution.file.delete(save=False))
+    files = [distribution.file.name] if distribution.file else []
     distribution.delete()
+    _delete_files_on_commit(files)

@@ -67,7 +67,7 @@ class DatasetInputSerializer(serializers.ModelSerializer[Dataset]):
         help_text="Publisher slug; defaults to your organisation when you steward only one.",
     )
     keywords = serializers.ListField(
-        child=serializers.CharField(max_length=60), max_length=50, required=False
+        child=serializers.CharField(max_length=60, allow_blank=True), max_length=50, required=False
     )
     formats = serializers.ListField(
         child=serializers.ChoiceField(choices=DataFormat.choices), max_length=20, required=False
@@ -96,7 +96,7 @@ class DatasetInputSerializer(serializers.ModelSerializer[Dataset]):
             "contact_name",
             "contact_email",
         ]
-        # Uniqueness is checked by the service, which answers 409 rather than 400.
+        # No model-level validators here: the service runs full_clean (a taken slug: 400).
         validators: list[Any] = []
 
     def validate_keywords(self, value: list[str]) -> list[str]:

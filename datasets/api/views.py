@@ -240,7 +240,7 @@ class VersionViewSet(DatasetScopedMixin):
         self.require_steward(version.dataset)
         serializer = VersionInputSerializer(version, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        version = services.version_update(version=version, **serializer.validated_data)
+        version = services.version_update(version=version, fields=dict(serializer.validated_data))
         return Response(VersionOutputSerializer(version).data)
 
     @extend_schema(summary="Delete a draft version", responses={204: None})

@@ -16,34 +16,47 @@ def catalog(world):
         "acme_draft": DatasetFactory(publisher=world.acme, status=DatasetStatus.DRAFT),
         "acme_public": DatasetFactory(publisher=world.acme, sensitivity=Sensitivity.PUBLIC),
         "acme_members": DatasetFactory(publisher=world.acme, sensitivity=Sensitivity.MEMBERS),
-        "acme_restricted": DatasetFactory(
-            publisher=world.acme, sensitivity=Sensitivity.RESTRICTED
-        ),
+        "acme_restricted": DatasetFactory(publisher=world.acme, sensitivity=Sensitivity.RESTRICTED),
         "acme_withdrawn": DatasetFactory(publisher=world.acme, status=DatasetStatus.WITHDRAWN),
         "other_draft": DatasetFactory(publisher=world.other, status=DatasetStatus.DRAFT),
-        "other_deprecated": DatasetFactory(
-            publisher=world.other, status=DatasetStatus.DEPRECATED
-        ),
+        "other_deprecated": DatasetFactory(publisher=world.other, status=DatasetStatus.DEPRECATED),
     }
 
 
 VISIBLE = {
     "anonymous": {"acme_public"},
     "member": {
-        "acme_draft", "acme_public", "acme_members", "acme_restricted", "acme_withdrawn",
+        "acme_draft",
+        "acme_public",
+        "acme_members",
+        "acme_restricted",
+        "acme_withdrawn",
         "other_deprecated",
     },
     "steward": {
-        "acme_draft", "acme_public", "acme_members", "acme_restricted", "acme_withdrawn",
+        "acme_draft",
+        "acme_public",
+        "acme_members",
+        "acme_restricted",
+        "acme_withdrawn",
         "other_deprecated",
     },
     "outsider_member": {
-        "acme_public", "acme_members", "acme_restricted", "other_draft", "other_deprecated",
+        "acme_public",
+        "acme_members",
+        "acme_restricted",
+        "other_draft",
+        "other_deprecated",
     },
     "division_lead": {"acme_public", "acme_members", "acme_restricted", "other_deprecated"},
     "secretariat": {
-        "acme_draft", "acme_public", "acme_members", "acme_restricted", "acme_withdrawn",
-        "other_draft", "other_deprecated",
+        "acme_draft",
+        "acme_public",
+        "acme_members",
+        "acme_restricted",
+        "acme_withdrawn",
+        "other_draft",
+        "other_deprecated",
     },
 }
 
