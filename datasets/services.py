@@ -57,7 +57,16 @@ def dataset_create(
     dataset_index(dataset)
     dataset.full_clean()
     dataset.save()
+    _policy_for(dataset)
     return dataset
+
+
+def _policy_for(dataset: Dataset) -> None:
+    # Every dataset has an access policy from birth (defaults follow its sensitivity), and
+    # restricted data always routes through the division lead.
+    from registry.services import policy_follow_sensitivity
+
+    policy_follow_sensitivity(dataset=dataset, actor=None)
 
 
 @transaction.atomic
@@ -69,11 +78,14 @@ def dataset_update(*, dataset: Dataset, **fields: Any) -> Dataset:
             code="dataset_withdrawn",
             current_status=dataset.status,
         )
+    sensitivity_before = dataset.sensitivity
     for name, value in fields.items():
         setattr(dataset, name, value)
     dataset_index(dataset)
     dataset.full_clean()
     dataset.save()
+    if dataset.sensitivity != sensitivity_before:
+        _policy_for(dataset)
     return dataset
 
 
@@ -154,6 +166,7 @@ def _delete_files_on_commit(names: list[str]) -> None:
     names = [name for name in names if name]
     if names:
         storage = Distribution._meta.get_field("file").storage  # type: ignore[union-attr]
+
         def delete() -> None:
             for name in names:
                 storage.delete(name)

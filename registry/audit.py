@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from .models import AuditEvent
+from .models import AuditChainHead, AuditEvent
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x4D41585F41554454  # "MAX_AUDT": one advisory lock for the whole chain
@@ -72,6 +72,9 @@ def audit_append(
         )
         event.digest = _event_digest(event)
         event.save(force_insert=True)
+        AuditChainHead.objects.update_or_create(
+            id=1, defaults={"last_id": event.id, "last_digest": event.digest}
+        )
     return event
 
 
@@ -98,3 +101,14 @@ def audit_verify(*, batch_size: int = 5000) -> Iterator[ChainProblem]:
             yield ChainProblem(event.id, "its content does not match its digest (edited)")
         expected_prev = event.digest
         expected_id = event.id + 1
+    head = AuditChainHead.objects.filter(id=1).first()
+    last_id = expected_id - 1
+    if head is None:
+        if last_id:
+            yield ChainProblem(last_id, "the chain head record is missing")
+    elif head.last_id != last_id or head.last_digest != expected_prev:
+        yield ChainProblem(
+            head.last_id,
+            f"the chain ends at event {last_id} but its head records event {head.last_id}: "
+            "the newest events were deleted or replaced",
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -391,7 +391,7 @@ class WebhookEndpoint(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="webhook_endpoints"
     )
-    url = models.URLField(max_length=1000)
+    url = models.URLField(max_length=1000, validators=[URLValidator(schemes=["http", "https"])])
     secret = models.CharField(max_length=100, help_text=_("HMAC-SHA256 key; shown once."))
     events = ArrayField(
         models.CharField(max_length=60),
@@ -439,3 +439,16 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.endpoint_id} ({self.status})"
+
+
+class AuditChainHead(models.Model):
+    """The newest event's id and digest, kept outside the chain: deleting the newest events
+    would otherwise leave a shorter chain that still verifies. One row; it only moves forward
+    (a database trigger refuses going back or deleting it)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_id = models.BigIntegerField()
+    last_digest = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"audit head at {self.last_id}"

@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -180,8 +181,8 @@ def sharing_request_notify(request: SharingRequest, state: str) -> None:
 # --- sending ----------------------------------------------------------------------------------
 
 
-def email_send(*, notification_id: int) -> bool:
-    """Send one queued email; False when another run already took it."""
+def email_send(*, notification_id: int, final_attempt: bool = False) -> bool:
+    """Send one queued email; False when another run already took it or it finally failed."""
     claimed = EmailNotification.objects.filter(
         pk=notification_id, status=DeliveryStatus.PENDING
     ).update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1)
@@ -197,8 +198,11 @@ def email_send(*, notification_id: int) -> bool:
         )
     except Exception as exc:  # SMTP errors are many; all of them mean "try again later"
         EmailNotification.objects.filter(pk=notification_id).update(
-            status=DeliveryStatus.PENDING, last_error=str(exc)[:2000]
+            status=DeliveryStatus.FAILED if final_attempt else DeliveryStatus.PENDING,
+            last_error=str(exc)[:2000],
         )
+        if final_attempt:
+            return False
         raise TransientDeliveryError(str(exc)) from exc
     EmailNotification.objects.filter(pk=notification_id).update(
         status=DeliveryStatus.DELIVERED, sent_at=timezone.now(), last_error=""
@@ -236,6 +240,17 @@ def _check_destination(url: str) -> None:
             raise ValueError(f"{host} resolves to a non-public address ({address})")
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A webhook receiver answers; it does not send the worker elsewhere (SSRF: a redirect
+    would bypass the destination check)."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 def webhook_deliver(*, delivery_id: str, final_attempt: bool = False) -> bool:
     """POST one delivery. Raises TransientDeliveryError for the task to retry with backoff."""
     claimed = WebhookDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(
@@ -246,7 +261,7 @@ def webhook_deliver(*, delivery_id: str, final_attempt: bool = False) -> bool:
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
     body = json.dumps(delivery.payload, ensure_ascii=False, sort_keys=True).encode()
     timestamp = int(time.time())
-    request = urllib.request.Request(  # noqa: S310 (the scheme is checked by URLField: http(s))
+    request = urllib.request.Request(  # noqa: S310 (WEBHOOK_URL_VALIDATOR allows http(s) only)
         delivery.endpoint.url,
         data=body,
         method="POST",
@@ -261,11 +276,13 @@ def webhook_deliver(*, delivery_id: str, final_attempt: bool = False) -> bool:
     status_code: int | None = None
     try:
         _check_destination(delivery.endpoint.url)
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        with _opener.open(request, timeout=10) as response:
             status_code = response.status
     except urllib.error.HTTPError as exc:
         status_code = exc.code
         error = f"HTTP {exc.code}"
+        if 300 <= exc.code < 400:
+            error += " (redirects are not followed)"
         transient = exc.code >= 500 or exc.code == 429
     except ValueError as exc:  # refused destination: retrying will not help
         error, transient = str(exc), False
@@ -329,3 +346,29 @@ def webhook_ping(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
 
     transaction.on_commit(lambda: deliver_webhook.delay(str(delivery.pk)))
     return delivery
+
+
+def notifications_requeue_stuck(*, older_than: timedelta = timedelta(minutes=15)) -> int:
+    """Queue again what a lost task or a killed worker left behind: rows still pending, or
+    stuck in `sending`, long after they were made. Safe to run twice (the send claims)."""
+    from .tasks import deliver_webhook, send_email
+
+    cutoff = timezone.now() - older_than
+    unfinished = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+    emails = list(
+        EmailNotification.objects.filter(status__in=unfinished, created_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:1000]
+    )
+    EmailNotification.objects.filter(pk__in=emails).update(status=DeliveryStatus.PENDING)
+    for email_id in emails:
+        send_email.delay(email_id)
+    deliveries = list(
+        WebhookDelivery.objects.filter(status__in=unfinished, created_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:1000]
+    )
+    WebhookDelivery.objects.filter(pk__in=deliveries).update(status=DeliveryStatus.PENDING)
+    for delivery_id in deliveries:
+        deliver_webhook.delay(str(delivery_id))
+    return len(emails) + len(deliveries)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .models import ApprovalRoute
 
@@ -75,8 +76,8 @@ class Decision:
         return self.eligible and self.approval_route == ApprovalRoute.AUTOMATIC
 
 
-def _sorted(values: Iterable[object]) -> list[object]:
-    return sorted(values, key=str)
+def _sorted(values: Iterable[Any]) -> list[Any]:
+    return sorted(values)
 
 
 def evaluate(

@@ -70,12 +70,15 @@ def _validate_route(dataset: Dataset, route: str) -> None:
 
 
 @transaction.atomic
-def policy_set(*, dataset: Dataset, actor: User | None, **terms: Any) -> AccessPolicy:
-    """Add a revision (terms not given keep their current value) and make it current."""
-    current = (
-        AccessPolicy.objects.select_for_update().filter(dataset=dataset, is_current=True).first()
-    )
-    base = policy_defaults(dataset) if current is None else policy_terms_dict(current)
+def policy_set(
+    *, dataset: Dataset, actor: User | None, replace: bool = False, **terms: Any
+) -> AccessPolicy:
+    """Add a revision and make it current. Terms not given keep their current value, or, with
+    `replace`, take the defaults of the dataset's sensitivity."""
+    # The dataset row is the lock: two first edits cannot both make revision 1.
+    Dataset.objects.select_for_update().filter(pk=dataset.pk).values_list("pk").get()
+    current = AccessPolicy.objects.filter(dataset=dataset, is_current=True).first()
+    base = policy_defaults(dataset) if current is None or replace else policy_terms_dict(current)
     merged = {**base, **terms}
     _validate_route(dataset, merged["approval_route"])
     revision = 1
@@ -111,9 +114,29 @@ def policy_terms_dict(policy: AccessPolicy) -> dict[str, Any]:
 
 
 def policy_current(*, dataset: Dataset) -> AccessPolicy:
-    """The dataset's current policy; a dataset that has none gets the defaults of its class."""
+    """The dataset's current policy. Every dataset gets one when it is created; one created
+    before that rule gets the defaults of its sensitivity on first use."""
     found = AccessPolicy.objects.filter(dataset=dataset, is_current=True).first()
-    return found if found is not None else policy_set(dataset=dataset, actor=None)
+    if found is not None:
+        return found
+    with transaction.atomic():
+        policy = policy_set(dataset=dataset, actor=None)
+    return policy
+
+
+def policy_follow_sensitivity(*, dataset: Dataset, actor: User | None) -> None:
+    """Restricted data always needs both approvers: raise the route when sensitivity rises."""
+    current = AccessPolicy.objects.filter(dataset=dataset, is_current=True).first()
+    if current is None:
+        policy_set(dataset=dataset, actor=actor)
+    elif dataset.sensitivity == "restricted" and (
+        current.approval_route != ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD
+    ):
+        policy_set(
+            dataset=dataset,
+            actor=actor,
+            approval_route=ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD,
+        )
 
 
 def _terms(policy: AccessPolicy) -> engine.PolicyTerms:
@@ -332,6 +355,15 @@ def can_decide_as_division_lead(actor: Actor, request: SharingRequest) -> bool:
     return request.dataset.division_id in actor.lead_division_ids
 
 
+def _escalated_to(actor: Actor, request: SharingRequest) -> bool:
+    """An overdue request handed to the division lead: the lead may decide it alone."""
+    return (
+        request.state == S.AWAITING_PUBLISHER
+        and request.escalated_at is not None
+        and can_decide_as_division_lead(actor, request)
+    )
+
+
 @transaction.atomic
 def sharing_request_approve(
     *, actor: Actor, request: SharingRequest, comment: str = ""
@@ -346,6 +378,16 @@ def sharing_request_approve(
             target=S.APPROVED,
             actor=user,
             comment=comment,
+            decided_at=timezone.now(),
+        )
+        return _activate(request, actor=user)
+    if _escalated_to(actor, request) and not can_decide_as_publisher(actor, request):
+        request = _move(
+            request,
+            sources=(S.AWAITING_PUBLISHER,),
+            target=S.APPROVED,
+            actor=user,
+            comment=comment or _("Approved by the division lead after escalation."),
             decided_at=timezone.now(),
         )
         return _activate(request, actor=user)
@@ -380,7 +422,7 @@ def sharing_request_reject(
             actor, request
         )
     else:
-        allowed = can_decide_as_publisher(actor, request)
+        allowed = can_decide_as_publisher(actor, request) or _escalated_to(actor, request)
     if not allowed:
         raise PermissionDenied(_("You may not decide on this request."))
     return _move(
@@ -567,6 +609,8 @@ def download_link_open(*, signed: str) -> tuple[Grant, Distribution, User]:
         raise PermissionDenied(_("This download link is not valid."))
     if not grant_is_valid(grant):
         raise PermissionDenied(_("The grant behind this link is revoked or expired."))
+    if not user.memberships.filter(organization_id=grant.organization_id).exists():
+        raise PermissionDenied(_("You are no longer a member of the grantee organisation."))
     return grant, distribution, user
 
 

@@ -47,8 +47,9 @@ def remind_approvers() -> dict[str, Any]:
     bind=True, name="registry.send_email", max_retries=5, time_limit=60, soft_time_limit=45
 )
 def send_email(self: Task, notification_id: int) -> bool:  # type: ignore[type-arg]
+    final = self.request.retries >= (self.max_retries or 0)
     try:
-        return notifications.email_send(notification_id=notification_id)
+        return notifications.email_send(notification_id=notification_id, final_attempt=final)
     except TransientDeliveryError as exc:
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
 
@@ -62,3 +63,8 @@ def deliver_webhook(self: Task, delivery_id: str) -> bool:  # type: ignore[type-
         return notifications.webhook_deliver(delivery_id=delivery_id, final_attempt=final)
     except TransientDeliveryError as exc:
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+@shared_task(name="registry.requeue_stuck_notifications", time_limit=300, soft_time_limit=240)
+def requeue_stuck_notifications() -> int:
+    return notifications.notifications_requeue_stuck()

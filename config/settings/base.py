@@ -222,6 +222,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "registry.remind_expiring_grants",
         "schedule": timedelta(hours=1),
     },
+    "registry.requeue_stuck_notifications": {
+        "task": "registry.requeue_stuck_notifications",
+        "schedule": timedelta(minutes=15),
+    },
     "registry.remind_approvers": {
         "task": "registry.remind_approvers",
         "schedule": timedelta(hours=1),

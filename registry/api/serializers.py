@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -393,7 +394,9 @@ class WebhookEndpointInputSerializer(serializers.Serializer[Any]):
     organization = serializers.SlugRelatedField(
         slug_field="slug", queryset=Organization.objects.all(), required=False
     )
-    url = serializers.URLField(max_length=1000)
+    url = serializers.URLField(
+        max_length=1000, validators=[URLValidator(schemes=["http", "https"])]
+    )
     events = serializers.ListField(
         child=serializers.CharField(max_length=60), required=False, default=list, max_length=50
     )

@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 
 from accounts.models import Organization
 from accounts.selectors import Actor
@@ -102,7 +103,9 @@ class AccessPolicyView(ActorMixin):
         require_dataset_steward(self.actor, obj)
         serializer = AccessPolicyInputSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        policy = services.policy_set(dataset=obj, actor=self.actor.user, **serializer.to_terms())
+        policy = services.policy_set(
+            dataset=obj, actor=self.actor.user, replace=not partial, **serializer.to_terms()
+        )
         return Response(AccessPolicyOutputSerializer(policy).data)
 
     @extend_schema(
@@ -434,15 +437,19 @@ class DownloadFileView(ActorMixin):
     )
     def get(self, request: Request, signed: str) -> FileResponse:
         grant, distribution, user = services.download_link_open(signed=signed)
+        try:
+            handle = distribution.file.open("rb")  # open first: a missing file is no download
+        except (FileNotFoundError, ValueError) as exc:
+            raise Http404("The file is no longer in storage.") from exc
         services.download_record(
             grant=grant,
             distribution=distribution,
             user=user,
             byte_size=distribution.byte_size or distribution.file.size,
-            client_ip=request.META.get("REMOTE_ADDR"),
+            client_ip=BaseThrottle().get_ident(request),
         )
         return FileResponse(
-            distribution.file.open("rb"),
+            handle,
             as_attachment=True,
             filename=distribution.file.name.rsplit("/", 1)[-1],
             content_type=distribution.media_type or "application/octet-stream",
