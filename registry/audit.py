@@ -29,7 +29,7 @@ def canonical_json(value: Any) -> str:
 
 
 def _event_digest(event: AuditEvent) -> str:
-    body = {
+    body: dict[str, Any] = {
         "id": event.id,
         "occurred_at": event.occurred_at.isoformat(),
         "actor_id": event.actor_id,
@@ -41,6 +41,8 @@ def _event_digest(event: AuditEvent) -> str:
         "data": event.data,
         "prev_digest": event.prev_digest,
     }
+    if event.steward_organization_ids:
+        body["steward_organization_ids"] = sorted(event.steward_organization_ids)
     return hashlib.sha256(canonical_json(body).encode()).hexdigest()
 
 
@@ -51,9 +53,13 @@ def audit_append(
     object_type: str,
     object_id: object,
     organization_ids: Iterable[int | None] = (),
+    steward_organization_ids: Iterable[int | None] = (),
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event inside the caller's transaction (it commits or rolls back with it)."""
+    """Append one event inside the caller's transaction (it commits or rolls back with it).
+
+    Every member of `organization_ids` may read it; of `steward_organization_ids`, only the
+    data stewards (a sharing request's publisher side, like the request itself)."""
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
@@ -67,6 +73,9 @@ def audit_append(
             object_type=object_type,
             object_id=str(object_id),
             organization_ids=sorted({org for org in organization_ids if org is not None}),
+            steward_organization_ids=sorted(
+                {org for org in steward_organization_ids if org is not None}
+            ),
             data=json.loads(canonical_json(data or {})),
             prev_digest=last[1] if last else GENESIS,
         )

@@ -336,6 +336,12 @@ class AuditEvent(models.Model):
         blank=True,
         help_text=_("Organisations this event concerns: they may read it."),
     )
+    steward_organization_ids = ArrayField(
+        models.BigIntegerField(),
+        default=list,
+        blank=True,
+        help_text=_("Organisations whose data stewards (only) may read it: the publisher's side."),
+    )
     data = models.JSONField(default=dict, blank=True)
     prev_digest = models.CharField(max_length=64)
     digest = models.CharField(max_length=64, unique=True)
@@ -344,6 +350,7 @@ class AuditEvent(models.Model):
         ordering = ["-id"]
         indexes = [
             GinIndex(fields=["organization_ids"], name="audit_organizations_gin"),
+            GinIndex(fields=["steward_organization_ids"], name="audit_steward_orgs_gin"),
             models.Index(fields=["object_type", "object_id"], name="audit_object"),
         ]
 

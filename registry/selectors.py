@@ -94,7 +94,10 @@ def audit_event_list(*, actor: Actor) -> QuerySet[AuditEvent]:
         return AuditEvent.objects.all()
     if not actor.is_authenticated:
         return AuditEvent.objects.none()
-    return AuditEvent.objects.filter(organization_ids__overlap=list(actor.organization_ids))
+    return AuditEvent.objects.filter(
+        Q(organization_ids__overlap=list(actor.organization_ids))
+        | Q(steward_organization_ids__overlap=list(actor.steward_organization_ids))
+    )
 
 
 def webhook_endpoint_list(*, actor: Actor) -> QuerySet[WebhookEndpoint]:

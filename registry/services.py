@@ -93,7 +93,7 @@ def policy_set(
         action="policy.changed",
         object_type="dataset",
         object_id=dataset.pk,
-        organization_ids=[dataset.publisher_id],
+        steward_organization_ids=[dataset.publisher_id],
         data={"revision": revision, "terms": merged},
     )
     return policy
@@ -120,8 +120,10 @@ def policy_current(*, dataset: Dataset) -> AccessPolicy:
     if found is not None:
         return found
     with transaction.atomic():
-        policy = policy_set(dataset=dataset, actor=None)
-    return policy
+        # Look again under the dataset's lock: a concurrent first read may have made it.
+        Dataset.objects.select_for_update().filter(pk=dataset.pk).values_list("pk").get()
+        found = AccessPolicy.objects.filter(dataset=dataset, is_current=True).first()
+        return found if found is not None else policy_set(dataset=dataset, actor=None)
 
 
 def policy_follow_sensitivity(*, dataset: Dataset, actor: User | None) -> None:
@@ -205,10 +207,31 @@ def _record(
         action=f"sharing_request.{to_state}",
         object_type="sharing_request",
         object_id=request.pk,
-        organization_ids=[request.requester_id, request.dataset.publisher_id],
+        organization_ids=[request.requester_id],
+        steward_organization_ids=[request.dataset.publisher_id],
         data={"from": from_state, "to": to_state, "comment": comment},
     )
     notifications.sharing_request_notify(request, to_state)
+
+
+def _locked_state(request: SharingRequest) -> str:
+    """Lock the request's row until the transaction ends and return its state now."""
+    return str(
+        SharingRequest.objects.select_for_update()
+        .values_list("state", flat=True)
+        .get(pk=request.pk)
+    )
+
+
+def _invalid_transition(current: str, target: str, sources: tuple[str, ...]) -> Conflict:
+    return Conflict(
+        _("A sharing request in state '%(current)s' cannot become '%(target)s'.")
+        % {"current": current, "target": target},
+        code="invalid_transition",
+        current_state=current,
+        dsp_state=DSP_STATE[S(current)],
+        allowed_from=list(sources),
+    )
 
 
 def _move(
@@ -220,22 +243,15 @@ def _move(
     comment: str = "",
     **updates: Any,
 ) -> SharingRequest:
-    """Conditional UPDATE from one of `sources` to `target`; 409 with the current state if not."""
-    now = timezone.now()
-    changed = SharingRequest.objects.filter(pk=request.pk, state__in=sources).update(
-        state=target, modified_at=now, reminded_at=None, **updates
+    """Move from one of `sources` to `target` under a row lock; 409 with the current state if
+    the request is elsewhere. The lock makes concurrent moves queue up, so the event records the
+    state the move really left, and of two approvers exactly one wins."""
+    from_state = _locked_state(request)
+    if from_state not in sources:
+        raise _invalid_transition(from_state, target, sources)
+    SharingRequest.objects.filter(pk=request.pk).update(
+        state=target, modified_at=timezone.now(), reminded_at=None, **updates
     )
-    if not changed:
-        current = SharingRequest.objects.values_list("state", flat=True).get(pk=request.pk)
-        raise Conflict(
-            _("A sharing request in state '%(current)s' cannot become '%(target)s'.")
-            % {"current": current, "target": target},
-            code="invalid_transition",
-            current_state=current,
-            dsp_state=DSP_STATE[S(current)],
-            allowed_from=list(sources),
-        )
-    from_state = request.state if request.state in sources else sources[0]
     request.refresh_from_db()
     _record(request, actor=actor, from_state=from_state, to_state=target, comment=comment)
     return request
@@ -310,10 +326,12 @@ def sharing_request_check(*, request_id: Any) -> SharingRequest:
 
     Safe to run twice: a request no longer `submitted` is returned as it is.
     """
-    request = SharingRequest.objects.select_related("dataset", "requester", "policy").get(
-        pk=request_id
+    request = (
+        SharingRequest.objects.select_for_update(of=("self",))
+        .select_related("dataset", "requester", "policy")
+        .get(pk=request_id)
     )
-    if request.state != S.SUBMITTED:
+    if request.state != S.SUBMITTED:  # checked already (a task delivered twice)
         return request
     decision = eligibility_evaluate(
         dataset=request.dataset,
@@ -368,9 +386,19 @@ def _escalated_to(actor: Actor, request: SharingRequest) -> bool:
 def sharing_request_approve(
     *, actor: Actor, request: SharingRequest, comment: str = ""
 ) -> SharingRequest:
+    """The publisher's steward approves at awaiting_publisher (onwards to the division lead when
+    the route says so); the lead approves at awaiting_division_lead, and alone at
+    awaiting_publisher once an overdue request on the publisher-only route is escalated."""
     user = actor.user
+    is_publisher = can_decide_as_publisher(actor, request)
+    is_lead = can_decide_as_division_lead(actor, request)
+    if not (is_publisher or is_lead):
+        raise PermissionDenied(_("You may not decide on this request."))
+    request.state = _locked_state(request)
+    request.refresh_from_db(fields=["escalated_at"])
+    decided = {"decided_at": timezone.now()}
     if request.state == S.AWAITING_DIVISION_LEAD:
-        if not can_decide_as_division_lead(actor, request):
+        if not is_lead:
             raise PermissionDenied(_("Only the division lead approves at this step."))
         request = _move(
             request,
@@ -378,37 +406,34 @@ def sharing_request_approve(
             target=S.APPROVED,
             actor=user,
             comment=comment,
-            decided_at=timezone.now(),
+            **decided,
         )
         return _activate(request, actor=user)
-    if _escalated_to(actor, request) and not can_decide_as_publisher(actor, request):
-        request = _move(
-            request,
-            sources=(S.AWAITING_PUBLISHER,),
-            target=S.APPROVED,
-            actor=user,
-            comment=comment or _("Approved by the division lead after escalation."),
-            decided_at=timezone.now(),
+    if request.state != S.AWAITING_PUBLISHER:
+        raise _invalid_transition(
+            request.state, S.APPROVED, (S.AWAITING_PUBLISHER, S.AWAITING_DIVISION_LEAD)
         )
-        return _activate(request, actor=user)
-    if not can_decide_as_publisher(actor, request):
+    if is_publisher:
+        if request.approval_route == ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD:
+            return _move(
+                request,
+                sources=(S.AWAITING_PUBLISHER,),
+                target=S.AWAITING_DIVISION_LEAD,
+                actor=user,
+                comment=comment,
+                routed_to_division_lead_at=timezone.now(),
+            )
+    elif not (_escalated_to(actor, request) and request.approval_route == ApprovalRoute.PUBLISHER):
+        # Two-step routes (restricted data) always need the publisher's approval first.
         raise PermissionDenied(_("Only data stewards of the publisher approve at this step."))
-    if request.approval_route == ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD:
-        return _move(
-            request,
-            sources=(S.AWAITING_PUBLISHER,),
-            target=S.AWAITING_DIVISION_LEAD,
-            actor=user,
-            comment=comment,
-            routed_to_division_lead_at=timezone.now(),
-        )
     request = _move(
         request,
         sources=(S.AWAITING_PUBLISHER,),
         target=S.APPROVED,
         actor=user,
-        comment=comment,
-        decided_at=timezone.now(),
+        comment=comment
+        or ("" if is_publisher else _("Approved by the division lead after escalation.")),
+        **decided,
     )
     return _activate(request, actor=user)
 
@@ -417,17 +442,23 @@ def sharing_request_approve(
 def sharing_request_reject(
     *, actor: Actor, request: SharingRequest, comment: str
 ) -> SharingRequest:
-    if request.state == S.AWAITING_DIVISION_LEAD:
-        allowed = can_decide_as_division_lead(actor, request) or can_decide_as_publisher(
-            actor, request
-        )
-    else:
-        allowed = can_decide_as_publisher(actor, request) or _escalated_to(actor, request)
-    if not allowed:
+    """Either approver may refuse at their step; the lead also once a request is escalated."""
+    is_publisher = can_decide_as_publisher(actor, request)
+    is_lead = can_decide_as_division_lead(actor, request)
+    if not (is_publisher or is_lead):
         raise PermissionDenied(_("You may not decide on this request."))
+    request.state = _locked_state(request)
+    request.refresh_from_db(fields=["escalated_at"])
+    open_steps = (S.AWAITING_PUBLISHER, S.AWAITING_DIVISION_LEAD)
+    if request.state not in open_steps:
+        raise _invalid_transition(request.state, S.REJECTED, open_steps)
+    if not (
+        is_publisher or request.state == S.AWAITING_DIVISION_LEAD or _escalated_to(actor, request)
+    ):
+        raise PermissionDenied(_("Only data stewards of the publisher decide at this step."))
     return _move(
         request,
-        sources=(S.AWAITING_PUBLISHER, S.AWAITING_DIVISION_LEAD),
+        sources=open_steps,
         target=S.REJECTED,
         actor=actor.user,
         comment=comment,
@@ -499,13 +530,13 @@ def _activate(request: SharingRequest, *, actor: User | None) -> SharingRequest:
         valid_from=start,
         valid_until=end,
     )
-    orgs = [request.requester_id, request.dataset.publisher_id]
     audit_append(
         actor=actor,
         action="agreement.created",
         object_type="agreement",
         object_id=agreement.pk,
-        organization_ids=orgs,
+        organization_ids=[request.requester_id],
+        steward_organization_ids=[request.dataset.publisher_id],
         data={"digest": digest, "grant": str(grant.pk), "valid_until": end.isoformat()},
     )
     if start > now:
@@ -626,7 +657,8 @@ def download_record(
         action="download",
         object_type="distribution",
         object_id=distribution.pk,
-        organization_ids=[grant.organization_id, grant.version.dataset.publisher_id],
+        organization_ids=[grant.organization_id],
+        steward_organization_ids=[grant.version.dataset.publisher_id],
         data={"grant": str(grant.pk), "bytes": byte_size},
     )
     return download
@@ -737,7 +769,8 @@ def approvals_remind(*, now: datetime | None = None) -> dict[str, int]:
                 action="sharing_request.escalated",
                 object_type="sharing_request",
                 object_id=pk,
-                organization_ids=[request.requester_id, request.dataset.publisher_id],
+                organization_ids=[request.requester_id],
+                steward_organization_ids=[request.dataset.publisher_id],
                 data={"waiting_since": request.modified_at.isoformat()},
             )
             escalated += 1

@@ -359,6 +359,7 @@ class AuditEventOutputSerializer(serializers.ModelSerializer[AuditEvent]):
             "object_type",
             "object_id",
             "organization_ids",
+            "steward_organization_ids",
             "data",
             "prev_digest",
             "digest",

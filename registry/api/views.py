@@ -253,7 +253,10 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
             idempotency_key=key,
         )
         if not created and (
-            sharing_request.dataset_id != dataset.pk or sharing_request.purpose != data["purpose"]
+            sharing_request.dataset_id != dataset.pk
+            or sharing_request.purpose != data["purpose"]
+            or sharing_request.requester_id != organization.pk
+            or sharing_request.period_days != data["period_days"]
         ):
             raise Conflict(
                 "This Idempotency-Key was used for a different request.",
