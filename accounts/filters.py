@@ -5,15 +5,15 @@ from __future__ import annotations
 import django_filters as filters
 from django.db.models import Q, QuerySet
 
-from common.filters import MultiValueCharFilter, MultiValueNumberFilter
+from common.filters import ChoicesFilter, MultiValueCharFilter, MultiValueNumberFilter
 
 from .models import Membership, MembershipRole, Organization, OrganizationKind, OrganizationSize
 
 
 class OrganizationFilter(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label="Name (Korean or English) contains")
-    kind = filters.MultipleChoiceFilter(choices=OrganizationKind.choices)
-    size = filters.MultipleChoiceFilter(choices=OrganizationSize.choices)
+    kind = ChoicesFilter(choices=OrganizationKind.choices)
+    size = ChoicesFilter(choices=OrganizationSize.choices)
     division_id = MultiValueNumberFilter(field_name="divisions__id", distinct=True)
     division = MultiValueCharFilter(field_name="divisions__code", distinct=True)
 
@@ -34,7 +34,7 @@ class MembershipFilter(filters.FilterSet):
     organization_id = MultiValueNumberFilter(field_name="organization_id")
     organization = MultiValueCharFilter(field_name="organization__slug")
     user_id = MultiValueNumberFilter(field_name="user_id")
-    role = filters.MultipleChoiceFilter(choices=MembershipRole.choices)
+    role = ChoicesFilter(choices=MembershipRole.choices)
 
     class Meta:
         model = Membership

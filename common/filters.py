@@ -26,13 +26,22 @@ def multivalue_field_factory(field_class: type[forms.Field]) -> type[forms.Multi
     return MultiValueField
 
 
-class MultiValueCharFilter(filters.MultipleChoiceFilter):
+class ChoicesFilter(filters.MultipleChoiceFilter):
+    """`?x=a&x=b`, any of them. No DISTINCT unless asked for: on to-one relations it only makes
+    PostgreSQL build, deduplicate and sort every match before the page's LIMIT."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
+
+
+class MultiValueCharFilter(ChoicesFilter):
     field_class = multivalue_field_factory(forms.CharField)
 
 
-class MultiValueNumberFilter(filters.MultipleChoiceFilter):
+class MultiValueNumberFilter(ChoicesFilter):
     field_class = multivalue_field_factory(forms.IntegerField)
 
 
-class MultiValueUUIDFilter(filters.MultipleChoiceFilter):
+class MultiValueUUIDFilter(ChoicesFilter):
     field_class = multivalue_field_factory(forms.UUIDField)

@@ -86,6 +86,20 @@ class DatasetStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
+class CompatibilityMode(models.TextChoices):
+    """As Confluent's Schema Registry defines them, between consecutive published versions."""
+
+    BACKWARD = "backward", _("Backward: consumers of the new schema read the previous data")
+    FORWARD = "forward", _("Forward: consumers of the previous schema read the new data")
+    FULL = "full", _("Full: both")
+    NONE = "none", _("None: no check")
+
+
+class SchemaKind(models.TextChoices):
+    TABLE_SCHEMA = "table_schema", _("Frictionless Table Schema (CSV, TSV, Parquet)")
+    JSON_SCHEMA = "json_schema", _("JSON Schema (JSON Lines records)")
+
+
 # Statuses whose metadata other organisations may see.
 LISTED_STATUSES = (DatasetStatus.PUBLISHED, DatasetStatus.DEPRECATED)
 
@@ -125,6 +139,9 @@ class Dataset(TimeStampedModel):
         max_length=20, choices=DatasetStatus.choices, default=DatasetStatus.DRAFT
     )
     published_at = models.DateTimeField(null=True, blank=True)
+    compatibility_mode = models.CharField(
+        max_length=20, choices=CompatibilityMode.choices, default=CompatibilityMode.BACKWARD
+    )
 
     # Search: token streams (see datasets.search) and the vector PostgreSQL derives from them.
     search_title = models.TextField(blank=True, editable=False)
@@ -132,6 +149,13 @@ class Dataset(TimeStampedModel):
     search_vector = models.GeneratedField(
         expression=SearchVector("search_title", weight="A", config="simple")
         + SearchVector("search_body", weight="B", config="simple"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+    # Titles and keywords alone: small enough to stay in the row, so ranking by "matched in the
+    # title" costs little, where ts_rank over the full vector reads every match from TOAST.
+    search_title_vector = models.GeneratedField(
+        expression=SearchVector("search_title", config="simple"),
         output_field=SearchVectorField(),
         db_persist=True,
     )
@@ -143,6 +167,8 @@ class Dataset(TimeStampedModel):
             GinIndex(fields=["keywords"], name="dataset_keywords_gin"),
             GinIndex(fields=["formats"], name="dataset_formats_gin"),
             models.Index(fields=["status", "sensitivity", "-modified_at"], name="dataset_listing"),
+            # The members' visibility test (listed status OR own publisher) as an index-only scan.
+            models.Index(fields=["status", "publisher"], name="dataset_status_publisher"),
             models.Index(fields=["publisher", "-modified_at"], name="dataset_publisher_modified"),
             models.Index(fields=["division", "-modified_at"], name="dataset_division_modified"),
         ]
@@ -192,6 +218,14 @@ class DatasetVersion(TimeStampedModel):
         max_length=20, choices=VersionStatus.choices, default=VersionStatus.DRAFT
     )
     published_at = models.DateTimeField(null=True, blank=True)
+    # The structure its data follows (DCAT dct:conformsTo); checked by the workers.
+    schema = models.JSONField(null=True, blank=True)
+    schema_kind = models.CharField(max_length=20, choices=SchemaKind.choices, blank=True)
+    # Published although its checks did not pass: the steward's reason, shown to every reader.
+    waiver_reason = models.TextField(blank=True)
+    waived_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "id"]
@@ -207,6 +241,11 @@ class DatasetVersion(TimeStampedModel):
 
 def distribution_upload_to(instance: Distribution, filename: str) -> str:
     return f"distributions/{instance.version_id}/{uuid.uuid4().hex}/{filename}"
+
+
+class DistributionRole(models.TextChoices):
+    DATA = "data", _("The data")
+    SAMPLE = "sample", _("A sample, checked against the schema (DCAT adms:sample)")
 
 
 class Distribution(TimeStampedModel):
@@ -227,6 +266,12 @@ class Distribution(TimeStampedModel):
     )
     file = models.FileField(upload_to=distribution_upload_to, blank=True, max_length=500)
     access_url = models.URLField(max_length=1000, blank=True)
+    role = models.CharField(
+        max_length=10, choices=DistributionRole.choices, default=DistributionRole.DATA
+    )
+    # Reading hints for CSV/TSV: empty means detect (the report says what was found).
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=2, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -238,3 +283,54 @@ class Distribution(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title or f"{self.format} distribution"
+
+
+class ValidationStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    PASSED = "passed", _("Passed")
+    FAILED = "failed", _("Failed")
+    ERROR = "error", _("Error: the schema or the file could not be checked")
+
+
+class ValidationReport(models.Model):
+    """One check of a version by the workers: its schema, its sample, and compatibility."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    version = models.ForeignKey(
+        DatasetVersion, on_delete=models.CASCADE, related_name="validation_reports"
+    )
+    sample = models.ForeignKey(
+        Distribution, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20, choices=ValidationStatus.choices, default=ValidationStatus.QUEUED
+    )
+    message = models.TextField(blank=True)
+    schema_problems = models.JSONField(default=list, blank=True)
+    compatibility = models.JSONField(default=list, blank=True)
+    row_count = models.BigIntegerField(null=True, blank=True)
+    error_count = models.BigIntegerField(null=True, blank=True)
+    errors_by_code = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    profile = models.JSONField(default=list, blank=True)
+    inferred_schema = models.JSONField(null=True, blank=True)
+    # SHA-256 of the schema that was checked: publication needs it to be the current one.
+    schema_digest = models.CharField(max_length=64, blank=True)
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=2, blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["version", "-created_at"], name="report_version_created"),
+            models.Index(fields=["status", "started_at"], name="report_status_started"),
+        ]
+
+    def __str__(self) -> str:
+        return f"report {self.id} ({self.status})"

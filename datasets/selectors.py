@@ -5,9 +5,17 @@ from __future__ import annotations
 import re
 import uuid
 
-from django.contrib.postgres.search import SearchRank
-from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Cast
+from django.db.models import (
+    Case,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from accounts.selectors import Actor
 
@@ -17,11 +25,11 @@ from .models import (
     DatasetVersion,
     Distribution,
     Sensitivity,
+    ValidationReport,
     VersionStatus,
 )
 from .search import search_query
 
-RELEVANCE_SCALE = 1_000_000
 SLUG_RE = re.compile(r"[-a-zA-Z0-9_]{1,120}")
 
 
@@ -44,23 +52,27 @@ def dataset_list(*, actor: Actor) -> QuerySet[Dataset]:
     return (
         Dataset.objects.filter(dataset_visibility(actor))
         .select_related("division", "publisher")
-        .defer("search_title", "search_body", "search_vector")
+        .defer("search_title", "search_body", "search_vector", "search_title_vector")
         .annotate(latest_version=Subquery(latest))
     )
 
 
 def dataset_search(queryset: QuerySet[Dataset], text: str) -> QuerySet[Dataset]:
-    """Matching datasets, annotated with an integer `relevance` (title matches weigh most).
+    """Matching datasets, annotated with an integer `relevance`: 1 when the title or keywords
+    match, 0 when only the description does. Newest first within each (the ordering filter).
 
-    The rank is scaled to an integer so that cursor pagination can compare it exactly.
+    Not ts_rank: ranking reads every match's full vector (out of line, in TOAST) before the
+    page's LIMIT, which took a second at 100,000 datasets (docs/benchmarks.md).
     """
     query = search_query(text)
     if query is None:  # nothing searchable (only punctuation): no match, still orderable
         return queryset.none().annotate(relevance=Value(0, output_field=IntegerField()))
-    rank = SearchRank(F("search_vector"), query)
-    return queryset.filter(search_vector=query).annotate(
-        relevance=Cast(rank * RELEVANCE_SCALE, IntegerField())
+    in_title = Case(
+        When(search_title_vector=query, then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
     )
+    return queryset.filter(search_vector=query).annotate(relevance=in_title)
 
 
 def dataset_get(*, actor: Actor, key: str) -> Dataset | None:
@@ -81,7 +93,20 @@ def version_visibility(actor: Actor, dataset: Dataset) -> Q:
 
 
 def version_list(*, actor: Actor, dataset: Dataset) -> QuerySet[DatasetVersion]:
-    return DatasetVersion.objects.filter(dataset=dataset).filter(version_visibility(actor, dataset))
+    # The newest report of each version in one query (DISTINCT ON), not one per version.
+    latest_reports = ValidationReport.objects.order_by("version_id", "-created_at").distinct(
+        "version_id"
+    )
+    return (
+        DatasetVersion.objects.filter(dataset=dataset)
+        .filter(version_visibility(actor, dataset))
+        .defer("schema")
+        .prefetch_related(Prefetch("validation_reports", latest_reports, to_attr="latest_reports"))
+    )
+
+
+def validation_report_list(*, version: DatasetVersion) -> QuerySet[ValidationReport]:
+    return ValidationReport.objects.filter(version=version).order_by("-created_at")
 
 
 def distribution_list(*, actor: Actor, version: DatasetVersion) -> QuerySet[Distribution]:

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import django_filters as filters
 
-from common.filters import MultiValueCharFilter, MultiValueNumberFilter, MultiValueUUIDFilter
+from common.filters import (
+    ChoicesFilter,
+    MultiValueCharFilter,
+    MultiValueNumberFilter,
+    MultiValueUUIDFilter,
+)
 
 from .models import AuditEvent, Grant, Purpose, SharingRequest, SharingRequestState
 
 
 class SharingRequestFilter(filters.FilterSet):
-    state = filters.MultipleChoiceFilter(choices=SharingRequestState.choices)
-    purpose = filters.MultipleChoiceFilter(choices=Purpose.choices)
+    state = ChoicesFilter(choices=SharingRequestState.choices)
+    purpose = ChoicesFilter(choices=Purpose.choices)
     dataset_id = MultiValueUUIDFilter(field_name="dataset_id")
     dataset = MultiValueCharFilter(field_name="dataset__slug", label="Dataset slug")
     requester_id = MultiValueNumberFilter(field_name="requester_id")

@@ -15,14 +15,14 @@ from django.utils.translation import gettext as _
 from accounts.models import Division, Organization
 from common.errors import Conflict
 
-from .models import (
+from ..models import (
     Dataset,
     DatasetStatus,
     DatasetVersion,
     Distribution,
     VersionStatus,
 )
-from .search import document_tokens
+from ..search import document_tokens
 
 # Allowed dataset status transitions: target -> statuses it may come from.
 DATASET_TRANSITIONS: dict[str, tuple[str, ...]] = {
