@@ -399,6 +399,8 @@ def sharing_request_approve(
     decided = {"decided_at": timezone.now()}
     if request.state == S.AWAITING_DIVISION_LEAD:
         if not is_lead:
+            if is_publisher:  # the publisher's step is done: a repeat or a lost race
+                raise _invalid_transition(request.state, S.APPROVED, (S.AWAITING_PUBLISHER,))
             raise PermissionDenied(_("Only the division lead approves at this step."))
         request = _move(
             request,

@@ -174,7 +174,8 @@ REST_FRAMEWORK = {
         "user": env_str("THROTTLE_USER", "1200/min"),
         "login": env_str("THROTTLE_LOGIN", "30/min"),
     },
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0) or None,
+    # 0: the client is REMOTE_ADDR and X-Forwarded-For is ignored (DRF trusts it all on None).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # `?format=` is the dataset format filter, not DRF's renderer override.
     "URL_FORMAT_OVERRIDE": None,

@@ -444,13 +444,17 @@ class DownloadFileView(ActorMixin):
             handle = distribution.file.open("rb")  # open first: a missing file is no download
         except (FileNotFoundError, ValueError) as exc:
             raise Http404("The file is no longer in storage.") from exc
-        services.download_record(
-            grant=grant,
-            distribution=distribution,
-            user=user,
-            byte_size=distribution.byte_size or distribution.file.size,
-            client_ip=BaseThrottle().get_ident(request),
-        )
+        try:
+            services.download_record(
+                grant=grant,
+                distribution=distribution,
+                user=user,
+                byte_size=distribution.byte_size or distribution.file.size,
+                client_ip=BaseThrottle().get_ident(request),
+            )
+        except Exception:
+            handle.close()
+            raise
         return FileResponse(
             handle,
             as_attachment=True,

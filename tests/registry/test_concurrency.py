@@ -1,0 +1,432 @@
+"""Races on real parallel connections: each thread has its own PostgreSQL connection.
+
+The races commit (transaction=True), so Django empties every table afterwards, the divisions
+made by the data migration included; a module fixture recreates them after each flush so that
+later tests (and the next `--reuse-db` run) still find them. The stale-read tests need no second
+connection and run in an ordinary test transaction.
+
+Where a race is forced into one interleaving, the run holding the lock waits until the other
+connection is seen blocked on that lock (pg_locks), so the test shows that the two really
+overlapped and that the second one waited rather than read a stale state.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.apps import apps as django_apps
+from django.db import connection
+from django.db.models.signals import post_migrate
+from rest_framework.test import APIClient
+
+from accounts.models import MembershipRole, User
+from accounts.selectors import actor_for
+from datasets.models import Dataset
+from registry import selectors, services, tasks
+from registry.audit import audit_verify
+from registry.models import (
+    AccessPolicy,
+    Agreement,
+    ApprovalRoute,
+    AuditEvent,
+    Grant,
+    SharingRequest,
+    SharingRequestEvent,
+)
+from registry.models import SharingRequestState as S
+from tests.common.problems import assert_problem
+from tests.conftest import World
+from tests.factories import MembershipFactory, UserFactory
+from tests.registry.conftest import REQUEST_BODY, act, dataset_without_policy
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+Submit = Callable[..., SharingRequest]
+SetRoute = Callable[..., AccessPolicy]
+
+_DIVISIONS = importlib.import_module("accounts.migrations.0002_divisions")
+
+
+def _restore_divisions(sender: Any = None, **kwargs: Any) -> None:
+    if sender is None or sender.label == "accounts":
+        _DIVISIONS.create_divisions(django_apps, None)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _divisions_survive_the_flush(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """The flush after each test emits post_migrate: put the divisions back right then."""
+    post_migrate.connect(_restore_divisions, weak=False, dispatch_uid="test-restore-divisions")
+    with django_db_blocker.unblock():
+        _restore_divisions()  # a run interrupted mid-flush may have left them out
+    yield
+    post_migrate.disconnect(dispatch_uid="test-restore-divisions")
+    with django_db_blocker.unblock():
+        _restore_divisions()
+
+
+def run_together(calls: list[Callable[[], Any]], timeout: float = 30) -> list[Any]:
+    """Start every call at the same moment, each in its own thread and database connection;
+    return each call's result or the exception it raised."""
+    barrier = threading.Barrier(len(calls), timeout=timeout)
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            results[index] = call()
+        except BaseException as exc:
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=(index, call), daemon=True)
+        for index, call in enumerate(calls)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    return results
+
+
+def _post(user: User, url: str, body: dict[str, Any]) -> Callable[[], Any]:
+    def call() -> Any:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client.post(url, body, format="json")
+
+    return call
+
+
+def _stewards(world: World, count: int) -> list[User]:
+    extra = [
+        MembershipFactory.create(
+            user=UserFactory.create(email=f"steward{n}@example.kr"),
+            organization=world.acme,
+            role=MembershipRole.DATA_STEWARD,
+        ).user
+        for n in range(count - 1)
+    ]
+    return [world.users["steward"], *extra]
+
+
+def _to_states(request: SharingRequest) -> list[str]:
+    return list(
+        SharingRequestEvent.objects.filter(sharing_request=request)
+        .order_by("id")
+        .values_list("to_state", flat=True)
+    )
+
+
+def _no_chain_problems() -> None:
+    assert [str(problem) for problem in audit_verify()] == []
+
+
+def _wait_until_blocked_on_my_locks(timeout: float = 10) -> bool:
+    """From inside the transaction that holds a lock: wait until another connection is waiting
+    for one of this connection's locks. False when none did within `timeout`."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            # pg_locks is read live (pg_stat_activity would be a per-transaction snapshot).
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks "
+                "WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid)))"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.02)
+    return False
+
+
+# --- approvals --------------------------------------------------------------------------------
+
+
+def test_many_stewards_approve_at_once_one_wins(
+    world: World, submit: Submit, set_route: SetRoute
+) -> None:
+    set_route(ApprovalRoute.PUBLISHER)
+    request = submit()
+    assert request.state == S.AWAITING_PUBLISHER
+    url = f"/api/v1/sharing-requests/{request.pk}/approve/"
+
+    responses = run_together([_post(user, url, {}) for user in _stewards(world, 8)])
+
+    assert not [r for r in responses if isinstance(r, BaseException)], responses
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [409] * 7
+    for response in responses:
+        if response.status_code == 409:
+            body = assert_problem(response, 409, "invalid_transition")
+            assert (body["current_state"], body["dsp_state"]) == (S.ACTIVE, "FINALIZED")
+    request.refresh_from_db()
+    assert request.state == S.ACTIVE
+    assert Agreement.objects.filter(sharing_request=request).count() == 1
+    assert Grant.objects.filter(agreement__sharing_request=request).count() == 1
+    assert _to_states(request) == [S.SUBMITTED, S.AWAITING_PUBLISHER, S.APPROVED, S.ACTIVE]
+    winner = next(r for r in responses if r.status_code == 200).json()
+    assert winner["state"] == S.ACTIVE
+    _no_chain_problems()
+
+
+def test_lead_and_steward_decide_at_once_one_wins(
+    world: World,
+    submit: Submit,
+    set_route: SetRoute,
+    client_for: Callable[[str], APIClient],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    set_route(ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD)
+    request = submit()
+    act(client_for("steward"), request, "approve", django_capture_on_commit_callbacks)
+    base = f"/api/v1/sharing-requests/{request.pk}"
+
+    responses = run_together(
+        [
+            _post(world.users["division_lead"], f"{base}/approve/", {}),
+            _post(world.users["steward"], f"{base}/reject/", {"comment": "wait"}),
+            _post(world.users["outsider_member"], f"{base}/withdraw/", {}),
+        ]
+    )
+
+    assert not [r for r in responses if isinstance(r, BaseException)], responses
+    assert sorted(r.status_code for r in responses).count(200) == 1
+    for loser in responses:
+        if loser.status_code != 200:
+            # The lead too: once the request left their step it is a conflict, not a 403.
+            assert_problem(loser, 409, "invalid_transition")
+    winner = next(r for r in responses if r.status_code == 200).json()
+    request.refresh_from_db()
+    assert request.state == winner["state"]
+    after_lead_step = _to_states(request)[3:]
+    assert after_lead_step in ([S.APPROVED, S.ACTIVE], [S.REJECTED], [S.WITHDRAWN])
+    assert after_lead_step[-1] == request.state
+    has_agreement = Agreement.objects.filter(sharing_request=request).exists()
+    assert has_agreement == (request.state == S.ACTIVE)
+    _no_chain_problems()
+
+
+# --- revocations ------------------------------------------------------------------------------
+
+
+def test_two_revocations_at_once_one_wins(
+    world: World, submit: Submit, set_route: SetRoute
+) -> None:
+    set_route(ApprovalRoute.AUTOMATIC)
+    request = submit()
+    assert request.state == S.ACTIVE
+    url = f"/api/v1/sharing-requests/{request.pk}/revoke/"
+
+    responses = run_together(
+        [
+            _post(world.users["steward"], url, {"reason": "steward says"}),
+            _post(world.users["secretariat"], url, {"reason": "secretariat says"}),
+        ]
+    )
+
+    assert not [r for r in responses if isinstance(r, BaseException)], responses
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    loser = next(r for r in responses if r.status_code == 409)
+    assert assert_problem(loser, 409, "invalid_transition")["current_state"] == S.REVOKED
+    revoked = SharingRequestEvent.objects.filter(sharing_request=request, to_state=S.REVOKED)
+    assert revoked.count() == 1
+    event = revoked.get()
+    grant = Grant.objects.get(agreement__sharing_request=request)
+    # The grant names the same revoker and reason as the one event.
+    assert (grant.revoked_by_id, grant.revocation_reason) == (event.actor_id, event.comment)
+    _no_chain_problems()
+
+
+def test_expiry_and_revocation_at_once_end_the_request_once(
+    world: World, submit: Submit, set_route: SetRoute
+) -> None:
+    set_route(ApprovalRoute.AUTOMATIC)
+    request = submit()
+    grant = Grant.objects.get(agreement__sharing_request=request)
+    url = f"/api/v1/sharing-requests/{request.pk}/revoke/"
+
+    results = run_together(
+        [
+            lambda: services.grants_expire(now=grant.valid_until),
+            _post(world.users["steward"], url, {"reason": "breach"}),
+        ]
+    )
+
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    request.refresh_from_db()
+    assert request.state in (S.EXPIRED, S.REVOKED)
+    assert _to_states(request)[-2:] == [S.ACTIVE, request.state]
+    grant.refresh_from_db()
+    assert (grant.revoked_at is not None) == (request.state == S.REVOKED)
+
+
+# --- the worker's check, delivered twice ------------------------------------------------------
+
+
+def test_check_run_twice_at_once_is_a_no_op_for_the_second(
+    world: World,
+    shared_dataset: Dataset,
+    set_route: SetRoute,
+    client_for: Callable[[str], APIClient],
+) -> None:
+    set_route(ApprovalRoute.AUTOMATIC)
+    with mock.patch.object(tasks.check_sharing_request, "delay"):  # the check stays queued
+        created = client_for("outsider_member").post(
+            "/api/v1/sharing-requests/",
+            {**REQUEST_BODY, "dataset": str(shared_dataset.pk)},
+            format="json",
+        )
+    assert created.status_code == 201, created.json()
+    request_id = created.json()["id"]
+    assert SharingRequest.objects.get(pk=request_id).state == S.SUBMITTED
+
+    # Two deliveries at once: the first run, while evaluating, waits until the second is
+    # blocked on the request's row; the second then finds it checked and returns it as it is.
+    evaluate = services.eligibility_evaluate
+    waited: list[bool] = []
+
+    def evaluate_while_the_other_waits(**kwargs: Any) -> Any:
+        waited.append(_wait_until_blocked_on_my_locks())
+        return evaluate(**kwargs)
+
+    with mock.patch.object(services, "eligibility_evaluate", evaluate_while_the_other_waits):
+        results = run_together(
+            [lambda: services.sharing_request_check(request_id=request_id) for _ in range(2)]
+        )
+
+    assert [type(r).__name__ for r in results] == ["SharingRequest", "SharingRequest"], results
+    assert waited == [True]  # one evaluation, during which the other run waited for the lock
+    assert sorted(r.state for r in results) == [S.ACTIVE, S.ACTIVE]
+    request = SharingRequest.objects.get(pk=request_id)
+    assert _to_states(request) == [S.SUBMITTED, S.APPROVED, S.ACTIVE]
+    assert Agreement.objects.filter(sharing_request=request).count() == 1
+    _no_chain_problems()
+
+
+# --- a decision made on a stale read ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("persona", "verb"), [("steward", "reject"), ("outsider_member", "withdraw")]
+)
+def test_event_records_the_state_actually_left(
+    persona: str,
+    verb: str,
+    world: World,
+    submit: Submit,
+    set_route: SetRoute,
+    client_for: Callable[[str], APIClient],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """The event records the state the move left (read under the row lock), not the state the
+    caller loaded before another decision landed."""
+    set_route(ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD)
+    request = submit()
+    actor = actor_for(world.users[persona])
+    # What the reject/withdraw view loaded before the other decision committed.
+    stale = selectors.sharing_request_get(actor=actor, pk=str(request.pk))
+    assert stale is not None
+    assert stale.state == S.AWAITING_PUBLISHER
+    moved = act(client_for("steward"), request, "approve", django_capture_on_commit_callbacks)
+    assert moved.json()["state"] == S.AWAITING_DIVISION_LEAD
+
+    if verb == "reject":
+        services.sharing_request_reject(actor=actor, request=stale, comment="no")
+    else:
+        services.sharing_request_withdraw(actor=actor, request=stale)
+
+    last = SharingRequestEvent.objects.filter(sharing_request=request).order_by("id").last()
+    assert last is not None
+    assert (last.from_state, last.to_state) == (
+        S.AWAITING_DIVISION_LEAD,
+        S.REJECTED if verb == "reject" else S.WITHDRAWN,
+    )
+
+
+# --- idempotent create, retried while the first is still running -----------------------------
+
+
+def test_same_idempotency_key_at_once_makes_one_request(
+    world: World, shared_dataset: Dataset, set_route: SetRoute
+) -> None:
+    set_route(ApprovalRoute.PUBLISHER)
+    body = {**REQUEST_BODY, "dataset": str(shared_dataset.pk)}
+    user = world.users["outsider_member"]
+
+    # Both calls look for the key before either inserts: the interleaving of a quick retry.
+    both_looked = threading.Barrier(2, timeout=20)
+    policy_current = services.policy_current
+
+    def policy_after_both_looked(**kwargs: Any) -> Any:
+        both_looked.wait()
+        return policy_current(**kwargs)
+
+    def create() -> Any:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client.post(
+            "/api/v1/sharing-requests/", body, format="json", HTTP_IDEMPOTENCY_KEY="retry-1"
+        )
+
+    with mock.patch.object(services, "policy_current", policy_after_both_looked):
+        responses = run_together([create, create])
+
+    assert not [r for r in responses if isinstance(r, BaseException)], responses
+    assert SharingRequest.objects.filter(requested_by=user).count() == 1
+    request = SharingRequest.objects.get(requested_by=user)
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses[0] == 201
+    first = next(r for r in responses if r.status_code == 201)
+    assert first.json()["id"] == str(request.pk)
+    second = next(r for r in responses if r is not first)
+    # The loser of the insert race may get the first request (200) or a conflict; never a
+    # second request and never a server error.
+    if second.status_code == 200:
+        assert second.json()["id"] == str(request.pk)
+    else:
+        assert_problem(second, 409, second.json()["code"])
+
+
+# --- the first read of a dataset's policy ------------------------------------------------------
+
+
+def test_first_policy_reads_at_once_make_one_policy(world: World) -> None:
+    # A dataset from before every dataset got a policy at creation.
+    dataset = dataset_without_policy(publisher=world.acme, division=world.ai_factory)
+    # Both readers find no policy; the first to lock the dataset writes revision 1 while the
+    # other waits for the lock, and the other then returns that revision instead of writing.
+    policy_set = services.policy_set
+    waited: list[bool] = []
+
+    def policy_set_while_the_other_waits(**kwargs: Any) -> AccessPolicy:
+        waited.append(_wait_until_blocked_on_my_locks())
+        return policy_set(**kwargs)
+
+    url = f"/api/v1/datasets/{dataset.pk}/policy/"
+
+    def read() -> Any:
+        client = APIClient()
+        client.force_authenticate(world.users["outsider_member"])
+        return client.get(url)
+
+    with mock.patch.object(services, "policy_set", policy_set_while_the_other_waits):
+        responses = run_together([read, read])
+
+    assert not [r for r in responses if isinstance(r, BaseException)], responses
+    assert [r.status_code for r in responses] == [200, 200], [r.content for r in responses]
+    assert waited == [True]  # one write, during which the other reader waited for the lock
+    assert responses[0].json()["id"] == responses[1].json()["id"]
+    assert responses[0].json()["revision"] == 1
+    assert AccessPolicy.objects.filter(dataset=dataset).count() == 1
+    events = AuditEvent.objects.filter(action="policy.changed", object_id=str(dataset.pk))
+    assert [(e.actor_id, e.data["revision"]) for e in events] == [(None, 1)]
+    _no_chain_problems()
