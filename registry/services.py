@@ -559,50 +559,41 @@ def grant_revoke(*, actor: Actor, request: SharingRequest, reason: str) -> Shari
     )
 
 
+def _sweep(due: Any, *, source: str, target: str, comment: str) -> int:
+    """Move every due request; one that moved meanwhile (e.g. revoked) is skipped."""
+    count = 0
+    for request in due.select_related("dataset"):
+        try:
+            _move(request, sources=(source,), target=target, actor=None, comment=comment)
+            count += 1
+        except Conflict:
+            continue
+    return count
+
+
 @transaction.atomic
 def grants_start(*, now: datetime | None = None) -> int:
     """Activate approved requests whose timed release has come. Safe to run twice."""
-    now = now or timezone.now()
     due = SharingRequest.objects.filter(
-        state=S.APPROVED, agreement__grant__valid_from__lte=now
-    ).select_related("dataset")
-    count = 0
-    for request in due:
-        try:
-            _move(
-                request,
-                sources=(S.APPROVED,),
-                target=S.ACTIVE,
-                actor=None,
-                comment=_("The agreed access period began."),
-            )
-            count += 1
-        except Conflict:
-            continue  # revoked meanwhile
-    return count
+        state=S.APPROVED, agreement__grant__valid_from__lte=now or timezone.now()
+    )
+    return _sweep(
+        due, source=S.APPROVED, target=S.ACTIVE, comment=_("The agreed access period began.")
+    )
 
 
 @transaction.atomic
 def grants_expire(*, now: datetime | None = None) -> int:
     """End every active request whose grant's window has passed. Safe to run twice."""
-    now = now or timezone.now()
     due = SharingRequest.objects.filter(
-        state=S.ACTIVE, agreement__grant__valid_until__lte=now
-    ).select_related("dataset")
-    count = 0
-    for request in due:
-        try:
-            _move(
-                request,
-                sources=(S.ACTIVE,),
-                target=S.EXPIRED,
-                actor=None,
-                comment=_("The agreement's validity window ended."),
-            )
-            count += 1
-        except Conflict:
-            continue  # revoked meanwhile
-    return count
+        state=S.ACTIVE, agreement__grant__valid_until__lte=now or timezone.now()
+    )
+    return _sweep(
+        due,
+        source=S.ACTIVE,
+        target=S.EXPIRED,
+        comment=_("The agreement's validity window ended."),
+    )
 
 
 # --- downloads --------------------------------------------------------------------------------
