@@ -1,0 +1,1 @@
+"""Catalog benchmark: seed a separate database, serve it with gunicorn, measure. See run.py."""

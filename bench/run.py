@@ -1,0 +1,251 @@
+#!/usr/bin/env python
+"""Catalog benchmark (`make bench`): seed a bench database, serve it, measure, write the report.
+
+1. Creates a separate database (default `max_registry_bench`) on the DATABASE_URL server,
+   migrates it, and seeds it with COPY unless it already holds the requested row counts.
+2. Creates bench users with API tokens and records, in process (Django test client), the SQL
+   every endpoint runs.
+3. Serves the app with gunicorn (production settings) on a free loopback port and measures
+   each endpoint: sequential p50/p99 and requests/s from one client, then requests/s from
+   several threads. Every loop is bounded in requests and in seconds.
+4. Times the same requests in process (SQL versus Python), then replays the captured SQL
+   alone with psycopg (bare SQL time, EXPLAIN ANALYZE).
+5. Prints a table and writes Markdown (default docs/benchmarks.md).
+
+Goals are reported (PASS/FAIL), never asserted: the exit status is 0 whatever the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Run as a script: import the project (and this package) from the repository root, not bench/.
+sys.path[0] = str(ROOT)
+
+import psycopg  # noqa: E402
+
+from bench import endpoints, measure, report, seed, stack  # noqa: E402
+from bench.endpoints import Endpoint, QueryFigure, Result  # noqa: E402
+from bench.sqltime import SqlTimer  # noqa: E402
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument(
+        "--requests", type=int, default=300, help="sequential requests per endpoint"
+    )
+    parser.add_argument("--datasets", type=int, default=100_000)
+    parser.add_argument("--organizations", type=int, default=1_300)
+    parser.add_argument("--reseed", action="store_true", help="seed even if the data is there")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--database", default="max_registry_bench", help="bench database name")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--threads", type=int, default=4, help="clients in the concurrent run")
+    parser.add_argument(
+        "--concurrent-requests", type=int, default=120, help="requests per endpoint, all threads"
+    )
+    parser.add_argument("--warmup", type=int, default=10, help="requests before timing")
+    parser.add_argument(
+        "--time-limit", type=float, default=4.0, help="seconds of sequential requests per endpoint"
+    )
+    parser.add_argument("--sql-runs", type=int, default=20, help="replays of each SQL statement")
+    args = parser.parse_args(argv)
+    for name in ("requests", "datasets", "organizations", "workers", "threads", "sql_runs"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.organizations < 2:
+        parser.error("--organizations must be at least 2")
+    if args.time_limit <= 0:
+        parser.error("--time-limit must be positive")
+    return args
+
+
+def prepare_database(args: argparse.Namespace) -> tuple[str, dict[str, str], seed.SeedReport]:
+    base_url = os.environ.get("DATABASE_URL")
+    redis_url = os.environ.get("REDIS_URL")
+    if not base_url or not redis_url:
+        raise SystemExit("Set DATABASE_URL and REDIS_URL (or run through `make bench`).")
+    url = seed.with_database(base_url, args.database)
+    if url == base_url:
+        raise SystemExit(
+            f"--database {args.database} is DATABASE_URL's own database; pick another."
+        )
+    if seed.ensure_database(base_url, args.database):
+        log(f"created database {args.database}")
+    env = stack.django_env(url, redis_url)
+    seed.migrate(env, log)
+    with psycopg.connect(url) as conn:
+        organizations, datasets, versions = seed.row_counts(conn)
+    if args.reseed or (organizations, datasets) != (args.organizations, args.datasets):
+        log(
+            f"seeding {args.datasets:,} datasets and {args.organizations:,} organisations "
+            f"into a fresh {args.database}"
+        )
+        seed.recreate_database(base_url, args.database)
+        seed.migrate(env, log)
+        outcome = seed.seed(url, organizations=args.organizations, datasets=args.datasets, log=log)
+    else:
+        log(f"reusing {datasets:,} datasets and {organizations:,} organisations ({args.database})")
+        outcome = seed.SeedReport(organizations, datasets, versions, 0.0, reused=True)
+    return url, env, outcome
+
+
+def capture(targets: list[Endpoint], tokens: dict[str, str]) -> list[Result]:
+    """Per endpoint, in process: the SQL statements one request runs."""
+    from bench import inprocess
+
+    results = []
+    for endpoint in targets:
+        captured = inprocess.capture(endpoint.paths[0], token=tokens.get(endpoint.auth))
+        if captured.status != 200:
+            log(f"warning: {endpoint.label} ({endpoint.auth}) answered {captured.status}")
+        results.append(Result(endpoint, captured))
+    return results
+
+
+def time_in_process(results: list[Result], tokens: dict[str, str]) -> None:
+    """Per endpoint, in process: request time and the part of it spent in the database."""
+    from bench import inprocess
+
+    for result in results:
+        result.inprocess = inprocess.time_requests(
+            result.endpoint.paths[0],
+            token=tokens.get(result.endpoint.auth),
+            repeat=20,
+            time_limit=0.75,
+        )
+
+
+def time_sql(url: str, results: list[Result], runs: int) -> None:
+    """EXPLAIN ANALYZE the page and count queries, then replay every read statement alone."""
+    timer = SqlTimer(url)
+    try:
+        for result in results:
+            for captured in result.capture.queries:
+                head = captured.sql.lstrip("( \n").upper()
+                if not head.startswith(("SELECT", "WITH")):
+                    result.queries.append(QueryFigure(captured, None))
+                    continue
+                if captured.role in ("page", "count") and captured.role not in result.plans:
+                    result.plans[captured.role] = timer.explain(captured.sql)
+                timing = timer.time(captured.sql, runs=runs, time_limit=0.5)
+                result.queries.append(QueryFigure(captured, timing))
+    finally:
+        timer.close()
+
+
+def run_http(
+    args: argparse.Namespace, env: dict[str, str], results: list[Result], tokens: dict[str, str]
+) -> None:
+    with stack.gunicorn(env, workers=args.workers) as server:
+        log(f"gunicorn up at {server.base_url} with {server.workers} sync workers")
+        for index, result in enumerate(results):
+            endpoint = result.endpoint
+            token = tokens.get(endpoint.auth)
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            tag = f"seq-{index}"
+            seq = measure.sequential(
+                server.base_url,
+                endpoint.paths,
+                headers,
+                requests_count=args.requests,
+                warmup=args.warmup,
+                time_limit=args.time_limit,
+                tag={stack.TAG_HEADER: tag},
+            )
+            result.server_ms = server.server_times(tag)
+            conc = measure.concurrent(
+                server.base_url,
+                endpoint.paths,
+                headers,
+                threads=args.threads,
+                requests_count=args.concurrent_requests,
+                time_limit=min(2.0, args.time_limit / 2),
+            )
+            result.sequential, result.concurrent = seq, conc
+            log(
+                f"{endpoint.label} ({endpoint.auth}): p50 {seq.p50:.1f} ms, p99 {seq.p99:.1f} ms "
+                f"over {len(seq.samples_ms)} requests; {conc.rps:.0f} req/s with "
+                f"{conc.threads} threads"
+            )
+            if seq.first_error:
+                log(f"  first error: {seq.first_error}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    load_before = os.getloadavg()
+    if load_before[0] > 1.0:
+        log(f"note: load average {load_before[0]:.2f}; other work on this machine adds noise")
+    url, env, seeding = prepare_database(args)
+
+    # Django in this process: bench personas, and the SQL each endpoint runs.
+    os.environ.update(env)
+    # Production settings serve static files through WhiteNoise; the API needs none built.
+    warnings.filterwarnings("ignore", message="No directory at")
+    import django
+
+    django.setup()
+    from django.db import connections
+
+    from bench import inprocess
+
+    personas = inprocess.ensure_personas()
+    tokens = {"bearer": personas.member_token}
+    targets = endpoints.catalog_endpoints(
+        inprocess.detail_sample(public_only=True, size=200),
+        inprocess.detail_sample(public_only=False, size=200),
+    )
+    log("capturing each endpoint's SQL in process")
+    results = capture(targets, tokens)
+    connections.close_all()
+    run_http(args, env, results, tokens)
+    log("timing the same requests in process (test client)")
+    time_in_process(results, tokens)
+    connections.close_all()
+    log("replaying the SQL alone with psycopg")
+    time_sql(url, results, args.sql_runs)
+
+    print()
+    print(report.console_table(results))
+    print()
+    run = report.RunInfo(
+        argv=sys.argv[1:] if argv is None else argv,
+        database=args.database,
+        workers=args.workers,
+        threads=args.threads,
+        requests=args.requests,
+        concurrent_requests=args.concurrent_requests,
+        time_limit=args.time_limit,
+        member_organization=personas.organization_slug,
+        member_organization_datasets=personas.organization_datasets,
+        load_before=load_before,
+        load_after=os.getloadavg(),
+        seconds=time.perf_counter() - started,
+    )
+    document = report.render_document(
+        machine=report.Machine.probe(url),
+        facts=report.TableFacts.probe(url),
+        seeding=seeding,
+        run=run,
+        results=results,
+    )
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(document, encoding="utf-8")
+    log(f"wrote {args.output} ({run.seconds:.0f} s in all)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
