@@ -7,13 +7,16 @@ must never see acme's drafts. Each persona is a user with one role.
 from __future__ import annotations
 
 import copy
+import importlib
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.cache import cache
+from django.db.models.signals import post_migrate
 from rest_framework.test import APIClient
 
 from accounts.models import Division, MembershipRole, Organization, OrganizationKind, User
@@ -39,6 +42,28 @@ def _isolated_cache(settings: Any) -> Iterator[None]:
     keys = list(client.scan_iter(f"{prefix}*"))
     if keys:
         client.delete(*keys)
+
+
+_DIVISIONS = importlib.import_module("accounts.migrations.0002_divisions")
+
+
+def _restore_divisions(sender: Any = None, **kwargs: Any) -> None:
+    if sender is None or sender.label == "accounts":
+        _DIVISIONS.create_divisions(django_apps, None)
+
+
+@pytest.fixture(scope="module")
+def divisions_survive_the_flush(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """For transactional tests: the flush after each one empties every table, including the
+    divisions the data migration made, and emits post_migrate: put them back right then, so
+    the tests that follow find them."""
+    post_migrate.connect(_restore_divisions, weak=False, dispatch_uid="test-restore-divisions")
+    with django_db_blocker.unblock():
+        _restore_divisions()  # a run interrupted mid-flush may have left them out
+    yield
+    post_migrate.disconnect(dispatch_uid="test-restore-divisions")
+    with django_db_blocker.unblock():
+        _restore_divisions()
 
 
 @pytest.fixture(autouse=True)

@@ -233,6 +233,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "accounts.purge_expired_api_tokens",
         "schedule": timedelta(hours=6),
     },
+    "datasets.requeue_stuck_validations": {
+        "task": "datasets.requeue_stuck_validations",
+        "schedule": timedelta(minutes=5),
+    },
     "registry.expire_grants": {"task": "registry.expire_grants", "schedule": timedelta(minutes=5)},
     "registry.start_grants": {"task": "registry.start_grants", "schedule": timedelta(minutes=5)},
     "registry.remind_expiring_grants": {
@@ -247,6 +251,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "registry.remind_approvers",
         "schedule": timedelta(hours=1),
     },
+}
+
+# Sample checks. A job `running` longer than this is taken for dead and queued again: keep it
+# above the task's time limit (datasets.tasks.VALIDATION_TIME_LIMIT).
+VALIDATION_STUCK_AFTER_SECONDS = env_int("VALIDATION_STUCK_AFTER_SECONDS", 2400)
+# Upload size limits per file kind (bytes); larger uploads get 413 with the limit.
+UPLOAD_LIMITS = {
+    "schema": env_int("UPLOAD_LIMIT_SCHEMA", 5 * 1024 * 1024),
+    "sample": env_int("UPLOAD_LIMIT_SAMPLE", 1024 * 1024 * 1024),
+    "data": env_int("UPLOAD_LIMIT_DATA", 20 * 1024 * 1024 * 1024),
 }
 
 # Sharing workflow.

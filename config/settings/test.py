@@ -1,6 +1,7 @@
 """Test settings: the real PostgreSQL and Redis, fast password hashing."""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 
@@ -11,7 +12,8 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES["default"]["KEY_PREFIX"] = "maxr-test"  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-MEDIA_ROOT = BASE_DIR / ".data" / "test-media"  # noqa: F405
+# The worker integration test hands its MEDIA_ROOT to the worker process through the environment.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / ".data" / "test-media")  # noqa: F405
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     # Tests that exercise throttling set their own rates; the rest must not trip over them.

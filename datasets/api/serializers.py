@@ -11,7 +11,14 @@ from rest_framework import serializers
 from accounts.api.serializers import DivisionBriefSerializer, OrganizationBriefSerializer
 from accounts.models import Division, Organization
 
-from ..models import DataFormat, Dataset, DatasetVersion, Distribution
+from ..models import (
+    DataFormat,
+    Dataset,
+    DatasetVersion,
+    Distribution,
+    SchemaKind,
+    ValidationReport,
+)
 
 # --- datasets ---------------------------------------------------------------------------------
 
@@ -46,6 +53,7 @@ class DatasetOutputSerializer(serializers.ModelSerializer[Dataset]):
             "contact_name",
             "contact_email",
             "status",
+            "compatibility_mode",
             "latest_version",
             "created_at",
             "modified_at",
@@ -95,6 +103,7 @@ class DatasetInputSerializer(serializers.ModelSerializer[Dataset]):
             "sensitivity",
             "contact_name",
             "contact_email",
+            "compatibility_mode",
         ]
         # No model-level validators here: the service runs full_clean (a taken slug: 400).
         validators: list[Any] = []
@@ -131,8 +140,43 @@ class DatasetInputSerializer(serializers.ModelSerializer[Dataset]):
 # --- versions ---------------------------------------------------------------------------------
 
 
+class ValidationReportSerializer(serializers.ModelSerializer[ValidationReport]):
+    version = serializers.UUIDField(source="version_id", read_only=True)
+    sample = serializers.UUIDField(source="sample_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ValidationReport
+        fields = [
+            "id",
+            "version",
+            "sample",
+            "status",
+            "message",
+            "schema_problems",
+            "compatibility",
+            "row_count",
+            "error_count",
+            "errors_by_code",
+            "errors",
+            "profile",
+            "inferred_schema",
+            "encoding",
+            "delimiter",
+            "timings",
+            "attempts",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
 class VersionOutputSerializer(serializers.ModelSerializer[DatasetVersion]):
     dataset = serializers.UUIDField(source="dataset_id", read_only=True)
+    has_schema = serializers.SerializerMethodField()
+    latest_report = serializers.SerializerMethodField(
+        help_text="The newest check by the workers (full report: GET …/reports/{id}/)."
+    )
 
     class Meta:
         model = DatasetVersion
@@ -144,11 +188,72 @@ class VersionOutputSerializer(serializers.ModelSerializer[DatasetVersion]):
             "record_count",
             "byte_size",
             "status",
+            "has_schema",
+            "schema_kind",
+            "latest_report",
+            "waiver_reason",
             "created_at",
             "modified_at",
             "published_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_has_schema(self, obj: DatasetVersion) -> bool:
+        return obj.schema is not None
+
+    @extend_schema_field(ValidationReportSerializer(allow_null=True))
+    def get_latest_report(self, obj: DatasetVersion) -> dict[str, Any] | None:
+        # Prefetched as `latest_reports` by the selector: no query per version.
+        reports = getattr(obj, "latest_reports", None)
+        if reports is None:
+            reports = list(obj.validation_reports.order_by("-created_at")[:1])
+        return ValidationReportSerializer(reports[0]).data if reports else None
+
+
+class SchemaInputSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=SchemaKind.choices, default=SchemaKind.TABLE_SCHEMA)
+    schema = serializers.JSONField(
+        required=False, help_text="The schema inline (JSON); or upload it as `file`."
+    )
+    file = serializers.FileField(required=False, help_text="The schema as a JSON file.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("schema" in attrs) == ("file" in attrs):
+            raise serializers.ValidationError(
+                {"schema": [_("Send the schema inline or as a file (one of them).")]}
+            )
+        return attrs
+
+
+class SchemaOutputSerializer(serializers.Serializer[Any]):
+    kind = serializers.CharField(source="schema_kind")
+    schema = serializers.JSONField()
+
+
+class SampleInputSerializer(serializers.Serializer[Any]):
+    file = serializers.FileField()
+    format = serializers.ChoiceField(
+        choices=[("csv", "CSV"), ("tsv", "TSV"), ("jsonl", "JSON Lines"), ("parquet", "Parquet")]
+    )
+    encoding = serializers.ChoiceField(
+        choices=[("utf-8", "UTF-8"), ("utf-8-sig", "UTF-8 with BOM"), ("cp949", "CP949/EUC-KR")],
+        required=False,
+        help_text="Leave out to detect it.",
+    )
+    delimiter = serializers.CharField(
+        max_length=1, required=False, help_text="Leave out to sniff it."
+    )
+    sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", required=False)
+
+
+class PublishInputSerializer(serializers.Serializer[Any]):
+    waiver_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=5000,
+        help_text="Publish although the checks did not pass; shown to every reader.",
+    )
 
 
 class VersionInputSerializer(serializers.ModelSerializer[DatasetVersion]):
@@ -177,6 +282,7 @@ class DistributionOutputSerializer(serializers.ModelSerializer[Distribution]):
             "sha256",
             "has_file",
             "access_url",
+            "role",
             "created_at",
             "modified_at",
         ]

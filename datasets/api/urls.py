@@ -42,6 +42,31 @@ urlpatterns = [
         VersionViewSet.as_view({"post": "publish"}),
         name="version-publish",
     ),
+    path(
+        "datasets/<str:dataset>/versions/<uuid:pk>/schema/",
+        VersionViewSet.as_view({"get": "version_schema", "put": "version_schema"}),
+        name="version-schema",
+    ),
+    path(
+        "datasets/<str:dataset>/versions/<uuid:pk>/schema/accept-inferred/",
+        VersionViewSet.as_view({"post": "accept_inferred_schema"}),
+        name="version-schema-accept-inferred",
+    ),
+    path(
+        "datasets/<str:dataset>/versions/<uuid:pk>/samples/",
+        VersionViewSet.as_view({"post": "samples"}),
+        name="version-samples",
+    ),
+    path(
+        "datasets/<str:dataset>/versions/<uuid:pk>/validate/",
+        VersionViewSet.as_view({"post": "validate"}),
+        name="version-validate",
+    ),
+    path(
+        "datasets/<str:dataset>/versions/<uuid:pk>/reports/",
+        VersionViewSet.as_view({"get": "reports"}),
+        name="version-reports",
+    ),
     path(f"{V}/distributions/", distribution_list, name="distribution-list"),
     path(f"{V}/distributions/<uuid:pk>/", distribution_detail, name="distribution-detail"),
     path(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from django_filters.rest_framework import DjangoFilterBackend
@@ -11,24 +12,38 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Organization
+from common.uploads import limit_uploads
 from common.views import RegistryViewSet
 
 from .. import selectors, services
 from ..filters import DatasetFilter, DatasetOrderingFilter
-from ..models import Dataset, DatasetVersion, Distribution, Sensitivity, VersionStatus
+from ..models import (
+    Dataset,
+    DatasetVersion,
+    Distribution,
+    DistributionRole,
+    Sensitivity,
+    VersionStatus,
+)
 from ..permissions import require_any_steward, require_dataset_steward
+from ..services import checks
 from .serializers import (
     DatasetInputSerializer,
     DatasetOutputSerializer,
     DistributionInputSerializer,
     DistributionOutputSerializer,
     DistributionUpdateSerializer,
+    PublishInputSerializer,
+    SampleInputSerializer,
+    SchemaInputSerializer,
+    SchemaOutputSerializer,
+    ValidationReportSerializer,
     VersionInputSerializer,
     VersionOutputSerializer,
 )
@@ -250,16 +265,141 @@ class VersionViewSet(DatasetScopedMixin):
         services.version_delete(version=version)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Cap uploads while they stream in, before anything reads the body.
+        kind = {"samples": "sample", "version_schema": "schema"}.get(
+            getattr(self, "action", ""), ""
+        )
+        if kind and request.method in ("POST", "PUT"):
+            limit_uploads(request, settings.UPLOAD_LIMITS[kind])
+        super().initial(request, *args, **kwargs)
+
+    def _fresh(self, version: DatasetVersion) -> DatasetVersion:
+        return self.get_queryset().get(pk=version.pk)
+
     @extend_schema(
         summary="Publish a version (it becomes immutable)",
-        request=None,
+        description=(
+            "Allowed when the version's schema is valid, its sample passed its check and the "
+            "schema keeps the dataset's compatibility mode; otherwise 409 with `reasons`. A "
+            "`waiver_reason` publishes anyway and is shown to every reader."
+        ),
+        request=PublishInputSerializer,
         responses=VersionOutputSerializer,
     )
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, dataset: str, pk: str) -> Response:
         version = self.get_object()
         self.require_steward(version.dataset)
-        return Response(VersionOutputSerializer(services.version_publish(version=version)).data)
+        serializer = PublishInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assert self.actor.user is not None
+        version = checks.version_publish_checked(
+            version=version,
+            actor=self.actor.user,
+            waiver_reason=serializer.validated_data.get("waiver_reason", ""),
+        )
+        return Response(VersionOutputSerializer(self._fresh(version)).data)
+
+    @extend_schema(
+        methods=["GET"], summary="The version's schema", responses=SchemaOutputSerializer
+    )
+    @extend_schema(
+        methods=["PUT"],
+        summary="Set the schema of a draft version (inline JSON or a file); the workers check it",
+        request={
+            "application/json": SchemaInputSerializer,
+            "multipart/form-data": SchemaInputSerializer,
+        },
+        responses=VersionOutputSerializer,
+    )
+    @action(
+        detail=True,
+        methods=["get", "put"],
+        parser_classes=[JSONParser, MultiPartParser],
+        url_path="schema",
+    )
+    def version_schema(self, request: Request, dataset: str, pk: str) -> Response:
+        version = self.get_object()
+        if request.method == "GET":
+            if version.schema is None:
+                raise Http404("This version has no schema yet.")
+            return Response({"kind": version.schema_kind, "schema": version.schema})
+        self.require_steward(version.dataset)
+        serializer = SchemaInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        schema = data.get("schema")
+        if "file" in data:
+            from .. import validation
+
+            schema, problems = validation.load_schema_bytes(
+                data["file"].read(settings.UPLOAD_LIMITS["schema"] + 1), validation.Limits()
+            )
+            if schema is None:
+                raise ValidationError(
+                    {"file": [problem.message for problem in problems] or ["Not valid JSON."]}
+                )
+        version = checks.schema_set(version=version, schema=schema, kind=data["kind"])
+        return Response(VersionOutputSerializer(self._fresh(version)).data)
+
+    @extend_schema(
+        summary="Accept the schema the workers inferred from the sample",
+        request=None,
+        responses=VersionOutputSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="schema/accept-inferred")
+    def accept_inferred_schema(self, request: Request, dataset: str, pk: str) -> Response:
+        version = self.get_object()
+        self.require_steward(version.dataset)
+        version = checks.schema_accept_inferred(version=version)
+        return Response(VersionOutputSerializer(self._fresh(version)).data)
+
+    @extend_schema(
+        summary="Upload a sample (CSV/TSV, JSON Lines, Parquet); the workers check it",
+        description="Streams to storage; SHA-256 and size are computed on the way. 413 over "
+        "the sample size limit (in `limit_bytes`).",
+        request={"multipart/form-data": SampleInputSerializer},
+        responses={201: DistributionOutputSerializer},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def samples(self, request: Request, dataset: str, pk: str) -> Response:
+        version = self.get_object()
+        self.require_steward(version.dataset)
+        serializer = SampleInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        sample = checks.sample_upload(
+            version=version,
+            file=data["file"],
+            data_format=data["format"],
+            encoding=data.get("encoding", ""),
+            delimiter=data.get("delimiter", ""),
+            sha256=data.get("sha256", ""),
+        )
+        return Response(DistributionOutputSerializer(sample).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Check the version again (e.g. after a worker fault)",
+        request=None,
+        responses={202: ValidationReportSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def validate(self, request: Request, dataset: str, pk: str) -> Response:
+        version = self.get_object()
+        self.require_steward(version.dataset)
+        report = checks.validation_enqueue(version=version)
+        return Response(ValidationReportSerializer(report).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="The version's check reports, newest first",
+        responses=ValidationReportSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"])
+    def reports(self, request: Request, dataset: str, pk: str) -> Response:
+        version = self.get_object()
+        page = self.paginate_queryset(selectors.validation_report_list(version=version))
+        return self.get_paginated_response(ValidationReportSerializer(page, many=True).data)
 
 
 @extend_schema(
@@ -362,7 +502,8 @@ class DistributionViewSet(DatasetScopedMixin):
     def download(self, request: Request, dataset: str, version: str, pk: str) -> FileResponse:
         distribution = self.get_object()
         parent = distribution.version.dataset
-        open_to_all = (
+        # Samples show what the data looks like, like the metadata: whoever sees the version.
+        open_to_all = distribution.role == DistributionRole.SAMPLE or (
             parent.sensitivity == Sensitivity.PUBLIC
             and distribution.version.status == VersionStatus.PUBLISHED
         )

@@ -95,3 +95,25 @@ def make_public_datasets(world: Any, count: int, *, same_time_groups: int = 0) -
         minutes = n % same_time_groups if same_time_groups else n
         Dataset.objects.filter(pk=dataset.pk).update(modified_at=start + timedelta(minutes=minutes))
     return datasets
+
+
+SAMPLE_SCHEMA = {"fields": [{"name": "ts", "type": "string"}, {"name": "value", "type": "number"}]}
+
+
+def make_publishable(version: Any) -> None:
+    """Give a draft version a schema and a sample that pass their check (run inline, as the
+    worker would), so the publication rule lets it through."""
+    from django.core.files.base import ContentFile
+
+    from datasets.models import ValidationReport, ValidationStatus
+    from datasets.services import checks
+
+    checks.schema_set(version=version, schema=SAMPLE_SCHEMA, kind="table_schema")
+    checks.sample_upload(
+        version=version,
+        file=ContentFile(b"ts,value\n2025-01-01T00:00:00,1.5\n", name="sample.csv"),
+        data_format="csv",
+    )
+    for report in ValidationReport.objects.filter(version=version, status="queued"):
+        checks.validation_run(report_id=report.pk)
+    assert version.validation_reports.order_by("-created_at")[0].status == ValidationStatus.PASSED

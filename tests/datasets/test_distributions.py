@@ -25,6 +25,7 @@ from tests.datasets.helpers import (
     distribution_url,
     distributions_url,
     error_fields,
+    make_publishable,
     version_url,
 )
 from tests.factories import DatasetFactory, DatasetVersionFactory, DistributionFactory
@@ -88,6 +89,7 @@ def _publish_with_file(client_for, dataset: Dataset, content: bytes = CSV) -> Di
         format="multipart",
     )
     assert created.status_code == 201, created.content
+    make_publishable(version)
     assert steward.post(f"{version_url(dataset.pk, version.pk)}publish/").status_code == 200
     return Distribution.objects.get(pk=created.json()["id"])
 
@@ -277,7 +279,9 @@ def test_list_and_detail(client_for, public):
 
     listed = anonymous.get(distributions_url(public.pk, version.pk))
     assert listed.status_code == 200
-    assert [d["id"] for d in listed.json()["results"]] == [str(distribution.pk)]
+    results = listed.json()["results"]
+    assert [d["id"] for d in results if d["role"] == "data"] == [str(distribution.pk)]
+    assert {d["role"] for d in results} == {"data", "sample"}  # the checked sample is listed too
     detail = anonymous.get(distribution_url(public.slug, version.pk, distribution.pk))
     assert detail.status_code == 200
     assert detail.json()["sha256"] == hashlib.sha256(CSV).hexdigest()

@@ -26,6 +26,7 @@ from tests.datasets.helpers import (
     detail_url,
     distributions_url,
     error_fields,
+    make_publishable,
     version_url,
     versions_url,
 )
@@ -294,6 +295,7 @@ def test_delete_draft_version_by_persona(client_for, public, persona, status):
 @pytest.mark.parametrize(("persona", "status"), WRITE_BY_PERSONA.items())
 def test_publish_version_by_persona(client_for, public, persona, status):
     draft = _version(public, "1.1.0")
+    make_publishable(draft)
 
     response = client_for(persona).post(f"{version_url(public.pk, draft.pk)}publish/")
 
@@ -406,6 +408,7 @@ def test_draft_version_of_a_withdrawn_dataset_cannot_be_published(client_for, wo
 
 def test_publishing_makes_the_version_visible_to_other_organisations(client_for, public):
     draft = _version(public, "1.1.0")
+    make_publishable(draft)
     outsider = client_for("outsider_member")
     assert_problem(outsider.get(version_url(public.pk, draft.pk)), 404, "not_found")
 
@@ -440,6 +443,7 @@ def test_published_version_is_immutable(client_for, public):
 
 def test_publishing_twice_is_409(client_for, public):
     draft = _version(public, "1.1.0")
+    make_publishable(draft)
     client = client_for("steward")
     url = f"{version_url(public.pk, draft.pk)}publish/"
     first = client.post(url)
@@ -459,6 +463,7 @@ def test_publishing_a_version_bumps_the_dataset_and_its_latest_version(client_fo
     before = client.get(detail_url(public.pk)).json()
     assert before["latest_version"] == "1.0.0"
     draft = _version(public, "1.1.0")
+    make_publishable(draft)
 
     published = client.post(f"{version_url(public.pk, draft.pk)}publish/").json()
 
@@ -491,6 +496,7 @@ def test_publishing_a_version_shows_up_for_modified_after_harvesters(client_for,
     since = timezone.now().isoformat()
     assert client.get("/api/v1/datasets/", {"modified_after": since}).json()["count"] == 0
     draft = _version(public, "1.1.0")
+    make_publishable(draft)
 
     client_for("steward").post(f"{version_url(public.pk, draft.pk)}publish/")
 

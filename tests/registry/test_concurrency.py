@@ -12,17 +12,14 @@ overlapped and that the second one waited rather than read a stale state.
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from unittest import mock
 
 import pytest
-from django.apps import apps as django_apps
 from django.db import connection
-from django.db.models.signals import post_migrate
 from rest_framework.test import APIClient
 
 from accounts.models import MembershipRole, User
@@ -45,29 +42,13 @@ from tests.conftest import World
 from tests.factories import MembershipFactory, UserFactory
 from tests.registry.conftest import REQUEST_BODY, act, dataset_without_policy
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("divisions_survive_the_flush"),
+]
 
 Submit = Callable[..., SharingRequest]
 SetRoute = Callable[..., AccessPolicy]
-
-_DIVISIONS = importlib.import_module("accounts.migrations.0002_divisions")
-
-
-def _restore_divisions(sender: Any = None, **kwargs: Any) -> None:
-    if sender is None or sender.label == "accounts":
-        _DIVISIONS.create_divisions(django_apps, None)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _divisions_survive_the_flush(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """The flush after each test emits post_migrate: put the divisions back right then."""
-    post_migrate.connect(_restore_divisions, weak=False, dispatch_uid="test-restore-divisions")
-    with django_db_blocker.unblock():
-        _restore_divisions()  # a run interrupted mid-flush may have left them out
-    yield
-    post_migrate.disconnect(dispatch_uid="test-restore-divisions")
-    with django_db_blocker.unblock():
-        _restore_divisions()
 
 
 def run_together(calls: list[Callable[[], Any]], timeout: float = 30) -> list[Any]:

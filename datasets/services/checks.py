@@ -1,0 +1,366 @@
+"""Schemas, their checks by the workers, and the publication rule.
+
+A change that needs checking (a new schema, a new sample, a re-run) writes a queued
+ValidationReport and queues the job after commit. The worker claims the report with a
+conditional UPDATE (queued → running), so a job delivered twice produces one report; a job
+whose worker died is found by a periodic sweep and queued again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import tempfile
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from common.errors import Conflict
+
+from ..models import (
+    CompatibilityMode,
+    DatasetVersion,
+    Distribution,
+    DistributionRole,
+    SchemaKind,
+    ValidationReport,
+    ValidationStatus,
+    VersionStatus,
+)
+from .catalog import _ensure_version_draft, _lock_writable_dataset
+
+TABULAR_FORMATS = {"csv": "csv", "tsv": "tsv", "parquet": "parquet", "jsonl": "jsonl"}
+
+
+class TransientStorageError(Exception):
+    """Storage could not be read just now (network, throttling): the task retries."""
+
+
+def schema_digest(schema: Any) -> str:
+    text = json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --- writes -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def schema_set(*, version: DatasetVersion, schema: Any, kind: str) -> DatasetVersion:
+    """Attach a schema to a draft version and have the workers check it (and the sample)."""
+    _lock_writable_dataset(version.dataset_id)
+    version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
+    _ensure_version_draft(version)
+    version.schema = schema
+    version.schema_kind = kind
+    version.save(update_fields=["schema", "schema_kind", "modified_at"])
+    validation_enqueue(version=version)
+    return version
+
+
+@transaction.atomic
+def schema_accept_inferred(*, version: DatasetVersion) -> DatasetVersion:
+    report = (
+        ValidationReport.objects.filter(version=version, inferred_schema__isnull=False)
+        .order_by("-created_at")
+        .first()
+    )
+    if report is None:
+        raise Conflict(
+            _("No inferred schema yet: upload a sample and wait for its check."),
+            code="no_inferred_schema",
+        )
+    return schema_set(version=version, schema=report.inferred_schema, kind=SchemaKind.TABLE_SCHEMA)
+
+
+MEDIA_TYPES = {
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "jsonl": "application/jsonl",
+    "parquet": "application/vnd.apache.parquet",
+}
+
+
+@transaction.atomic
+def sample_upload(
+    *,
+    version: DatasetVersion,
+    file: File,
+    data_format: str,
+    encoding: str = "",
+    delimiter: str = "",
+    sha256: str = "",
+) -> Distribution:
+    """Store a sample (SHA-256 and size computed while streaming) and have it checked."""
+    from .catalog import distribution_create
+
+    sample = distribution_create(
+        version=version,
+        file=file,
+        title=Path(file.name or "sample").name[:300],
+        format=data_format,
+        media_type=MEDIA_TYPES[data_format],
+        role=DistributionRole.SAMPLE,
+        encoding=encoding,
+        delimiter=delimiter,
+        sha256=sha256,
+    )
+    validation_enqueue(version=version)
+    return sample
+
+
+def latest_sample(version: DatasetVersion) -> Distribution | None:
+    return (
+        Distribution.objects.filter(version=version, role=DistributionRole.SAMPLE)
+        .exclude(file="")
+        .order_by("-created_at")
+        .first()
+    )
+
+
+@transaction.atomic
+def validation_enqueue(*, version: DatasetVersion) -> ValidationReport:
+    version = DatasetVersion.objects.get(pk=version.pk)  # the schema as stored, not a stale copy
+    report = ValidationReport.objects.create(
+        version=version,
+        sample=latest_sample(version),
+        schema_digest=schema_digest(version.schema) if version.schema is not None else "",
+    )
+    from ..tasks import run_validation
+
+    transaction.on_commit(lambda: run_validation.delay(str(report.pk)))
+    return report
+
+
+def _previous_published(version: DatasetVersion) -> DatasetVersion | None:
+    return (
+        DatasetVersion.objects.filter(
+            dataset_id=version.dataset_id, status=VersionStatus.PUBLISHED, schema__isnull=False
+        )
+        .exclude(pk=version.pk)
+        .order_by("-published_at")
+        .first()
+    )
+
+
+@contextlib.contextmanager
+def _local_copy(distribution: Distribution, max_bytes: int) -> Iterator[Path]:
+    """A path to the file: the stored file itself on local disk, else a bounded temp copy."""
+    storage = distribution.file.storage
+    try:
+        yield Path(storage.path(distribution.file.name))
+        return
+    except NotImplementedError:
+        pass  # object storage: copy it down, never more than the limit
+    with tempfile.TemporaryDirectory(prefix="maxr-check-") as tmp:
+        target = Path(tmp) / Path(distribution.file.name).name
+        try:
+            with distribution.file.open("rb") as source, open(target, "wb") as out:
+                copied = 0
+                while chunk := source.read(1024 * 1024):
+                    copied += len(chunk)
+                    if copied > max_bytes:
+                        break  # the validator reports the size problem on what it got
+                    out.write(chunk)
+        except OSError as exc:
+            raise TransientStorageError(str(exc)) from exc
+        yield target
+
+
+def _data_format(distribution: Distribution) -> Any:  # one of engine.DATA_FORMATS
+    return TABULAR_FORMATS.get(distribution.format, distribution.format)
+
+
+def _finish(report_id: Any, **fields: Any) -> ValidationReport:
+    ValidationReport.objects.filter(pk=report_id).update(finished_at=timezone.now(), **fields)
+    return ValidationReport.objects.get(pk=report_id)
+
+
+def validation_run(*, report_id: Any) -> ValidationReport:
+    """Run one queued check. Safe to run twice: only the run that claims it does the work."""
+    from .. import validation as engine
+
+    claimed = ValidationReport.objects.filter(pk=report_id, status=ValidationStatus.QUEUED).update(
+        status=ValidationStatus.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    report = ValidationReport.objects.select_related("version", "version__dataset", "sample").get(
+        pk=report_id
+    )
+    if not claimed:
+        return report
+    version = report.version
+    limits = engine.Limits(**getattr(settings, "VALIDATION_LIMITS", {}))
+    schema = version.schema
+    kind: Any = version.schema_kind or SchemaKind.TABLE_SCHEMA  # one of engine.SCHEMA_KINDS
+    problems: list[Any] = []
+    if schema is not None:
+        checker = (
+            engine.check_json_schema
+            if kind == SchemaKind.JSON_SCHEMA
+            else engine.check_table_schema
+        )
+        problems = checker(schema, limits)
+    schema_problems = [problem.to_dict() for problem in problems]
+    if schema_problems:
+        return _finish(
+            report.pk,
+            status=ValidationStatus.ERROR,
+            schema_problems=schema_problems,
+            message=_("The schema is not valid: see schema_problems."),
+        )
+    compatibility: list[dict[str, Any]] = []
+    previous = _previous_published(version)
+    mode = version.dataset.compatibility_mode
+    if schema is not None and previous is not None and mode != CompatibilityMode.NONE:
+        compatibility = engine.compare_schemas(previous.schema or {}, schema, kind=kind, mode=mode)
+    breaking = [change for change in compatibility if change.get("breaking")]
+    sample = report.sample
+    if sample is None or not sample.file:
+        status = ValidationStatus.FAILED if breaking else ValidationStatus.PASSED
+        return _finish(
+            report.pk,
+            status=status,
+            compatibility=compatibility,
+            message=_("No sample uploaded: only the schema was checked."),
+        )
+    with _local_copy(sample, limits.max_bytes) as path:
+        result = engine.validate_file(
+            path,
+            schema=schema,
+            schema_kind=kind,
+            data_format=_data_format(sample),
+            encoding=sample.encoding or None,
+            delimiter=sample.delimiter or None,
+            limits=limits,
+        )
+        inferred = None
+        if schema is None and result.status != "error" and _data_format(sample) != "jsonl":
+            inferred = engine.infer_table_schema(
+                path,
+                data_format=_data_format(sample),
+                encoding=result.encoding or None,
+                delimiter=result.delimiter or None,
+                limits=limits,
+            )
+    body = result.to_dict()
+    status = body["status"]
+    if status == ValidationStatus.PASSED and breaking:
+        status = ValidationStatus.FAILED
+    return _finish(
+        report.pk,
+        status=status,
+        message=body.get("message") or "",
+        schema_problems=body.get("schema_problems") or [],
+        compatibility=compatibility,
+        row_count=body.get("row_count"),
+        error_count=body.get("error_count"),
+        errors_by_code=body.get("errors_by_code") or {},
+        errors=body.get("errors") or [],
+        profile=body.get("profile") or [],
+        inferred_schema=inferred,
+        encoding=body.get("encoding") or "",
+        delimiter=body.get("delimiter") or "",
+        timings=body.get("timings") or {},
+    )
+
+
+def validation_release(*, report_id: Any, error: str) -> None:
+    """Give a claimed job back after a transient failure, for the retry to claim again."""
+    ValidationReport.objects.filter(pk=report_id, status=ValidationStatus.RUNNING).update(
+        status=ValidationStatus.QUEUED, message=error[:2000]
+    )
+
+
+def validation_fail(*, report_id: Any, error: str) -> None:
+    ValidationReport.objects.filter(
+        pk=report_id, status__in=(ValidationStatus.QUEUED, ValidationStatus.RUNNING)
+    ).update(status=ValidationStatus.ERROR, message=error[:2000], finished_at=timezone.now())
+
+
+def validation_requeue_stuck(*, older_than: timedelta | None = None) -> int:
+    """Jobs left `running` by a killed worker, or `queued` but lost, are queued again."""
+    from ..tasks import run_validation
+
+    older_than = older_than or timedelta(seconds=settings.VALIDATION_STUCK_AFTER_SECONDS)
+    cutoff = timezone.now() - older_than
+    stuck = list(
+        ValidationReport.objects.filter(
+            status=ValidationStatus.RUNNING, started_at__lt=cutoff
+        ).values_list("pk", flat=True)[:500]
+    )
+    ValidationReport.objects.filter(pk__in=stuck, status=ValidationStatus.RUNNING).update(
+        status=ValidationStatus.QUEUED
+    )
+    lost = list(
+        ValidationReport.objects.filter(
+            status=ValidationStatus.QUEUED, created_at__lt=cutoff
+        ).values_list("pk", flat=True)[:500]
+    )
+    for pk in {*stuck, *lost}:
+        run_validation.delay(str(pk))
+    return len(stuck) + len(lost)
+
+
+# --- the publication rule ---------------------------------------------------------------------
+
+
+def publication_blockers(version: DatasetVersion) -> list[dict[str, str]]:
+    """Why this version may not be published yet; empty when it may."""
+    if version.schema is None:
+        return [{"code": "no_schema", "message": _("The version has no schema.")}]
+    report = version.validation_reports.order_by("-created_at").first()
+    if report is None or report.schema_digest != schema_digest(version.schema):
+        return [{"code": "not_checked", "message": _("The current schema has not been checked.")}]
+    if report.status in (ValidationStatus.QUEUED, ValidationStatus.RUNNING):
+        return [{"code": "check_pending", "message": _("The check is still running.")}]
+    blockers: list[dict[str, str]] = []
+    if report.schema_problems:
+        blockers.append({"code": "schema_invalid", "message": _("The schema is not valid.")})
+    elif report.status == ValidationStatus.ERROR:
+        blockers.append({"code": "check_error", "message": report.message})
+    if report.sample_id is None:
+        blockers.append({"code": "no_sample", "message": _("No sample was checked.")})
+    elif report.error_count:
+        blockers.append(
+            {"code": "sample_failed", "message": _("The sample does not match the schema.")}
+        )
+    if any(change.get("breaking") for change in report.compatibility):
+        blockers.append(
+            {
+                "code": "incompatible_schema",
+                "message": _("The schema breaks compatibility with the previous version."),
+            }
+        )
+    return blockers
+
+
+def version_publish_checked(
+    *, version: DatasetVersion, actor: User, waiver_reason: str = ""
+) -> DatasetVersion:
+    """Publish when the checks allow it; otherwise 409 with the reasons, unless the steward
+    records a waiver, which every reader of the version then sees."""
+    from .catalog import version_publish
+
+    with transaction.atomic():
+        _lock_writable_dataset(version.dataset_id)
+        blockers = publication_blockers(version)
+        if blockers and not waiver_reason.strip():
+            raise Conflict(
+                _("This version cannot be published yet; see `reasons`, or give a waiver_reason."),
+                code="publication_blocked",
+                reasons=blockers,
+            )
+        if blockers:
+            DatasetVersion.objects.filter(pk=version.pk).update(
+                waiver_reason=waiver_reason.strip(), waived_by=actor
+            )
+        return version_publish(version=version)
