@@ -417,6 +417,12 @@ class DistributionViewSet(DatasetScopedMixin):
     filter_backends: list[Any] = []
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Data files are capped while they stream in, like samples and schemas.
+        if request.method == "POST":
+            limit_uploads(request, settings.UPLOAD_LIMITS["data"])
+        super().initial(request, *args, **kwargs)
+
     def get_version(self) -> DatasetVersion:
         if not hasattr(self, "_version"):
             dataset = self.get_dataset()

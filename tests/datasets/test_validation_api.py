@@ -297,3 +297,16 @@ def test_a_stuck_job_is_queued_again_and_finishes(
 
     report.refresh_from_db()
     assert report.status == ValidationStatus.PASSED
+
+
+def test_a_data_file_over_its_limit_is_413(checked, draft, settings):
+    settings.UPLOAD_LIMITS = {**settings.UPLOAD_LIMITS, "data": 500}
+    upload = SimpleUploadedFile("big.csv", b"x" * 5000, content_type="text/csv")
+
+    response = checked(
+        "steward", "post", url(draft, "distributions/"),
+        {"file": upload, "format": "csv", "media_type": "text/csv"}, format="multipart",
+    )  # fmt: skip
+
+    assert assert_problem(response, 413, "payload_too_large")["limit_bytes"] == 500
+    assert not draft.distributions.exists()
