@@ -206,6 +206,17 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
             raise Http404
         return request
 
+    def _decide(self, request: Request, serializer_class: Any, service: Any) -> Response:
+        """Approve, reject, withdraw: validate the comment, call the transition, answer."""
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = service(
+            actor=self.actor,
+            request=self.get_object(),
+            comment=serializer.validated_data["comment"],
+        )
+        return self._detail(result)
+
     def _detail(
         self, request_obj: SharingRequest, status_code: int = status.HTTP_200_OK
     ) -> Response:
@@ -273,14 +284,7 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
     )
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str) -> Response:
-        serializer = DecisionInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        result = services.sharing_request_approve(
-            actor=self.actor,
-            request=self.get_object(),
-            comment=serializer.validated_data["comment"],
-        )
-        return self._detail(result)
+        return self._decide(request, DecisionInputSerializer, services.sharing_request_approve)
 
     @extend_schema(
         summary="Reject with a reason",
@@ -289,14 +293,7 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
     )
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str) -> Response:
-        serializer = RejectInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        result = services.sharing_request_reject(
-            actor=self.actor,
-            request=self.get_object(),
-            comment=serializer.validated_data["comment"],
-        )
-        return self._detail(result)
+        return self._decide(request, RejectInputSerializer, services.sharing_request_reject)
 
     @extend_schema(
         summary="Withdraw your request before a decision",
@@ -305,14 +302,7 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
-        serializer = DecisionInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        result = services.sharing_request_withdraw(
-            actor=self.actor,
-            request=self.get_object(),
-            comment=serializer.validated_data["comment"],
-        )
-        return self._detail(result)
+        return self._decide(request, DecisionInputSerializer, services.sharing_request_withdraw)
 
     @extend_schema(
         summary="Revoke an active grant (publisher's steward or secretariat)",
