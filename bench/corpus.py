@@ -429,6 +429,7 @@ class DatasetRow(NamedTuple):
     search_body: str
     division_id: int
     publisher_id: int
+    compatibility_mode: str
 
 
 DATASET_COLUMNS = DatasetRow._fields
@@ -445,6 +446,8 @@ class VersionRow(NamedTuple):
     byte_size: int | None
     status: str
     published_at: dt.datetime | None
+    schema_kind: str
+    waiver_reason: str
 
 
 VERSION_COLUMNS = VersionRow._fields
@@ -602,6 +605,7 @@ def datasets(
             search_body=document_tokens(description_ko, description_en),
             division_id=division_id,
             publisher_id=publisher.id,
+            compatibility_mode="backward",
         )
         versions.extend(_versions(rng, dataset_id, status, created, modified, records))
 
@@ -636,6 +640,8 @@ def _versions(
                 byte_size=records * rng.randint(40, 4000),
                 status="draft" if is_draft else "published",
                 published_at=None if is_draft else moment,
+                schema_kind="",
+                waiver_reason="",
             )
         )
     return rows

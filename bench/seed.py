@@ -46,9 +46,14 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
 
 
+def _maintenance_url(base_url: str) -> str:
+    """The server's `postgres` database: DATABASE_URL's own database may not exist yet."""
+    return with_database(base_url, "postgres")
+
+
 def ensure_database(base_url: str, name: str) -> bool:
     """Create database `name` on the server of `base_url` if missing; True when created."""
-    with psycopg.connect(base_url, autocommit=True) as conn:
+    with psycopg.connect(_maintenance_url(base_url), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if exists:
             return False
@@ -65,7 +70,7 @@ def recreate_database(base_url: str, name: str) -> None:
     own = urlsplit(base_url).path.lstrip("/")
     if name in (own, "postgres") or name.startswith("template"):
         raise SystemExit(f"Refusing to drop database {name!r}: it is not a bench database.")
-    with psycopg.connect(base_url, autocommit=True) as conn:
+    with psycopg.connect(_maintenance_url(base_url), autocommit=True) as conn:
         drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
         conn.execute(drop.format(sql.Identifier(name)))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

@@ -9,7 +9,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Func, Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Division, Organization
@@ -100,6 +100,13 @@ class SchemaKind(models.TextChoices):
     JSON_SCHEMA = "json_schema", _("JSON Schema (JSON Lines records)")
 
 
+class StripVector(Func):
+    """PostgreSQL's strip(tsvector): the lexemes without positions or weights."""
+
+    function = "strip"
+    output_field = SearchVectorField()
+
+
 # Statuses whose metadata other organisations may see.
 LISTED_STATUSES = (DatasetStatus.PUBLISHED, DatasetStatus.DEPRECATED)
 
@@ -143,19 +150,22 @@ class Dataset(TimeStampedModel):
         max_length=20, choices=CompatibilityMode.choices, default=CompatibilityMode.BACKWARD
     )
 
-    # Search: token streams (see datasets.search) and the vector PostgreSQL derives from them.
+    # Search: lexeme streams (see datasets.search) and the vectors PostgreSQL derives from them,
+    # stripped of positions, which the search never uses (an AND of lexemes, no phrases).
     search_title = models.TextField(blank=True, editable=False)
     search_body = models.TextField(blank=True, editable=False)
     search_vector = models.GeneratedField(
-        expression=SearchVector("search_title", weight="A", config="simple")
-        + SearchVector("search_body", weight="B", config="simple"),
+        expression=StripVector(
+            SearchVector("search_title", config="simple")
+            + SearchVector("search_body", config="simple")
+        ),
         output_field=SearchVectorField(),
         db_persist=True,
     )
-    # Titles and keywords alone: small enough to stay in the row, so ranking by "matched in the
-    # title" costs little, where ts_rank over the full vector reads every match from TOAST.
+    # Titles and keywords alone: the first tier of search results (datasets.selectors), with
+    # its own GIN index for rare words and small enough to test row by row for common ones.
     search_title_vector = models.GeneratedField(
-        expression=SearchVector("search_title", config="simple"),
+        expression=StripVector(SearchVector("search_title", config="simple")),
         output_field=SearchVectorField(),
         db_persist=True,
     )
@@ -164,6 +174,7 @@ class Dataset(TimeStampedModel):
         ordering = ["-modified_at", "id"]
         indexes = [
             GinIndex(fields=["search_vector"], name="dataset_search_gin"),
+            GinIndex(fields=["search_title_vector"], name="dataset_search_title_gin"),
             GinIndex(fields=["keywords"], name="dataset_keywords_gin"),
             GinIndex(fields=["formats"], name="dataset_formats_gin"),
             models.Index(fields=["status", "sensitivity", "-modified_at"], name="dataset_listing"),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
-from urllib.parse import parse_qs, urlencode, urlsplit
+import json
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from common.pagination import CursorPagination
-from datasets.models import DatasetStatus, Sensitivity
+from datasets.models import Dataset, DatasetStatus, Sensitivity
+from datasets.services.catalog import dataset_index
 from tests.datasets.helpers import LIST_URL, assert_problem, make_public_datasets
 from tests.factories import DatasetFactory
 
@@ -191,29 +193,203 @@ def test_invalid_cursor_is_a_404_problem(client_for, world, cursor):
     assert_problem(response, 404, "not_found")
 
 
-def _forged_cursor(position: str) -> str:
-    return base64.b64encode(urlencode({"o": 0, "r": 0, "p": position}).encode()).decode()
+def _forged_cursor(*position, reverse: int = 0) -> str:
+    raw = json.dumps({"r": reverse, "p": list(position)}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+SOME_UUID = "0193a000-0000-7000-8000-000000000000"
 
 
 def test_cursor_with_a_position_that_is_not_a_date_is_an_invalid_cursor(client_for, world):
     make_public_datasets(world, 3)
 
-    response = client_for("anonymous").get(LIST_URL, {"cursor": _forged_cursor("not-a-date")})
+    response = client_for("anonymous").get(
+        LIST_URL, {"cursor": _forged_cursor("not-a-date", SOME_UUID)}
+    )
 
     assert_problem(response, 404, "not_found")
 
 
 @pytest.mark.parametrize(
     ("position", "params"),
-    [("a\x00b", {"ordering": "title_en"}), ("not-a-number", {"q": "dataset"})],
-    ids=["nul-in-title-position", "text-in-relevance-position"],
+    [
+        (["a\x00b", SOME_UUID], {"ordering": "title_en"}),
+        (["not-a-number", "2025-01-01T00:00:00+00:00", SOME_UUID], {"q": "dataset"}),
+        ([7, "2025-01-01T00:00:00+00:00", SOME_UUID], {"q": "dataset"}),
+        (["2025-01-01T00:00:00+00:00", "not-a-uuid"], {}),
+        (["2025-01-01T00:00:00+00:00"], {}),
+        (["2025-01-01T00:00:00+00:00", SOME_UUID, "extra"], {}),
+        ([None, SOME_UUID], {}),
+        ([["nested"], SOME_UUID], {}),
+        ([True, SOME_UUID], {"ordering": "title_en"}),
+    ],
+    ids=[
+        "nul-in-title-position",
+        "text-in-relevance-position",
+        "no-such-relevance-tier",
+        "not-a-uuid",
+        "too-few-values",
+        "too-many-values",
+        "null-value",
+        "list-value",
+        "boolean-value",
+    ],
 )
 def test_forged_cursor_position_is_a_problem_not_a_500(client_for, world, position, params):
     make_public_datasets(world, 3)
 
-    response = client_for("anonymous").get(LIST_URL, {"cursor": _forged_cursor(position), **params})
+    response = client_for("anonymous").get(
+        LIST_URL, {"cursor": _forged_cursor(*position), **params}
+    )
 
     assert_problem(response, 404, "not_found")  # like any invalid cursor
+
+
+@pytest.mark.parametrize(
+    "payload", [b"[]", b'{"r": 2, "p": []}', b'{"r": 0, "p": "x"}', b'{"p": []}', b"\xff"]
+)
+def test_malformed_cursor_payload_is_a_404_problem(client_for, world, payload):
+    make_public_datasets(world, 3)
+    cursor = base64.urlsafe_b64encode(payload).decode()
+
+    response = client_for("anonymous").get(LIST_URL, {"cursor": cursor})
+
+    assert_problem(response, 404, "not_found")
+
+
+def test_a_cursor_from_another_ordering_is_a_404_problem(client_for, world):
+    make_public_datasets(world, 10)
+    client = client_for("anonymous")
+    by_title = client.get(LIST_URL, {"ordering": "title_en", "page_size": 3}).json()
+    cursor = parse_qs(urlsplit(by_title["next"]).query)["cursor"][0]
+
+    response = client.get(LIST_URL, {"cursor": cursor, "q": "dataset"})
+
+    assert_problem(response, 404, "not_found")
+
+
+def _tiered_catalog(world) -> tuple[set[str], set[str]]:
+    """20 title matches and 20 description-only matches for "sensor", in tied time groups."""
+    datasets = make_public_datasets(world, 40, same_time_groups=6)
+    in_title, in_body = set(), set()
+    for n, dataset in enumerate(datasets):
+        if n % 2:
+            dataset.title_en = f"Sensor readings {n:03d}"
+            in_title.add(str(dataset.pk))
+        else:
+            dataset.description_en = "Readings of every sensor on the line."
+            in_body.add(str(dataset.pk))
+        dataset_index(dataset)
+        Dataset.objects.filter(pk=dataset.pk).update(
+            title_en=dataset.title_en,
+            description_en=dataset.description_en,
+            search_title=dataset.search_title,
+            search_body=dataset.search_body,
+        )
+    return in_title, in_body
+
+
+@pytest.mark.parametrize("page_size", [1, 7, 20, 25])
+def test_walking_search_results_crosses_from_title_to_description_matches(
+    client_for, world, page_size
+):
+    in_title, in_body = _tiered_catalog(world)
+
+    items = walk(client_for("anonymous"), {"q": "sensor", "page_size": page_size})
+
+    ids = [item["id"] for item in items]
+    assert len(ids) == len(set(ids)) == 40
+    assert set(ids[:20]) == in_title
+    assert set(ids[20:]) == in_body
+    for tier in (items[:20], items[20:]):
+        stamps = [item["modified_at"] for item in tier]
+        assert stamps == sorted(stamps, reverse=True)
+
+
+def test_previous_walks_back_across_the_relevance_tiers(client_for, world):
+    _tiered_catalog(world)
+    client = client_for("anonymous")
+    forward = [client.get(LIST_URL, {"q": "sensor", "page_size": 6}).json()]
+    while forward[-1]["next"]:
+        forward.append(client.get(forward[-1]["next"]).json())
+
+    backward = [forward[-1]]
+    while backward[-1]["previous"]:
+        backward.append(client.get(backward[-1]["previous"]).json())
+
+    assert [[i["id"] for i in page["results"]] for page in reversed(backward)] == [
+        [i["id"] for i in page["results"]] for page in forward
+    ]
+    assert len(forward) == 7  # 40 rows in pages of 6
+
+
+def test_a_search_page_over_few_matches_is_one_query_across_both_tiers(
+    client_for, world, django_assert_num_queries
+):
+    _tiered_catalog(world)
+    client = client_for("anonymous")
+    first = client.get(LIST_URL, {"q": "sensor", "page_size": 15}).json()
+
+    with django_assert_num_queries(2):  # the bounded count, then the page
+        second = client.get(first["next"]).json()
+
+    assert len(second["results"]) == 15
+    assert [item["title_en"].startswith("Sensor") for item in second["results"]] == [True] * 5 + [
+        False
+    ] * 10
+
+
+@pytest.fixture
+def count_cap_of_10(monkeypatch):
+    monkeypatch.setattr(CursorPagination, "count_cap", 10)
+
+
+@pytest.mark.parametrize("page_size", [1, 7, 20, 25])
+def test_walking_many_search_results_reads_tier_by_tier(
+    client_for, world, count_cap_of_10, page_size
+):
+    in_title, in_body = _tiered_catalog(world)
+
+    items = walk(client_for("anonymous"), {"q": "sensor", "page_size": page_size})
+
+    ids = [item["id"] for item in items]
+    assert len(ids) == len(set(ids)) == 40
+    assert set(ids[:20]) == in_title
+    assert set(ids[20:]) == in_body
+
+
+def test_over_many_matches_the_description_tier_is_read_only_when_titles_run_out(
+    client_for, world, count_cap_of_10, django_assert_num_queries
+):
+    _tiered_catalog(world)
+    client = client_for("anonymous")
+
+    with django_assert_num_queries(2):  # the count, then titles fill the page
+        first = client.get(LIST_URL, {"q": "sensor", "page_size": 15}).json()
+    with django_assert_num_queries(3):  # the count, the last titles, then descriptions
+        second = client.get(first["next"]).json()
+
+    assert [item["title_en"].startswith("Sensor") for item in second["results"]] == [True] * 5 + [
+        False
+    ] * 10
+    assert second["count_is_capped"] is True
+
+
+def test_previous_walks_back_across_the_tiers_over_many_matches(client_for, world, count_cap_of_10):
+    _tiered_catalog(world)
+    client = client_for("anonymous")
+    forward = [client.get(LIST_URL, {"q": "sensor", "page_size": 6}).json()]
+    while forward[-1]["next"]:
+        forward.append(client.get(forward[-1]["next"]).json())
+
+    backward = [forward[-1]]
+    while backward[-1]["previous"]:
+        backward.append(client.get(backward[-1]["previous"]).json())
+
+    assert [[i["id"] for i in page["results"]] for page in reversed(backward)] == [
+        [i["id"] for i in page["results"]] for page in forward
+    ]
 
 
 def test_next_link_is_an_absolute_url_carrying_the_cursor(client_for, world):
