@@ -75,3 +75,9 @@ urlpatterns = [
         name="distribution-download",
     ),
 ]
+
+# Open standards in and out, kept in their own modules.
+from .catalog import urlpatterns as catalog_urlpatterns  # noqa: E402
+from .imports import urlpatterns as import_urlpatterns  # noqa: E402
+
+urlpatterns += catalog_urlpatterns + import_urlpatterns

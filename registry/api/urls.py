@@ -43,3 +43,7 @@ urlpatterns = [
     path("download-links/<str:signed>/", DownloadFileView.as_view(), name="download-file"),
     *router.urls,
 ]
+
+from .stats import urlpatterns as stats_urlpatterns  # noqa: E402
+
+urlpatterns += stats_urlpatterns

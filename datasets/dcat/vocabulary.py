@@ -1,0 +1,168 @@
+"""Namespaces and the controlled vocabularies DCAT-AP 3 expects, mapped to the registry's codes.
+
+Export and import share these tables, so a catalog exported here imports back unchanged. Each
+mapping goes from our code to a URI; `code_for` reads it backwards and also accepts the bare
+code or the URI's last segment, which is what other catalogs (CKAN, spreadsheets) tend to hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, ODRL2, RDF, RDFS, SKOS, XSD
+
+__all__ = [
+    "ACCESS_RIGHTS",
+    "ADMS",
+    "DCAT",
+    "DCATAP",
+    "DCTERMS",
+    "EU_FILE_TYPE",
+    "FILE_TYPES",
+    "FOAF",
+    "FREQUENCIES",
+    "LICENSES",
+    "LOCN",
+    "MAX",
+    "MEDIA_TYPES",
+    "ODRL2",
+    "RDF",
+    "RDFS",
+    "SKOS",
+    "SPDX",
+    "THEME_EU",
+    "THEME_SCHEME",
+    "VCARD",
+    "XSD",
+    "code_for",
+    "media_type_uri",
+    "theme_uri",
+]
+
+ADMS = Namespace("http://www.w3.org/ns/adms#")
+DCATAP = Namespace("http://data.europa.eu/r5r/")
+LOCN = Namespace("http://www.w3.org/ns/locn#")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+# The registry's own terms (sensitivity, division, revision) and concept schemes.
+MAX = Namespace("https://registry.max-alliance.kr/ns#")
+THEME_SCHEME = URIRef("https://registry.max-alliance.kr/vocab/theme")
+
+EU = "http://publications.europa.eu/resource/authority/"
+EU_DATA_THEME = Namespace(f"{EU}data-theme/")
+EU_FREQUENCY = Namespace(f"{EU}frequency/")
+EU_ACCESS_RIGHT = Namespace(f"{EU}access-right/")
+EU_FILE_TYPE = Namespace(f"{EU}file-type/")
+IANA = "https://www.iana.org/assignments/media-types/"
+
+
+def theme_uri(code: str) -> URIRef:
+    """Our theme as a skos:Concept of the registry's theme scheme."""
+    return URIRef(f"{THEME_SCHEME}/{code}")
+
+
+# datasets.models.Theme -> the EU data theme it belongs to (DCAT-AP recommends that scheme).
+THEME_EU: dict[str, URIRef] = {
+    "sensor_time_series": EU_DATA_THEME.TECH,
+    "machine_vision_images": EU_DATA_THEME.TECH,
+    "process_quality_records": EU_DATA_THEME.ECON,
+    "maintenance_logs": EU_DATA_THEME.TECH,
+    "robot_trajectories": EU_DATA_THEME.TECH,
+    "cad_3d": EU_DATA_THEME.TECH,
+    "documents": EU_DATA_THEME.TECH,
+    "energy": EU_DATA_THEME.ENER,
+    "logistics": EU_DATA_THEME.TRAN,
+    "simulation": EU_DATA_THEME.TECH,
+    "other": EU_DATA_THEME.TECH,
+}
+
+# datasets.models.UpdateFrequency -> EU frequency authority table.
+FREQUENCIES: dict[str, URIRef] = {
+    "continuous": EU_FREQUENCY.CONT,
+    "daily": EU_FREQUENCY.DAILY,
+    "weekly": EU_FREQUENCY.WEEKLY,
+    "monthly": EU_FREQUENCY.MONTHLY,
+    "quarterly": EU_FREQUENCY.QUARTERLY,
+    "annual": EU_FREQUENCY.ANNUAL,
+    "irregular": EU_FREQUENCY.IRREG,
+    "never": EU_FREQUENCY.NEVER,
+}
+
+# datasets.models.Sensitivity -> EU access right (dct:accessRights holds one value; the exact
+# sensitivity goes out as max:sensitivity too, since two of ours share NON_PUBLIC).
+ACCESS_RIGHTS: dict[str, URIRef] = {
+    "public": EU_ACCESS_RIGHT.PUBLIC,
+    "members": EU_ACCESS_RIGHT.RESTRICTED,
+    "confidential": EU_ACCESS_RIGHT.NON_PUBLIC,
+    "restricted": EU_ACCESS_RIGHT.NON_PUBLIC,
+}
+
+# datasets.models.License -> licence document URI (SPDX for Creative Commons).
+LICENSES: dict[str, URIRef] = {
+    "CC-BY-4.0": URIRef("http://spdx.org/licenses/CC-BY-4.0"),
+    "CC-BY-SA-4.0": URIRef("http://spdx.org/licenses/CC-BY-SA-4.0"),
+    "CC-BY-NC-4.0": URIRef("http://spdx.org/licenses/CC-BY-NC-4.0"),
+    "CC0-1.0": URIRef("http://spdx.org/licenses/CC0-1.0"),
+    "KOGL-Type-1": URIRef("https://www.kogl.or.kr/info/licenseType1.do"),
+    "KOGL-Type-2": URIRef("https://www.kogl.or.kr/info/licenseType2.do"),
+    "KOGL-Type-3": URIRef("https://www.kogl.or.kr/info/licenseType3.do"),
+    "KOGL-Type-4": URIRef("https://www.kogl.or.kr/info/licenseType4.do"),
+    "MAX-DSA-1.0": URIRef("https://registry.max-alliance.kr/licenses/MAX-DSA-1.0"),
+    "proprietary": URIRef("https://registry.max-alliance.kr/licenses/proprietary"),
+}
+
+# datasets.models.DataFormat -> EU file type (dct:format) and IANA media type (dcat:mediaType).
+FILE_TYPES: dict[str, URIRef] = {
+    "csv": EU_FILE_TYPE.CSV,
+    "tsv": EU_FILE_TYPE.TSV,
+    "jsonl": EU_FILE_TYPE.JSONL,
+    "json": EU_FILE_TYPE.JSON,
+    "parquet": EU_FILE_TYPE.PARQUET,
+    "hdf5": EU_FILE_TYPE.HDF,
+    "png": EU_FILE_TYPE.PNG,
+    "jpeg": EU_FILE_TYPE.JPEG,
+    "tiff": EU_FILE_TYPE.TIFF,
+    "mp4": EU_FILE_TYPE.MP4,
+    "stl": EU_FILE_TYPE.STL,
+    "step": EU_FILE_TYPE.STEP,
+    "pdf": EU_FILE_TYPE.PDF,
+    "xml": EU_FILE_TYPE.XML,
+    "zip": EU_FILE_TYPE.ZIP,
+}
+MEDIA_TYPES: dict[str, str] = {
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "jsonl": "application/jsonl",
+    "json": "application/json",
+    "parquet": "application/vnd.apache.parquet",
+    "hdf5": "application/x-hdf5",
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "tiff": "image/tiff",
+    "mp4": "video/mp4",
+    "stl": "model/stl",
+    "step": "model/step",
+    "pdf": "application/pdf",
+    "xml": "application/xml",
+    "zip": "application/zip",
+}
+
+
+def media_type_uri(media_type: str) -> URIRef:
+    return URIRef(f"{IANA}{media_type}")
+
+
+def code_for(mapping: Mapping[str, URIRef | str], value: str | None) -> str | None:
+    """Our code for a URI, a code, or a URI's last segment (any case); None if unknown."""
+    if not value:
+        return None
+    text = str(value).strip()
+    for code, uri in mapping.items():
+        if text == str(uri) or text == code:
+            return code
+    tail = text.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1].lower()
+    for code, uri in mapping.items():
+        if tail in (code.lower(), str(uri).rstrip("/").rsplit("/", 1)[-1].lower()):
+            return code
+    return None
