@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
@@ -12,19 +13,19 @@ class Conflict(APIException):
     """The request is valid but conflicts with the resource's current state (409)."""
 
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state of the resource."
+    default_detail = _("The request conflicts with the current state of the resource.")
     default_code = "conflict"
 
-    def __init__(self, detail: str | None = None, code: str | None = None, **extra: Any) -> None:
+    def __init__(self, detail: Any = None, code: str | None = None, **extra: Any) -> None:
         super().__init__(detail, code)
         self.extra = extra
 
 
 class PayloadTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
+    default_detail = _("The request body is too large.")
     default_code = "payload_too_large"
 
-    def __init__(self, detail: str | None = None, *, limit_bytes: int | None = None) -> None:
+    def __init__(self, detail: Any = None, *, limit_bytes: int | None = None) -> None:
         super().__init__(detail)
         self.extra = {"limit_bytes": limit_bytes} if limit_bytes is not None else {}

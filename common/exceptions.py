@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -28,6 +29,22 @@ logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:max-registry:problem:"
+
+# Problem titles in the caller's language (Accept-Language); HTTPStatus phrases otherwise.
+TITLES: dict[int, Any] = {
+    400: _("Bad Request"),
+    401: _("Unauthorized"),
+    403: _("Forbidden"),
+    404: _("Not Found"),
+    405: _("Method Not Allowed"),
+    406: _("Not Acceptable"),
+    409: _("Conflict"),
+    413: _("Content Too Large"),
+    415: _("Unsupported Media Type"),
+    429: _("Too Many Requests"),
+    500: _("Internal Server Error"),
+    503: _("Service Unavailable"),
+}
 
 
 def _flatten(detail: Any, prefix: str = "") -> list[dict[str, str]]:
@@ -60,12 +77,12 @@ def problem(
     code: str,
     detail: str,
     instance: str | None = None,
-    title: str | None = None,
+    title: Any = None,
     **extra: Any,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": f"{PROBLEM_TYPE_PREFIX}{code}",
-        "title": title or HTTPStatus(status_code).phrase,
+        "title": str(title or TITLES.get(status_code) or HTTPStatus(status_code).phrase),
         "status": status_code,
         "detail": detail,
         "code": code,
@@ -90,17 +107,17 @@ def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
 
         return PayloadTooLarge(limit_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     if isinstance(exc, TooManyFieldsSent):
-        return exceptions.ParseError("Too many fields in the request.")
+        return exceptions.ParseError(_("Too many fields in the request."))
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, ProtectedError):
         from common.errors import Conflict
 
-        return Conflict("Other records still refer to this one.", code="protected")
+        return Conflict(_("Other records still refer to this one."), code="protected")
     if isinstance(exc, IntegrityError):
         from common.errors import Conflict
 
-        return Conflict("The change conflicts with existing data.", code="integrity_error")
+        return Conflict(_("The change conflicts with existing data."), code="integrity_error")
     return None
 
 
@@ -120,9 +137,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     extra: dict[str, Any] = dict(getattr(api_exc, "extra", {}) or {})
     if isinstance(api_exc, exceptions.ValidationError):
         code = "validation_error"
-        detail = "The request has invalid fields; see `errors`."
+        detail = str(_("The request has invalid fields; see `errors`."))
         extra["errors"] = _flatten(api_exc.detail)
-        title = "Invalid input."
+        title = _("Invalid input.")
     else:
         codes = api_exc.get_codes()
         code = codes if isinstance(codes, str) else api_exc.default_code
@@ -149,9 +166,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     )
 
 
-def _json_problem(request: HttpRequest, status_code: int, code: str, detail: str) -> JsonResponse:
+def _json_problem(request: HttpRequest, status_code: int, code: str, detail: Any) -> JsonResponse:
     return JsonResponse(
-        problem(status_code, code=code, detail=detail, instance=request.path),
+        problem(status_code, code=code, detail=str(detail), instance=request.path),
         status=status_code,
         content_type=PROBLEM_CONTENT_TYPE,
         json_dumps_params={"ensure_ascii": False},
@@ -160,24 +177,24 @@ def _json_problem(request: HttpRequest, status_code: int, code: str, detail: str
 
 def not_found_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     """Django-level 404 (no URL matched): the same problem shape as the API."""
-    return _json_problem(request, status.HTTP_404_NOT_FOUND, "not_found", "Not found.")
+    return _json_problem(request, status.HTTP_404_NOT_FOUND, "not_found", _("Not found."))
 
 
 def server_error_view(request: HttpRequest) -> JsonResponse:
     return _json_problem(
-        request, status.HTTP_500_INTERNAL_SERVER_ERROR, "server_error", "Internal server error."
+        request, status.HTTP_500_INTERNAL_SERVER_ERROR, "server_error", _("Internal server error.")
     )
 
 
 def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     if isinstance(exception, RequestDataTooBig):
-        return _json_problem(request, 413, "payload_too_large", "The request body is too large.")
-    return _json_problem(request, status.HTTP_400_BAD_REQUEST, "bad_request", "Bad request.")
+        return _json_problem(request, 413, "payload_too_large", _("The request body is too large."))
+    return _json_problem(request, status.HTTP_400_BAD_REQUEST, "bad_request", _("Bad request."))
 
 
 def permission_denied_view(
     request: HttpRequest, exception: Exception | None = None
 ) -> JsonResponse:
     return _json_problem(
-        request, status.HTTP_403_FORBIDDEN, "permission_denied", "You may not do this."
+        request, status.HTTP_403_FORBIDDEN, "permission_denied", _("You may not do this.")
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.files.uploadhandler import FileUploadHandler
+from django.utils.translation import gettext as _
 
 from .errors import PayloadTooLarge
 
@@ -23,7 +24,8 @@ class LimitedUploadHandler(FileUploadHandler):
 
     def _refuse(self) -> PayloadTooLarge:
         return PayloadTooLarge(
-            f"The upload is larger than the limit of {self.limit} bytes.", limit_bytes=self.limit
+            _("The upload is larger than the limit of %(limit)d bytes.") % {"limit": self.limit},
+            limit_bytes=self.limit,
         )
 
     def handle_raw_input(
