@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from .models import ApprovalRoute
 
 # Defaults by dataset sensitivity: public data flows automatically, restricted data always
@@ -57,6 +59,9 @@ class Ask:
 
 @dataclass(frozen=True)
 class Reason:
+    """A failed rule. `message` is the English text (stored as is in decision_reasons); the API
+    shows it in the caller's language (registry.api.serializers.localized_reasons)."""
+
     code: str
     message: str
     detail: dict[str, object] = field(default_factory=dict)
@@ -92,13 +97,21 @@ def evaluate(
     reasons: list[Reason] = []
     if not dataset_available:
         reasons.append(
-            Reason("dataset_not_available", "The dataset has no published version to ask for.")
+            Reason(
+                "dataset_not_available",
+                gettext_noop("The dataset has no published version to ask for."),
+            )
         )
     if applicant.organization_id == publisher_id:
-        reasons.append(Reason("own_dataset", "Your organisation publishes this dataset."))
+        reasons.append(
+            Reason("own_dataset", gettext_noop("Your organisation publishes this dataset."))
+        )
     if applicant.organization_id in terms.denied_organization_ids:
         reasons.append(
-            Reason("organization_denied", "The publisher does not share with your organisation.")
+            Reason(
+                "organization_denied",
+                gettext_noop("The publisher does not share with your organisation."),
+            )
         )
     elif applicant.organization_id not in terms.allowed_organization_ids:
         listed_only = terms.allowed_organization_ids and not (
@@ -107,14 +120,15 @@ def evaluate(
         if listed_only:
             reasons.append(
                 Reason(
-                    "organization_not_listed", "Only organisations named by the publisher may ask."
+                    "organization_not_listed",
+                    gettext_noop("Only organisations named by the publisher may ask."),
                 )
             )
         if terms.allowed_division_ids and not (terms.allowed_division_ids & applicant.division_ids):
             reasons.append(
                 Reason(
                     "division_not_allowed",
-                    "Only members of the listed divisions may ask.",
+                    gettext_noop("Only members of the listed divisions may ask."),
                     {"allowed_division_ids": _sorted(terms.allowed_division_ids)},
                 )
             )
@@ -125,7 +139,7 @@ def evaluate(
             reasons.append(
                 Reason(
                     "organization_kind_not_allowed",
-                    "Organisations of your kind may not ask.",
+                    gettext_noop("Organisations of your kind may not ask."),
                     {"allowed_organization_kinds": _sorted(terms.allowed_organization_kinds)},
                 )
             )
@@ -133,7 +147,7 @@ def evaluate(
         reasons.append(
             Reason(
                 "purpose_not_permitted",
-                "The policy does not permit this purpose.",
+                gettext_noop("The policy does not permit this purpose."),
                 {"permitted_purposes": _sorted(terms.permitted_purposes)},
             )
         )
@@ -141,7 +155,7 @@ def evaluate(
         reasons.append(
             Reason(
                 "period_too_long",
-                "The requested period is longer than the policy allows.",
+                gettext_noop("The requested period is longer than the policy allows."),
                 {"max_period_days": terms.max_period_days},
             )
         )
@@ -150,7 +164,7 @@ def evaluate(
         reasons.append(
             Reason(
                 "obligations_not_accepted",
-                "Every obligation of the policy must be accepted.",
+                gettext_noop("Every obligation of the policy must be accepted."),
                 {"missing_obligations": _sorted(missing)},
             )
         )

@@ -17,6 +17,7 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import Organization, User
@@ -348,7 +349,7 @@ def sharing_request_check(*, request_id: Any) -> SharingRequest:
             sources=(S.SUBMITTED,),
             target=S.REJECTED,
             actor=None,
-            comment=_("Rejected by the policy check."),
+            comment=gettext_noop("Rejected by the policy check."),
             decision_reasons=reasons,
             decided_at=timezone.now(),
         )
@@ -358,7 +359,7 @@ def sharing_request_check(*, request_id: Any) -> SharingRequest:
             sources=(S.SUBMITTED,),
             target=S.APPROVED,
             actor=None,
-            comment=_("Approved automatically: eligible under the policy."),
+            comment=gettext_noop("Approved automatically: eligible under the policy."),
             decided_at=timezone.now(),
         )
         return _activate(request, actor=None)
@@ -434,7 +435,9 @@ def sharing_request_approve(
         target=S.APPROVED,
         actor=user,
         comment=comment
-        or ("" if is_publisher else _("Approved by the division lead after escalation.")),
+        or (
+            "" if is_publisher else gettext_noop("Approved by the division lead after escalation.")
+        ),
         **decided,
     )
     return _activate(request, actor=user)
@@ -578,7 +581,10 @@ def grants_start(*, now: datetime | None = None) -> int:
         state=S.APPROVED, agreement__grant__valid_from__lte=now or timezone.now()
     )
     return _sweep(
-        due, source=S.APPROVED, target=S.ACTIVE, comment=_("The agreed access period began.")
+        due,
+        source=S.APPROVED,
+        target=S.ACTIVE,
+        comment=gettext_noop("The agreed access period began."),
     )
 
 
@@ -592,7 +598,7 @@ def grants_expire(*, now: datetime | None = None) -> int:
         due,
         source=S.ACTIVE,
         target=S.EXPIRED,
-        comment=_("The agreement's validity window ended."),
+        comment=gettext_noop("The agreement's validity window ended."),
     )
 
 

@@ -130,10 +130,14 @@ def api_client() -> APIClient:
 
 @pytest.fixture
 def client_for(world: World) -> Callable[[str], APIClient]:
-    """An API client signed in as a persona ("anonymous" stays signed out)."""
+    """An API client signed in as a persona ("anonymous" stays signed out).
+
+    It reads messages in English (`Accept-Language: en`), the language the tests assert; the
+    API's default, Korean, is tested on clients without the header (tests/test_i18n.py).
+    """
 
     def make(persona: str) -> APIClient:
-        client = APIClient()
+        client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
         if persona != "anonymous":
             client.force_authenticate(world.users[persona])
         return client

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.validators import URLValidator
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -160,11 +161,23 @@ class ReasonSerializer(serializers.Serializer[Any]):
     message = serializers.CharField()
 
 
+def localized_reasons(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Failed-rule reasons with their English `message` in the caller's language."""
+    return [{**reason, "message": gettext(str(reason.get("message", "")))} for reason in reasons]
+
+
+class LocalizedReasonsField(serializers.ListField):
+    child = serializers.DictField()
+
+    def to_representation(self, data: Any) -> list[Any]:
+        return localized_reasons(list(data or []))
+
+
 class EligibilityOutputSerializer(serializers.Serializer[Any]):
     eligible = serializers.BooleanField()
     approval_route = serializers.ChoiceField(choices=ApprovalRoute.choices)
     policy_revision = serializers.IntegerField()
-    reasons = serializers.ListField(child=serializers.DictField())
+    reasons = LocalizedReasonsField()
 
 
 # --- sharing requests -------------------------------------------------------------------------
@@ -194,8 +207,17 @@ class SharingRequestCreateSerializer(EligibilityInputSerializer):
         return value
 
 
+class LocalizedTextField(serializers.CharField):
+    """Stored text shown in the caller's language when it is one of the registry's own messages
+    (system comments are stored in English); a person's words come back unchanged."""
+
+    def to_representation(self, value: Any) -> str:
+        return gettext(str(value)) if value else ""
+
+
 class SharingRequestEventSerializer(serializers.ModelSerializer[SharingRequestEvent]):
     actor = serializers.EmailField(source="actor.email", default=None)
+    comment = LocalizedTextField()
 
     class Meta:
         model = SharingRequestEvent
@@ -223,6 +245,8 @@ class SharingRequestOutputSerializer(serializers.ModelSerializer[SharingRequest]
     )
     agreement = serializers.SerializerMethodField()
     grant = serializers.SerializerMethodField()
+
+    decision_reasons = LocalizedReasonsField()
 
     class Meta:
         model = SharingRequest

@@ -47,6 +47,7 @@ from .serializers import (
     WebhookEndpointCreatedSerializer,
     WebhookEndpointInputSerializer,
     WebhookEndpointOutputSerializer,
+    localized_reasons,
 )
 
 DATASET_KEY = OpenApiParameter(
@@ -179,7 +180,7 @@ class EligibilityView(ActorMixin):
                 "eligible": decision.eligible,
                 "approval_route": decision.approval_route,
                 "policy_revision": policy.revision,
-                "reasons": [reason.as_dict() for reason in decision.reasons],
+                "reasons": localized_reasons([reason.as_dict() for reason in decision.reasons]),
             }
         )
 
