@@ -1,0 +1,142 @@
+"""Korean and English: the message catalogs, and what the API answers in each language.
+
+Korean is the default (LANGUAGE_CODE); `Accept-Language` chooses. Messages the registry stores
+(system comments of sharing requests, policy reasons) are kept in English and shown in the
+caller's language.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polib
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from datasets.models import DatasetVersion, VersionStatus
+from tests.factories import DatasetFactory
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(settings.BASE_DIR)
+CATALOGS = sorted(ROOT.glob("*/locale/ko/LC_MESSAGES/django.po"))
+
+
+def test_every_app_has_a_korean_catalog():
+    assert {path.parts[-5] for path in CATALOGS} >= {"accounts", "common", "datasets", "registry"}
+
+
+@pytest.mark.parametrize("po_path", CATALOGS, ids=lambda path: path.parts[-5])
+def test_every_message_is_translated(po_path):
+    catalog = polib.pofile(str(po_path))
+
+    untranslated = [entry.msgid for entry in catalog if not entry.translated()]
+
+    assert untranslated == []
+
+
+@pytest.mark.parametrize("po_path", CATALOGS, ids=lambda path: path.parts[-5])
+def test_the_compiled_catalog_matches_its_source(po_path):
+    # `make messages` compiles them; a .po edited without recompiling would ship stale text.
+    source = {(e.msgctxt, e.msgid): e.msgstr for e in polib.pofile(str(po_path)) if e.msgid}
+    compiled = {
+        (e.msgctxt, e.msgid): e.msgstr
+        for e in polib.mofile(str(po_path.with_suffix(".mo")))
+        if e.msgid
+    }
+
+    assert compiled == source
+
+
+def _not_found(client: APIClient, **headers: str):
+    return client.get("/api/v1/datasets/no-such-dataset/", **headers)
+
+
+def test_problem_documents_are_korean_by_default_and_english_on_request():
+    client = APIClient()
+
+    korean = _not_found(client)
+    english = _not_found(client, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+
+    assert korean.status_code == english.status_code == 404
+    assert korean.json()["title"] == "찾을 수 없음"
+    assert korean["Content-Language"] == "ko"
+    assert english.json()["title"] == "Not Found"
+    assert english.json()["detail"] == "Not found."
+    assert english["Content-Language"] == "en"
+    assert korean.json()["code"] == english.json()["code"] == "not_found"  # codes never change
+    assert "Accept-Language" in korean["Vary"]
+
+
+def test_an_unknown_language_falls_back_to_korean():
+    response = _not_found(APIClient(), HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9")
+
+    assert response.json()["title"] == "찾을 수 없음"
+
+
+def test_validation_errors_in_both_languages():
+    client = APIClient()
+
+    korean = client.post("/api/v1/auth/token/", {}, format="json").json()
+    english = client.post("/api/v1/auth/token/", {}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert korean["title"] == "유효하지 않은 입력입니다."
+    assert korean["detail"] == "요청에 잘못된 필드가 있습니다. `errors`를 확인하세요."
+    by_field = {error["field"]: error for error in korean["errors"]}
+    assert by_field["email"]["code"] == "required"
+    assert by_field["email"]["detail"] == "이 필드는 필수 항목입니다."
+    english_fields = {error["field"]: error for error in english.json()["errors"]}
+    assert english_fields["email"]["detail"] == "This field is required."
+
+
+def test_the_registry_s_own_messages_in_both_languages(world):
+    client = APIClient()
+    client.force_authenticate(world.users["member"])
+    DatasetFactory.create(publisher=world.other)  # a dataset to fail on
+
+    korean = client.post("/api/v1/sharing-requests/", {"dataset": "nope"}, format="json")
+    english = client.post(
+        "/api/v1/sharing-requests/", {"dataset": "nope"}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert korean.status_code == english.status_code == 400
+    assert korean.json()["title"] == "유효하지 않은 입력입니다."
+    assert english.json()["title"] == "Invalid input."
+
+
+def test_policy_reasons_are_shown_in_the_callers_language(world):
+    dataset = DatasetFactory.create(publisher=world.acme)
+    DatasetVersion.objects.create(dataset=dataset, version="1.0.0", status=VersionStatus.PUBLISHED)
+    client = APIClient()
+    client.force_authenticate(world.users["outsider_member"])
+    ask = {"purpose": "ai_model_training", "period_days": 5000}
+    url = f"/api/v1/datasets/{dataset.pk}/eligibility"
+
+    korean = client.post(url, ask, format="json").json()
+    english = client.post(url, ask, format="json", HTTP_ACCEPT_LANGUAGE="en").json()
+
+    korean_messages = {reason["code"]: reason["message"] for reason in korean["reasons"]}
+    english_messages = {reason["code"]: reason["message"] for reason in english["reasons"]}
+    assert korean_messages["period_too_long"] == "요청한 기간이 정책이 허용하는 기간보다 깁니다."
+    assert english_messages["period_too_long"] == (
+        "The requested period is longer than the policy allows."
+    )
+
+
+def test_bilingual_dataset_fields_come_in_both_languages_whatever_the_header(world):
+    DatasetFactory.create(
+        publisher=world.acme,
+        sensitivity="public",
+        status="published",
+        title_ko="용접 비드 검사 이미지",
+        title_en="Weld bead inspection images",
+    )
+
+    for language in ("ko", "en"):
+        item = APIClient().get("/api/v1/datasets/", HTTP_ACCEPT_LANGUAGE=language).json()
+        result = item["results"][0]
+        assert (result["title_ko"], result["title_en"]) == (
+            "용접 비드 검사 이미지",
+            "Weld bead inspection images",
+        )
