@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 LOCK := requirements/dev.lock
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck check bench schema lock clean worker beat
+.PHONY: run test install lint typecheck check bench schema lock clean worker beat messages
 
 $(STAMP): $(LOCK)
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -41,6 +41,17 @@ worker: $(STAMP)
 
 beat: $(STAMP)
 	$(PY) -m celery -A config beat --loglevel INFO --schedule .data/celerybeat-schedule
+
+# Refresh the Korean message catalogs from the code, then compile them (needs GNU gettext).
+# Translate the new entries in */locale/ko/LC_MESSAGES/django.po and run it again.
+I18N_APPS := accounts common datasets registry
+messages: $(STAMP)
+	for app in $(I18N_APPS); do \
+	  (cd $$app && DATABASE_URL=$${DATABASE_URL:-postgres://localhost/unused} ../$(PY) ../manage.py \
+	    makemessages -l ko --no-obsolete --ignore 'migrations/*' && \
+	   DATABASE_URL=$${DATABASE_URL:-postgres://localhost/unused} ../$(PY) ../manage.py \
+	    compilemessages -l ko) || exit 1; \
+	done
 
 # Regenerate the lock files after editing pyproject.toml (needs network access to PyPI).
 lock: $(STAMP)

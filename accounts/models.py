@@ -20,7 +20,7 @@ class UserManager(BaseUserManager["User"]):
 
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         if not email:
-            raise ValueError("Users need an email address.")
+            raise ValueError(_("Users need an email address."))
         user = self.model(email=self.normalize_email(email).lower(), **extra)
         user.set_password(password)
         user.save(using=self._db)
@@ -40,12 +40,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField(_("email address"), unique=True)
     full_name = models.CharField(_("full name"), max_length=150, blank=True)
-    is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(default=False, help_text=_("May log in to the admin site."))
-    is_secretariat = models.BooleanField(
-        default=False, help_text=_("Alliance secretariat staff: read access to everything.")
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(
+        _("staff"), default=False, help_text=_("May log in to the admin site.")
     )
-    date_joined = models.DateTimeField(default=timezone.now)
+    is_secretariat = models.BooleanField(
+        _("secretariat"),
+        default=False,
+        help_text=_("Alliance secretariat staff: read access to everything."),
+    )
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -54,6 +58,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
 
     def __str__(self) -> str:
@@ -63,14 +69,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Division(models.Model):
     """One of the alliance's ten divisions (분과). Created by a data migration."""
 
-    code = models.SlugField(max_length=40, unique=True)
-    name_ko = models.CharField(max_length=100)
-    name_en = models.CharField(max_length=100)
-    description_ko = models.TextField(blank=True)
-    description_en = models.TextField(blank=True)
-    sort_order = models.PositiveSmallIntegerField(default=0)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_ko = models.CharField(_("name (Korean)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    description_ko = models.TextField(_("description (Korean)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
 
     class Meta:
+        verbose_name = _("division")
+        verbose_name_plural = _("divisions")
         ordering = ["sort_order", "code"]
 
     def __str__(self) -> str:
@@ -98,23 +106,28 @@ class OrganizationSize(models.TextChoices):
 class Organization(TimeStampedModel):
     """A member organisation of the alliance."""
 
-    slug = models.SlugField(max_length=80, unique=True)
-    name_ko = models.CharField(max_length=200)
-    name_en = models.CharField(max_length=200, blank=True)
-    kind = models.CharField(max_length=30, choices=OrganizationKind.choices)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    name_ko = models.CharField(_("name (Korean)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=OrganizationKind.choices)
     size = models.CharField(
-        max_length=20, choices=OrganizationSize.choices, default=OrganizationSize.SME
+        _("size"), max_length=20, choices=OrganizationSize.choices, default=OrganizationSize.SME
     )
     business_registration_number = models.CharField(
+        _("business registration number"),
         max_length=10,
         unique=True,
         validators=[validate_business_registration_number],
         help_text=_("10-digit Korean business registration number (사업자등록번호)."),
     )
-    divisions = models.ManyToManyField(Division, related_name="organizations", blank=True)
-    website = models.URLField(blank=True)
+    divisions = models.ManyToManyField(
+        Division, verbose_name=_("divisions"), related_name="organizations", blank=True
+    )
+    website = models.URLField(_("website"), blank=True)
 
     class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
         ordering = ["slug"]
 
     def __str__(self) -> str:
@@ -130,15 +143,22 @@ class MembershipRole(models.TextChoices):
 class Membership(TimeStampedModel):
     """A user's role in an organisation."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships"
+    )
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="memberships"
+        Organization,
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
     )
     role = models.CharField(
-        max_length=20, choices=MembershipRole.choices, default=MembershipRole.MEMBER
+        _("role"), max_length=20, choices=MembershipRole.choices, default=MembershipRole.MEMBER
     )
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         ordering = ["organization_id", "user_id"]
         constraints = [
             models.UniqueConstraint(fields=["user", "organization"], name="membership_unique")
@@ -151,10 +171,16 @@ class Membership(TimeStampedModel):
 class DivisionLead(TimeStampedModel):
     """A user who leads a division: the second approver for that division's sharing requests."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="division_leads")
-    division = models.ForeignKey(Division, on_delete=models.CASCADE, related_name="leads")
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="division_leads"
+    )
+    division = models.ForeignKey(
+        Division, verbose_name=_("division"), on_delete=models.CASCADE, related_name="leads"
+    )
 
     class Meta:
+        verbose_name = _("division lead")
+        verbose_name_plural = _("division leads")
         constraints = [
             models.UniqueConstraint(fields=["user", "division"], name="division_lead_unique")
         ]
@@ -166,16 +192,22 @@ class DivisionLead(TimeStampedModel):
 class ApiToken(models.Model):
     """A bearer token for scripts. Only its SHA-256 is stored; the secret is shown once."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=16, help_text=_("First characters, to recognise it."))
-    key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(
+        _("prefix"), max_length=16, help_text=_("First characters, to recognise it.")
+    )
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "-created_at"], name="apitoken_user_created")]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -20,7 +21,7 @@ def _actor(request: Request, view: APIView) -> Actor:
 class OrganizationPermission(permissions.BasePermission):
     """Signed-in members read; the secretariat creates and deletes; org admins edit their own."""
 
-    message = "Only the organisation's admins or the secretariat may change it."
+    message = _("Only the organisation's admins or the secretariat may change it.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         if not request.user or not request.user.is_authenticated:
@@ -43,7 +44,7 @@ class OrganizationPermission(permissions.BasePermission):
 class MembershipPermission(permissions.BasePermission):
     """Members see their organisation's memberships; its admins and the secretariat change them."""
 
-    message = "Only the organisation's admins or the secretariat may manage its memberships."
+    message = _("Only the organisation's admins or the secretariat may manage its memberships.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return bool(request.user and request.user.is_authenticated)

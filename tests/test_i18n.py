@@ -140,3 +140,18 @@ def test_bilingual_dataset_fields_come_in_both_languages_whatever_the_header(wor
             "용접 비드 검사 이미지",
             "Weld bead inspection images",
         )
+
+
+def test_the_admin_speaks_korean_by_default_and_english_on_request(client):
+    from accounts.models import User
+
+    admin = User.objects.create_superuser("admin@example.kr", "pw-for-tests-only")
+    client.force_login(admin)
+
+    korean = client.get("/admin/").content.decode()
+    english = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    organizations = client.get("/admin/accounts/organization/").content.decode()
+
+    assert "계정" in korean and "기관" in korean and "분과" in korean
+    assert "Accounts" in english and "Organisations" in english
+    assert "사업자등록번호" in organizations or "기관" in organizations
