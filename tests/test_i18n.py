@@ -150,8 +150,10 @@ def test_the_admin_speaks_korean_by_default_and_english_on_request(client):
 
     korean = client.get("/admin/").content.decode()
     english = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    organizations = client.get("/admin/accounts/organization/").content.decode()
+    organizations = client.get("/admin/accounts/organization/add/").content.decode()
 
-    assert "계정" in korean and "기관" in korean and "분과" in korean
-    assert "Accounts" in english and "Organisations" in english
-    assert "사업자등록번호" in organizations or "기관" in organizations
+    for word in ("계정", "기관", "분과", "데이터셋", "공유 레지스트리"):
+        assert word in korean
+    for word in ("Accounts", "Organisations", "Divisions"):
+        assert word in english
+    assert "사업자등록번호" in organizations
