@@ -8,8 +8,9 @@ caller's language.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import polib
+import polib  # type: ignore[import-untyped]
 import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
@@ -49,15 +50,16 @@ def test_the_compiled_catalog_matches_its_source(po_path):
     assert compiled == source
 
 
-def _not_found(client: APIClient, **headers: str):
-    return client.get("/api/v1/datasets/no-such-dataset/", **headers)
+def _not_found(client: APIClient, language: str | None = None) -> Any:
+    headers = {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
+    return client.get("/api/v1/datasets/no-such-dataset/", **headers)  # type: ignore[arg-type]
 
 
 def test_problem_documents_are_korean_by_default_and_english_on_request():
     client = APIClient()
 
     korean = _not_found(client)
-    english = _not_found(client, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    english = _not_found(client, "en-US,en;q=0.9")
 
     assert korean.status_code == english.status_code == 404
     assert korean.json()["title"] == "찾을 수 없음"
@@ -70,7 +72,7 @@ def test_problem_documents_are_korean_by_default_and_english_on_request():
 
 
 def test_an_unknown_language_falls_back_to_korean():
-    response = _not_found(APIClient(), HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9")
+    response = _not_found(APIClient(), "fr-FR,fr;q=0.9")
 
     assert response.json()["title"] == "찾을 수 없음"
 

@@ -82,7 +82,9 @@ def test_large_columns_are_estimated(write: Callable[..., Path]) -> None:
     assert abs(groups["top_values"][0]["count"] - rows / 7) / (rows / 7) < 0.05
     text = by_name["txt"]
     assert text["distinct_estimated"] is True
-    assert abs(text["distinct"] - 250_000) / 250_000 < 0.3
+    # Text keys hash with Python's per-process seed; over 30 seeds Duj1's estimate from the
+    # 1-in-8 sample fell between -32 % and +20 % of the truth here, so allow 40 %.
+    assert abs(text["distinct"] - 250_000) / 250_000 < 0.4
 
 
 def test_sketch_is_exact_below_its_size() -> None:
