@@ -5,6 +5,8 @@ Terms without an ODRL common-vocabulary action use the alliance's profile namesp
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from accounts.models import Division, Organization
@@ -43,12 +45,38 @@ def _duration(days: int) -> dict[str, str]:
     return {"@value": f"P{days}D", "@type": "xsd:duration"}
 
 
-def _recipient_constraints(policy: AccessPolicy) -> list[dict[str, Any]]:
-    slugs = dict(
-        Organization.objects.filter(
-            pk__in=[*policy.allowed_organization_ids, *policy.denied_organization_ids]
-        ).values_list("pk", "slug")
-    )
+@dataclass(frozen=True)
+class OdrlLookups:
+    """What policies name by id, resolved ahead: organisation slugs and division codes.
+
+    `division_codes` keeps the divisions' own order (Division.Meta.ordering): the offer lists
+    allowed divisions in that order, whatever order the policy stores their ids in.
+    """
+
+    organization_slugs: Mapping[int, str] = field(default_factory=dict)
+    division_codes: Mapping[int, str] = field(default_factory=dict)
+
+
+def policy_lookups(policies: Iterable[AccessPolicy]) -> OdrlLookups:
+    """The slugs and codes these policies refer to, in at most two queries however many
+    policies there are (a catalog page renders dozens of offers)."""
+    organization_ids: set[int] = set()
+    division_ids: set[int] = set()
+    for policy in policies:
+        organization_ids.update(policy.allowed_organization_ids)
+        organization_ids.update(policy.denied_organization_ids)
+        division_ids.update(policy.allowed_division_ids)
+    slugs: dict[int, str] = {}
+    codes: dict[int, str] = {}
+    if organization_ids:
+        slugs = dict(Organization.objects.filter(pk__in=organization_ids).values_list("pk", "slug"))
+    if division_ids:
+        codes = dict(Division.objects.filter(pk__in=division_ids).values_list("pk", "code"))
+    return OdrlLookups(organization_slugs=slugs, division_codes=codes)
+
+
+def _recipient_constraints(policy: AccessPolicy, lookups: OdrlLookups) -> list[dict[str, Any]]:
+    slugs = lookups.organization_slugs
     constraints: list[dict[str, Any]] = []
     if policy.allowed_organization_ids:
         constraints.append(
@@ -63,11 +91,8 @@ def _recipient_constraints(policy: AccessPolicy) -> list[dict[str, Any]]:
             }
         )
     if policy.allowed_division_ids:
-        codes = list(
-            Division.objects.filter(pk__in=policy.allowed_division_ids).values_list(
-                "code", flat=True
-            )
-        )
+        allowed = set(policy.allowed_division_ids)
+        codes = [code for pk, code in lookups.division_codes.items() if pk in allowed]
         constraints.append(
             {"leftOperand": "industry", "operator": "isAnyOf", "rightOperand": codes}
         )
@@ -102,7 +127,12 @@ def _prohibitions(prohibitions: list[str], target: str) -> list[dict[str, Any]]:
     ]
 
 
-def policy_offer(policy: AccessPolicy) -> dict[str, Any]:
+def policy_offer(policy: AccessPolicy, lookups: OdrlLookups | None = None) -> dict[str, Any]:
+    """The policy as an ODRL Offer. Pass `lookups` (from `policy_lookups`) when rendering many
+    policies; without it the slugs and codes are read for this one policy. The policy's
+    dataset and its publisher are read from the policy (select or prefetch them)."""
+    if lookups is None:
+        lookups = policy_lookups([policy])
     dataset = policy.dataset
     target = f"urn:uuid:{dataset.pk}"
     permission: dict[str, Any] = {
@@ -120,7 +150,7 @@ def policy_offer(policy: AccessPolicy) -> dict[str, Any]:
                 "operator": "lteq",
                 "rightOperand": _duration(policy.max_period_days),
             },
-            *_recipient_constraints(policy),
+            *_recipient_constraints(policy, lookups),
         ],
     }
     duties = _duties(list(policy.obligations))

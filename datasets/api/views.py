@@ -33,6 +33,7 @@ from ..models import (
 )
 from ..permissions import require_any_steward, require_dataset_steward
 from ..services import checks
+from .formats import DATA_PACKAGE, DataPackageNegotiationMixin, datapackage_response
 from .serializers import (
     DatasetInputSerializer,
     DatasetOutputSerializer,
@@ -205,7 +206,7 @@ class DatasetViewSet(DatasetScopedMixin):
 
 
 @extend_schema(tags=["versions"], parameters=[DATASET_KEY])
-class VersionViewSet(DatasetScopedMixin):
+class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
     """Versions of one dataset. Drafts: the publisher only. Published versions are immutable."""
 
     serializer_class = VersionOutputSerializer
@@ -228,8 +229,18 @@ class VersionViewSet(DatasetScopedMixin):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(VersionOutputSerializer(page, many=True).data)
 
-    @extend_schema(summary="Get a version")
+    @extend_schema(
+        summary="Get a version",
+        description="With `Accept: application/vnd.datapackage+json`: the version as a "
+        "Frictionless Data Package descriptor (as `…/datapackage.json`).",
+        responses={
+            (200, "application/json"): VersionOutputSerializer,
+            (200, DATA_PACKAGE): OpenApiTypes.OBJECT,
+        },
+    )
     def retrieve(self, request: Request, dataset: str, pk: str) -> Response:
+        if self.wants_datapackage(request):
+            return datapackage_response(actor=self.actor, dataset=self.get_dataset(), version_id=pk)
         return Response(VersionOutputSerializer(self.get_object()).data)
 
     @extend_schema(

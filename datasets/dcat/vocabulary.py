@@ -18,10 +18,12 @@ __all__ = [
     "DCAT",
     "DCATAP",
     "DCTERMS",
+    "DIVISION_SCHEME",
     "EU_FILE_TYPE",
     "FILE_TYPES",
     "FOAF",
     "FREQUENCIES",
+    "HYDRA",
     "LICENSES",
     "LOCN",
     "MAX",
@@ -36,6 +38,7 @@ __all__ = [
     "VCARD",
     "XSD",
     "code_for",
+    "division_uri",
     "media_type_uri",
     "theme_uri",
 ]
@@ -166,3 +169,64 @@ def code_for(mapping: Mapping[str, URIRef | str], value: str | None) -> str | No
         if tail in (code.lower(), str(uri).rstrip("/").rsplit("/", 1)[-1].lower()):
             return code
     return None
+
+
+# Paging of catalog pages (Hydra core), as harvesters such as CKAN's DCAT extension read it.
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
+# The alliance's divisions as a concept scheme: max:division points at one of its concepts.
+DIVISION_SCHEME = URIRef("https://registry.max-alliance.kr/vocab/division")
+
+
+def division_uri(code: str) -> URIRef:
+    """A division (accounts.models.Division.code) as a skos:Concept; its last segment is the
+    code, so `code_for`-style readers get the code back."""
+    return URIRef(f"{DIVISION_SCHEME}/{code}")
+
+
+# Other spellings of our licences that harvested catalogs hold, for imports: CKAN licence ids
+# (CKAN's version-less Creative Commons ids are taken as 4.0), Creative Commons deed URLs as
+# `license_key` in datasets.imports.records normalises them (no scheme, "www.", "legalcode",
+# "deed.xx" or trailing "/"), opendefinition.org URLs CKAN links to, and KOGL's names.
+LICENSE_ALIASES: dict[str, str] = {
+    "cc-by": "CC-BY-4.0",
+    "cc-by-4": "CC-BY-4.0",
+    "cc-by-sa": "CC-BY-SA-4.0",
+    "cc-by-sa-4": "CC-BY-SA-4.0",
+    "cc-nc": "CC-BY-NC-4.0",
+    "cc-by-nc": "CC-BY-NC-4.0",
+    "cc-by-nc-4": "CC-BY-NC-4.0",
+    "cc-zero": "CC0-1.0",
+    "cc0": "CC0-1.0",
+    "other-closed": "proprietary",
+    "creativecommons.org/licenses/by/4.0": "CC-BY-4.0",
+    "creativecommons.org/licenses/by-sa/4.0": "CC-BY-SA-4.0",
+    "creativecommons.org/licenses/by-nc/4.0": "CC-BY-NC-4.0",
+    "creativecommons.org/publicdomain/zero/1.0": "CC0-1.0",
+    "opendefinition.org/licenses/cc-by": "CC-BY-4.0",
+    "opendefinition.org/licenses/cc-by-sa": "CC-BY-SA-4.0",
+    "opendefinition.org/licenses/cc-zero": "CC0-1.0",
+    "kogl-1": "KOGL-Type-1",
+    "kogl-2": "KOGL-Type-2",
+    "kogl-3": "KOGL-Type-3",
+    "kogl-4": "KOGL-Type-4",
+    "kogl-type1": "KOGL-Type-1",
+    "kogl-type2": "KOGL-Type-2",
+    "kogl-type3": "KOGL-Type-3",
+    "kogl-type4": "KOGL-Type-4",
+    "공공누리-제1유형": "KOGL-Type-1",
+    "공공누리-제2유형": "KOGL-Type-2",
+    "공공누리-제3유형": "KOGL-Type-3",
+    "공공누리-제4유형": "KOGL-Type-4",
+}
+
+# Other names of our update frequencies (CKAN extras, spreadsheets), for imports.
+FREQUENCY_ALIASES: dict[str, str] = {
+    "annually": "annual",
+    "yearly": "annual",
+    "realtime": "continuous",
+    "real-time": "continuous",
+    "irreg": "irregular",
+    "as-needed": "irregular",
+    "once": "never",
+    "one-off": "never",
+}

@@ -1,0 +1,122 @@
+"""Read queries for the open-standard exports: the DCAT catalog and Data Package descriptors.
+
+Everything a catalog page renders comes in a fixed number of queries, whatever the page size:
+the page of datasets (with division and publisher), their published versions, those versions'
+distributions, the datasets' current policies, and the organisations and divisions the
+policies name. Nothing is read per row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+
+from django.db.models import BooleanField, ExpressionWrapper, Max, Prefetch, Q, QuerySet
+
+from accounts.selectors import Actor
+from registry.models import AccessPolicy
+from registry.odrl import OdrlLookups, policy_lookups
+
+from ..models import (
+    LISTED_STATUSES,
+    Dataset,
+    DatasetVersion,
+    Distribution,
+    VersionStatus,
+)
+from ..selectors import dataset_visibility, version_visibility
+
+# The catalog's order: oldest change first, so a harvester that walks every page and then
+# asks again with `modified_since` sees each change; a dataset changed during the walk moves
+# to the end (seen twice) instead of into pages already read (missed).
+CATALOG_ORDERING = ("modified_at", "id")
+
+_SEARCH_COLUMNS = ("search_title", "search_body", "search_vector", "search_title_vector")
+
+
+def _distributions() -> QuerySet[Distribution]:
+    return Distribution.objects.order_by("created_at", "id")
+
+
+def catalog_visibility(actor: Actor) -> Q:
+    """The published catalog as the caller may see it: listed datasets only (never drafts or
+    withdrawn ones, not even for their publisher); anonymous callers, public ones only."""
+    return dataset_visibility(actor) & Q(status__in=LISTED_STATUSES)
+
+
+def catalog_dataset_list(
+    *, actor: Actor, modified_since: dt.datetime | None = None
+) -> QuerySet[Dataset]:
+    """Listed datasets with everything their DCAT description needs, prefetched.
+
+    Each dataset gets `published_versions` (oldest first, each with `has_schema` and
+    `catalog_distributions`) and `current_policies` (zero or one AccessPolicy).
+    """
+    versions = (
+        DatasetVersion.objects.filter(status=VersionStatus.PUBLISHED)
+        # The catalog links to the schema endpoint; the schema itself can be large.
+        .defer("schema")
+        .annotate(
+            has_schema=ExpressionWrapper(Q(schema__isnull=False), output_field=BooleanField())
+        )
+        .order_by("published_at", "created_at", "id")
+        .prefetch_related(
+            Prefetch("distributions", _distributions(), to_attr="catalog_distributions")
+        )
+    )
+    queryset = (
+        Dataset.objects.filter(catalog_visibility(actor))
+        .select_related("division", "publisher")
+        .defer(*_SEARCH_COLUMNS)
+        .prefetch_related(
+            Prefetch("versions", versions, to_attr="published_versions"),
+            Prefetch(
+                "policies",
+                AccessPolicy.objects.filter(is_current=True),
+                to_attr="current_policies",
+            ),
+        )
+    )
+    if modified_since is not None:
+        queryset = queryset.filter(modified_at__gte=modified_since)
+    return queryset
+
+
+def catalog_modified(*, actor: Actor) -> dt.datetime | None:
+    """When the catalog the caller sees last changed: its newest dataset change."""
+    result: dt.datetime | None = (
+        Dataset.objects.filter(catalog_visibility(actor))
+        .order_by()
+        .aggregate(modified=Max("modified_at"))["modified"]
+    )
+    return result
+
+
+def catalog_policy_lookups(datasets: Iterable[Dataset]) -> OdrlLookups:
+    """The organisation slugs and division codes the page's policies name (two queries)."""
+    return policy_lookups(
+        policy for dataset in datasets for policy in getattr(dataset, "current_policies", [])
+    )
+
+
+def datapackage_version_get(
+    *, actor: Actor, dataset: Dataset, version_id: uuid.UUID | str
+) -> DatasetVersion | None:
+    """A version the caller may see (the version detail's rule), with its schema and its
+    distributions, for a Data Package descriptor; None when not visible."""
+    try:
+        key = uuid.UUID(str(version_id))
+    except ValueError:
+        return None
+    version = (
+        DatasetVersion.objects.filter(dataset=dataset, pk=key)
+        .filter(version_visibility(actor, dataset))
+        .prefetch_related(
+            Prefetch("distributions", _distributions(), to_attr="catalog_distributions")
+        )
+        .first()
+    )
+    if version is not None:
+        version.dataset = dataset
+    return version
