@@ -1,10 +1,19 @@
 from typing import Any
 
 from django.contrib import admin
+from django.db import transaction
 from django.http import HttpRequest
 
+from accounts.models import User
+
 from . import services
-from .models import Dataset, DatasetVersion, Distribution
+from .models import Dataset, DatasetRevision, DatasetVersion, Distribution, ImportJob
+from .services.revisions import (
+    REVISION_FIELDS,
+    changed_fields,
+    dataset_comparable,
+    dataset_revision_record,
+)
 
 
 class VersionInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -30,14 +39,26 @@ class DatasetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ["title_ko", "title_en", "slug", "publisher__name_ko", "keywords"]
     autocomplete_fields = ["publisher"]
     list_select_related = ["publisher", "division"]
-    readonly_fields = ["id", "created_at", "modified_at", "published_at"]
+    readonly_fields = ["id", "created_at", "modified_at", "published_at", "source_identifier"]
     inlines = [VersionInline]
     date_hierarchy = "modified_at"
 
+    @transaction.atomic
     def save_model(self, request: HttpRequest, obj: Dataset, form: Any, change: bool) -> None:
-        # Keep the search index in step with edits made here.
+        # Keep the search index and the history in step with edits made here; what changed is
+        # read from the stored row (the form's changed_data misreads the array fields).
+        before = None
+        if change:
+            before = dataset_comparable(Dataset.objects.select_for_update().get(pk=obj.pk))
         services.dataset_index(obj)
         super().save_model(request, obj, form, change)
+        dataset_revision_record(
+            dataset=obj,
+            changed=REVISION_FIELDS
+            if before is None
+            else changed_fields(before, dataset_comparable(obj)),
+            changed_by=request.user if isinstance(request.user, User) else None,
+        )
 
 
 class DistributionInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -53,3 +74,54 @@ class DatasetVersionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ["version", "dataset__title_ko", "dataset__title_en"]
     raw_id_fields = ["dataset"]
     inlines = [DistributionInline]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """History and job records: the secretariat reads them; nobody edits them here."""
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        user = request.user
+        secretariat = getattr(user, "is_secretariat", False)
+        return bool(
+            user.is_active
+            and user.is_staff
+            and (secretariat or super().has_view_permission(request, obj))
+        )
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "organization",
+        "format",
+        "source_name",
+        "dry_run",
+        "status",
+        "records_processed",
+        "created_at",
+    ]
+    list_filter = ["status", "format", "dry_run"]
+    search_fields = ["id", "source_name", "source_url", "organization__slug"]
+    list_select_related = ["organization"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(DatasetRevision)
+class DatasetRevisionAdmin(ReadOnlyAdmin):
+    list_display = ["dataset", "number", "changed_fields", "created_by", "import_job", "created_at"]
+    search_fields = ["dataset__slug", "dataset__title_ko", "dataset__title_en"]
+    list_select_related = ["dataset", "created_by"]
+    raw_id_fields = ["dataset", "import_job"]

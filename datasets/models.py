@@ -149,6 +149,10 @@ class Dataset(TimeStampedModel):
     compatibility_mode = models.CharField(
         max_length=20, choices=CompatibilityMode.choices, default=CompatibilityMode.BACKWARD
     )
+    # The record's identifier in the catalog it was imported from (DCAT dct:identifier, CKAN
+    # id, CSV identifier): a second import of the same source updates instead of duplicating.
+    # A database default too, for writers that list columns (the benchmark's COPY).
+    source_identifier = models.CharField(max_length=300, blank=True, default="", db_default="")
 
     # Search: lexeme streams (see datasets.search) and the vectors PostgreSQL derives from them,
     # stripped of positions, which the search never uses (an AND of lexemes, no phrases).
@@ -192,6 +196,12 @@ class Dataset(TimeStampedModel):
                 | Q(temporal_end__isnull=True)
                 | Q(temporal_start__lte=models.F("temporal_end")),
                 name="dataset_temporal_ordered",
+            ),
+            # Partial: datasets made by hand have no source identifier.
+            models.UniqueConstraint(
+                fields=["publisher", "source_identifier"],
+                condition=~Q(source_identifier=""),
+                name="dataset_source_identifier_unique",
             ),
         ]
 
@@ -345,3 +355,108 @@ class ValidationReport(models.Model):
 
     def __str__(self) -> str:
         return f"report {self.id} ({self.status})"
+
+
+# --- imports and revisions ------------------------------------------------------------------
+
+
+class ImportFormat(models.TextChoices):
+    DCAT = "dcat", _("DCAT (JSON-LD or Turtle)")
+    CKAN = "ckan", _("CKAN API JSON (package_search or package_show)")
+    CSV = "csv", _("CSV (the registry's column set)")
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed: the source could not be read")
+
+
+IMPORT_OUTCOMES = ("created", "updated", "unchanged", "rejected")
+
+
+def import_totals_default() -> dict[str, int]:
+    return dict.fromkeys(IMPORT_OUTCOMES, 0)
+
+
+def import_upload_to(instance: ImportJob, filename: str) -> str:
+    return f"imports/{instance.pk}/{filename}"
+
+
+class ImportJob(models.Model):
+    """One import of catalog metadata into an organisation, processed by the workers.
+
+    Progress, totals and the (bounded) per-record report are committed batch by batch, so they
+    show how far the job got, and a job whose worker died resumes after the last batch.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # As given, else as detected when the job runs (empty until then).
+    format = models.CharField(max_length=10, choices=ImportFormat.choices, blank=True)
+    source_name = models.CharField(max_length=255, blank=True)
+    source_url = models.URLField(max_length=2000, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    file = models.FileField(upload_to=import_upload_to, blank=True, max_length=500)
+    dry_run = models.BooleanField(default=False)
+    # For records that name no division (new datasets only).
+    division = models.ForeignKey(
+        Division, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    records_processed = models.PositiveIntegerField(default=0)
+    records_total = models.PositiveIntegerField(null=True, blank=True)
+    totals = models.JSONField(default=import_totals_default)
+    report = models.JSONField(default=list, blank=True)
+    report_truncated = models.BooleanField(default=False)
+    warnings = models.JSONField(default=list, blank=True)
+    # {"code": ..., "detail": ..., and e.g. "limit_bytes"} when the job failed.
+    error = models.JSONField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="import_org_created"),
+            models.Index(fields=["status", "heartbeat_at"], name="import_status_heartbeat"),
+        ]
+
+    def __str__(self) -> str:
+        return f"import {self.id} ({self.status})"
+
+
+class DatasetRevision(models.Model):
+    """The dataset's metadata after one change, numbered from 1 (its creation)."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    changed_fields = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    import_job = models.ForeignKey(
+        ImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="revisions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["dataset", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "number"], name="revision_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} r{self.number}"

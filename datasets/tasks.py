@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.utils.translation import gettext_noop
 
-from .services import checks
+from .imports import SourceError
+from .imports.fetch import TransientFetchError
+from .services import checks, imports
 
 # Far below the broker's visibility timeout, so a slow check is never handed out twice.
 VALIDATION_TIME_LIMIT = 1800
@@ -34,3 +37,41 @@ def run_validation(self: Task, report_id: str) -> str:  # type: ignore[type-arg]
 @shared_task(name="datasets.requeue_stuck_validations", time_limit=120, soft_time_limit=100)
 def requeue_stuck_validations() -> int:
     return checks.validation_requeue_stuck()
+
+
+# Imports parse whole documents and write up to IMPORT_LIMITS["max_records"] datasets: far
+# below the visibility timeout too, and a job cut short resumes after its last batch.
+IMPORT_TIME_LIMIT = 1800
+
+
+@shared_task(
+    bind=True,
+    name="datasets.run_import",
+    max_retries=3,
+    time_limit=IMPORT_TIME_LIMIT,
+    soft_time_limit=IMPORT_TIME_LIMIT - 60,
+    acks_late=True,
+    reject_on_worker_lost=False,  # a source that kills workers must not loop: the sweep retries
+)
+def run_import(self: Task, job_id: str) -> str:  # type: ignore[type-arg]
+    try:
+        return str(imports.import_job_run(job_id=job_id).status)
+    except TransientFetchError as exc:
+        if self.request.retries >= (self.max_retries or 0):
+            imports.import_job_fail(
+                job_id=job_id, error={"code": "fetch_failed", "detail": str(exc)[:2000]}
+            )
+            return "failed"
+        imports.import_job_release(job_id=job_id, error=str(exc))
+        raise self.retry(exc=exc, countdown=min(600, 30 * 2**self.request.retries)) from exc
+    except SoftTimeLimitExceeded:
+        error = SourceError(
+            gettext_noop("The import took too long; split the source."), code="time_limit"
+        )
+        imports.import_job_fail(job_id=job_id, error=error.as_dict())
+        return "failed"
+
+
+@shared_task(name="datasets.requeue_stuck_imports", time_limit=120, soft_time_limit=100)
+def requeue_stuck_imports() -> int:
+    return imports.import_job_requeue_stuck()

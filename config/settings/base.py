@@ -237,6 +237,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "datasets.requeue_stuck_validations",
         "schedule": timedelta(minutes=5),
     },
+    "datasets.requeue_stuck_imports": {
+        "task": "datasets.requeue_stuck_imports",
+        "schedule": timedelta(minutes=5),
+    },
     "registry.expire_grants": {"task": "registry.expire_grants", "schedule": timedelta(minutes=5)},
     "registry.start_grants": {"task": "registry.start_grants", "schedule": timedelta(minutes=5)},
     "registry.remind_expiring_grants": {
@@ -261,7 +265,20 @@ UPLOAD_LIMITS = {
     "schema": env_int("UPLOAD_LIMIT_SCHEMA", 5 * 1024 * 1024),
     "sample": env_int("UPLOAD_LIMIT_SAMPLE", 1024 * 1024 * 1024),
     "data": env_int("UPLOAD_LIMIT_DATA", 20 * 1024 * 1024 * 1024),
+    # Catalog imports (upload or harvest, CKAN pages together).
+    "import": env_int("UPLOAD_LIMIT_IMPORT", 50 * 1024 * 1024),
 }
+# Catalog imports (datasets.imports.limits.ImportLimits has them all, with their reasons).
+IMPORT_LIMITS = {
+    # JSON and RDF documents are parsed whole: bounded below the upload limit (CSV streams).
+    "document_max_bytes": env_int("IMPORT_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024),
+    "max_records": env_int("IMPORT_MAX_RECORDS", 10_000),
+    "batch_size": env_int("IMPORT_BATCH_SIZE", 100),
+    "fetch_timeout_seconds": env_int("IMPORT_FETCH_TIMEOUT_SECONDS", 30),
+}
+# An import `running` without a heartbeat (one per batch) for this long is taken for dead and
+# queued again; it resumes after its last committed batch.
+IMPORT_STUCK_AFTER_SECONDS = env_int("IMPORT_STUCK_AFTER_SECONDS", 900)
 
 # Sharing workflow.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")

@@ -127,7 +127,7 @@ class DatasetViewSet(DatasetScopedMixin):
             publisher = Organization.objects.get(pk=next(iter(self.actor.steward_organization_ids)))
         if not self.actor.is_steward_of(publisher.pk):
             raise PermissionDenied("You are not a data steward of that organisation.")
-        dataset = services.dataset_create(publisher=publisher, **data)
+        dataset = services.dataset_create(publisher=publisher, changed_by=self.actor.user, **data)
         return self._output(dataset, status.HTTP_201_CREATED)
 
     def _update(self, request: Request, partial: bool) -> Response:
@@ -139,7 +139,7 @@ class DatasetViewSet(DatasetScopedMixin):
         if "publisher" in data and data["publisher"].pk != dataset.publisher_id:
             raise PermissionDenied("A dataset cannot move to another publisher.")
         data.pop("publisher", None)
-        dataset = services.dataset_update(dataset=dataset, **data)
+        dataset = services.dataset_update(dataset=dataset, changed_by=self.actor.user, **data)
         return self._output(dataset)
 
     @extend_schema(

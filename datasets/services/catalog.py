@@ -12,7 +12,7 @@ from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from accounts.models import Division, Organization
+from accounts.models import Division, Organization, User
 from common.errors import Conflict
 
 from ..models import (
@@ -20,9 +20,11 @@ from ..models import (
     DatasetStatus,
     DatasetVersion,
     Distribution,
+    ImportJob,
     VersionStatus,
 )
 from ..search import document_tokens
+from .revisions import REVISION_FIELDS, changed_fields, dataset_comparable, dataset_revision_record
 
 # Allowed dataset status transitions: target -> statuses it may come from.
 DATASET_TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -50,14 +52,24 @@ def _unique_slug(base: str) -> str:
 
 @transaction.atomic
 def dataset_create(
-    *, publisher: Organization, division: Division, slug: str | None = None, **fields: Any
+    *,
+    publisher: Organization,
+    division: Division,
+    slug: str | None = None,
+    changed_by: User | None = None,
+    import_job: ImportJob | None = None,
+    **fields: Any,
 ) -> Dataset:
+    """A new draft, with its first revision (`changed_by`, `import_job`: who made it)."""
     dataset = Dataset(publisher=publisher, division=division, **fields)
     dataset.slug = slug or _unique_slug(dataset.title_en or dataset.title_ko)
     dataset_index(dataset)
     dataset.full_clean()
     dataset.save()
     _policy_for(dataset)
+    dataset_revision_record(
+        dataset=dataset, changed=REVISION_FIELDS, changed_by=changed_by, import_job=import_job
+    )
     return dataset
 
 
@@ -70,7 +82,14 @@ def _policy_for(dataset: Dataset) -> None:
 
 
 @transaction.atomic
-def dataset_update(*, dataset: Dataset, **fields: Any) -> Dataset:
+def dataset_update(
+    *,
+    dataset: Dataset,
+    changed_by: User | None = None,
+    import_job: ImportJob | None = None,
+    **fields: Any,
+) -> Dataset:
+    """Change metadata; a change to any revision field records a new revision."""
     dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
     if dataset.status == DatasetStatus.WITHDRAWN:
         raise Conflict(
@@ -79,6 +98,7 @@ def dataset_update(*, dataset: Dataset, **fields: Any) -> Dataset:
             current_status=dataset.status,
         )
     sensitivity_before = dataset.sensitivity
+    before = dataset_comparable(dataset)
     for name, value in fields.items():
         setattr(dataset, name, value)
     dataset_index(dataset)
@@ -86,6 +106,12 @@ def dataset_update(*, dataset: Dataset, **fields: Any) -> Dataset:
     dataset.save()
     if dataset.sensitivity != sensitivity_before:
         _policy_for(dataset)
+    dataset_revision_record(
+        dataset=dataset,
+        changed=changed_fields(before, dataset_comparable(dataset)),
+        changed_by=changed_by,
+        import_job=import_job,
+    )
     return dataset
 
 
