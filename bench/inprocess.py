@@ -17,7 +17,15 @@ from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import ApiToken, Membership, MembershipRole, Organization, User
+from accounts.models import (
+    ApiToken,
+    Division,
+    DivisionLead,
+    Membership,
+    MembershipRole,
+    Organization,
+    User,
+)
 from accounts.services import api_token_create
 from datasets.models import LISTED_STATUSES, Dataset, Sensitivity
 
@@ -35,6 +43,9 @@ class Personas:
     member_token: str
     steward_token: str
     outsider_token: str
+    secretariat_token: str
+    lead_token: str
+    lead_division: str  # the code of the division the bench lead leads
 
 
 def _user(local: str, full_name: str) -> User:
@@ -66,16 +77,33 @@ def ensure_personas() -> Personas:
         Membership.objects.update_or_create(
             user=user, organization=organization, defaults={"role": role}
         )
-        ApiToken.objects.filter(user=user).delete()
-        _token, secret = api_token_create(user=user, name="make bench")
-        secrets[local] = secret
+        secrets[local] = _fresh_token(user)
+    # The alliance's figures are read by the secretariat and by division leads too.
+    secretariat = _user("bench-secretariat", "벤치 사무국")
+    User.objects.filter(pk=secretariat.pk).update(is_secretariat=True)
+    secrets["secretariat"] = _fresh_token(secretariat)
+    division = Division.objects.annotate(n=Count("datasets")).order_by("-n", "code").first()
+    assert division is not None
+    lead = _user("bench-lead", "벤치 분과장")
+    DivisionLead.objects.filter(user=lead).exclude(division=division).delete()
+    DivisionLead.objects.get_or_create(user=lead, division=division)
+    secrets["lead"] = _fresh_token(lead)
     return Personas(
         organization_slug=publisher.slug,
         organization_datasets=int(top["n"]),
         member_token=secrets["member"],
         steward_token=secrets["steward"],
         outsider_token=secrets["outsider"],
+        secretariat_token=secrets["secretariat"],
+        lead_token=secrets["lead"],
+        lead_division=division.code,
     )
+
+
+def _fresh_token(user: User) -> str:
+    ApiToken.objects.filter(user=user).delete()
+    _token, secret = api_token_create(user=user, name="make bench")
+    return secret
 
 
 def detail_sample(*, public_only: bool, size: int) -> list[str]:

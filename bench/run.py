@@ -1,13 +1,16 @@
 #!/usr/bin/env python
-"""Catalog benchmark (`make bench`): seed a bench database, serve it, measure, write the report.
+"""Catalog and stats benchmark (`make bench`): seed a bench database, serve it, measure, report.
 
 1. Creates a separate database (default `max_registry_bench`) on the DATABASE_URL server,
-   migrates it, and seeds it with COPY unless it already holds the requested row counts.
+   migrates it, and seeds it with COPY unless it already holds the requested row counts: the
+   catalog (bench/seed.py), then the sharing layer the alliance's figures read
+   (bench/sharing.py), added to an older bench database that lacks it.
 2. Creates bench users with API tokens and records, in process (Django test client), the SQL
    every endpoint runs.
 3. Serves the app with gunicorn (production settings) on a free loopback port and measures
    each endpoint: sequential p50/p99 and requests/s from one client, then requests/s from
-   several threads. Every loop is bounded in requests and in seconds.
+   several threads. Every loop is bounded in requests and in seconds. Stats endpoints are
+   measured cold (their cache emptied before each request) and warm (bench/stats.py).
 4. Times the same requests in process (SQL versus Python), then replays the captured SQL
    alone with psycopg (bare SQL time, EXPLAIN ANALYZE).
 5. Prints a table and writes Markdown (default docs/benchmarks.md).
@@ -18,11 +21,13 @@ Goals are reported (PASS/FAIL), never asserted: the exit status is 0 whatever th
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 # Run as a script: import the project (and this package) from the repository root, not bench/.
@@ -30,9 +35,13 @@ sys.path[0] = str(ROOT)
 
 import psycopg  # noqa: E402
 
-from bench import endpoints, measure, report, seed, stack  # noqa: E402
+from bench import endpoints, measure, report, seed, sharing, stack  # noqa: E402
+from bench import stats as stats_bench  # noqa: E402
 from bench.endpoints import Endpoint, QueryFigure, Result  # noqa: E402
 from bench.sqltime import SqlTimer  # noqa: E402
+
+if TYPE_CHECKING:
+    from bench import inprocess as inprocess_types
 
 
 def log(message: str) -> None:
@@ -59,14 +68,36 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--time-limit", type=float, default=4.0, help="seconds of sequential requests per endpoint"
     )
     parser.add_argument("--sql-runs", type=int, default=20, help="replays of each SQL statement")
+    parser.add_argument("--sharing-requests", type=int, default=30_000)
+    parser.add_argument("--downloads", type=int, default=100_000)
+    parser.add_argument(
+        "--cold-requests", type=int, default=6, help="cold requests per stats endpoint"
+    )
+    parser.add_argument(
+        "--stats-time-limit",
+        type=float,
+        default=1.5,
+        help="seconds of warm (and, doubled, of cold) requests per stats endpoint",
+    )
+    parser.add_argument("--no-stats", action="store_true", help="measure the catalog only")
     args = parser.parse_args(argv)
-    for name in ("requests", "datasets", "organizations", "workers", "threads", "sql_runs"):
+    for name in (
+        "requests",
+        "datasets",
+        "organizations",
+        "workers",
+        "threads",
+        "sql_runs",
+        "sharing_requests",
+        "downloads",
+        "cold_requests",
+    ):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.organizations < 2:
         parser.error("--organizations must be at least 2")
-    if args.time_limit <= 0:
-        parser.error("--time-limit must be positive")
+    if args.time_limit <= 0 or args.stats_time_limit <= 0:
+        parser.error("--time-limit and --stats-time-limit must be positive")
     return args
 
 
@@ -86,18 +117,46 @@ def prepare_database(args: argparse.Namespace) -> tuple[str, dict[str, str], see
     seed.migrate(env, log)
     with psycopg.connect(url) as conn:
         organizations, datasets, versions = seed.row_counts(conn)
-    if args.reseed or (organizations, datasets) != (args.organizations, args.datasets):
+        reports, requests, downloads = sharing.sharing_counts(conn)
+    sizes = sharing.SharingSizes(args.sharing_requests, args.downloads)
+    catalog_matches = (organizations, datasets) == (args.organizations, args.datasets)
+    sharing_missing = not (reports or requests or downloads)
+    sharing_matches = (requests, downloads) == (sizes.sharing_requests, sizes.downloads)
+    # Agreements are append-only (a trigger refuses DELETE): a sharing layer of other sizes
+    # cannot be emptied in place, so the database is seeded again from scratch.
+    if args.reseed or not catalog_matches or not (sharing_missing or sharing_matches):
         log(
-            f"seeding {args.datasets:,} datasets and {args.organizations:,} organisations "
-            f"into a fresh {args.database}"
+            f"seeding {args.datasets:,} datasets, {args.organizations:,} organisations and "
+            f"{sizes.sharing_requests:,} sharing requests into a fresh {args.database}"
         )
         seed.recreate_database(base_url, args.database)
         seed.migrate(env, log)
         outcome = seed.seed(url, organizations=args.organizations, datasets=args.datasets, log=log)
+        layer = sharing.seed_sharing(url, sizes=sizes, seed=seed.RANDOM_SEED, log=log)
+        facts = _facts(layer, reused=False)
     else:
         log(f"reusing {datasets:,} datasets and {organizations:,} organisations ({args.database})")
         outcome = seed.SeedReport(organizations, datasets, versions, 0.0, reused=True)
-    return url, env, outcome
+        if sharing_missing:
+            log("the bench database has no sharing data yet: adding it")
+            facts = _facts(sharing.seed_sharing(url, sizes=sizes, seed=seed.RANDOM_SEED, log=log))
+        else:
+            log(f"reusing {requests:,} sharing requests and {downloads:,} downloads")
+            with psycopg.connect(url) as conn:
+                grants = sharing.grant_count(conn)
+            facts = seed.SharingFacts(reports, requests, grants, downloads, 0.0, reused=True)
+    return url, env, dataclasses.replace(outcome, sharing=facts)
+
+
+def _facts(layer: sharing.SharingReport, reused: bool = False) -> seed.SharingFacts:
+    return seed.SharingFacts(
+        layer.validation_reports,
+        layer.sharing_requests,
+        layer.grants,
+        layer.downloads,
+        layer.seconds,
+        reused=reused,
+    )
 
 
 def capture(targets: list[Endpoint], tokens: dict[str, str]) -> list[Result]:
@@ -110,6 +169,23 @@ def capture(targets: list[Endpoint], tokens: dict[str, str]) -> list[Result]:
         if captured.status != 200:
             log(f"warning: {endpoint.label} ({endpoint.auth}) answered {captured.status}")
         results.append(Result(endpoint, captured))
+    return results
+
+
+def capture_stats(
+    personas: inprocess_types.Personas, tokens: dict[str, str]
+) -> list[stats_bench.StatsResult]:
+    """Per stats endpoint, in process: the statements of a cold and of a warm request."""
+    from registry.stats.months import Month
+
+    from24 = str(Month.current().plus(-23))
+    results = []
+    for endpoint in stats_bench.stats_endpoints(personas.organization_slug, personas.lead_division):
+        path = endpoint.path.replace("{from24}", from24)
+        result = stats_bench.capture(endpoint, path, tokens[endpoint.persona])
+        if result.status != 200:
+            log(f"warning: stats {endpoint.label} ({endpoint.persona}) answered {result.status}")
+        results.append(result)
     return results
 
 
@@ -145,41 +221,103 @@ def time_sql(url: str, results: list[Result], runs: int) -> None:
 
 
 def run_http(
-    args: argparse.Namespace, env: dict[str, str], results: list[Result], tokens: dict[str, str]
+    args: argparse.Namespace,
+    env: dict[str, str],
+    results: list[Result],
+    tokens: dict[str, str],
+    stats_results: list[stats_bench.StatsResult],
 ) -> None:
     with stack.gunicorn(env, workers=args.workers) as server:
         log(f"gunicorn up at {server.base_url} with {server.workers} sync workers")
-        for index, result in enumerate(results):
-            endpoint = result.endpoint
-            token = tokens.get(endpoint.auth)
-            headers = {"Authorization": f"Bearer {token}"} if token else {}
-            tag = f"seq-{index}"
-            seq = measure.sequential(
-                server.base_url,
-                endpoint.paths,
-                headers,
-                requests_count=args.requests,
-                warmup=args.warmup,
-                time_limit=args.time_limit,
-                tag={stack.TAG_HEADER: tag},
-            )
-            result.server_ms = server.server_times(tag)
-            conc = measure.concurrent(
-                server.base_url,
-                endpoint.paths,
-                headers,
-                threads=args.threads,
-                requests_count=args.concurrent_requests,
-                time_limit=min(2.0, args.time_limit / 2),
-            )
-            result.sequential, result.concurrent = seq, conc
-            log(
-                f"{endpoint.label} ({endpoint.auth}): p50 {seq.p50:.1f} ms, p99 {seq.p99:.1f} ms "
-                f"over {len(seq.samples_ms)} requests; {conc.rps:.0f} req/s with "
-                f"{conc.threads} threads"
-            )
-            if seq.first_error:
-                log(f"  first error: {seq.first_error}")
+        run_catalog_http(args, server, results, tokens)
+        run_stats_http(args, server, stats_results, tokens)
+
+
+def run_catalog_http(
+    args: argparse.Namespace,
+    server: stack.Server,
+    results: list[Result],
+    tokens: dict[str, str],
+) -> None:
+    for index, result in enumerate(results):
+        endpoint = result.endpoint
+        token = tokens.get(endpoint.auth)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        tag = f"seq-{index}"
+        seq = measure.sequential(
+            server.base_url,
+            endpoint.paths,
+            headers,
+            requests_count=args.requests,
+            warmup=args.warmup,
+            time_limit=args.time_limit,
+            tag={stack.TAG_HEADER: tag},
+        )
+        result.server_ms = server.server_times(tag)
+        conc = measure.concurrent(
+            server.base_url,
+            endpoint.paths,
+            headers,
+            threads=args.threads,
+            requests_count=args.concurrent_requests,
+            time_limit=min(2.0, args.time_limit / 2),
+        )
+        result.sequential, result.concurrent = seq, conc
+        log(
+            f"{endpoint.label} ({endpoint.auth}): p50 {seq.p50:.1f} ms, p99 {seq.p99:.1f} ms "
+            f"over {len(seq.samples_ms)} requests; {conc.rps:.0f} req/s with "
+            f"{conc.threads} threads"
+        )
+        if seq.first_error:
+            log(f"  first error: {seq.first_error}")
+
+
+def run_stats_http(
+    args: argparse.Namespace,
+    server: stack.Server,
+    results: list[stats_bench.StatsResult],
+    tokens: dict[str, str],
+) -> None:
+    """Cold (the stats cache emptied before each request), then warm, then warm concurrently."""
+    for index, result in enumerate(results):
+        headers = {"Authorization": f"Bearer {tokens[result.endpoint.persona]}"}
+        tag = f"stats-cold-{index}"
+        result.cold = measure.sequential(
+            server.base_url,
+            (result.path,),
+            headers,
+            requests_count=args.cold_requests,
+            warmup=1,
+            time_limit=2 * args.stats_time_limit,
+            tag={stack.TAG_HEADER: tag},
+            before=stats_bench.clear_cache,
+        )
+        result.cold_server_ms = server.server_times(tag)
+        result.warm = measure.sequential(
+            server.base_url,
+            (result.path,),
+            headers,
+            requests_count=args.requests,
+            warmup=args.warmup,
+            time_limit=args.stats_time_limit,
+        )
+        result.concurrent = measure.concurrent(
+            server.base_url,
+            (result.path,),
+            headers,
+            threads=args.threads,
+            requests_count=args.concurrent_requests,
+            time_limit=min(1.0, args.stats_time_limit / 2),
+        )
+        cold, warm = result.cold, result.warm
+        log(
+            f"stats {result.endpoint.label} ({result.endpoint.persona}): cold p50 "
+            f"{cold.p50:,.0f} ms over {len(cold.samples_ms)}, warm p50 {warm.p50:.1f} ms, "
+            f"{result.concurrent.rps:.0f} req/s with {result.concurrent.threads} threads"
+        )
+        for run in (cold, warm):
+            if run.first_error:
+                log(f"  first error: {run.first_error}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,23 +340,35 @@ def main(argv: list[str] | None = None) -> int:
     from bench import inprocess
 
     personas = inprocess.ensure_personas()
-    tokens = {"bearer": personas.member_token}
+    tokens = {
+        "bearer": personas.member_token,
+        "member": personas.member_token,
+        "secretariat": personas.secretariat_token,
+        "lead": personas.lead_token,
+    }
     targets = endpoints.catalog_endpoints(
         inprocess.detail_sample(public_only=True, size=200),
         inprocess.detail_sample(public_only=False, size=200),
     )
     log("capturing each endpoint's SQL in process")
     results = capture(targets, tokens)
+    stats_results = [] if args.no_stats else capture_stats(personas, tokens)
     connections.close_all()
-    run_http(args, env, results, tokens)
+    run_http(args, env, results, tokens, stats_results)
     log("timing the same requests in process (test client)")
     time_in_process(results, tokens)
+    for stats_result in stats_results:
+        stats_bench.time_in_process(stats_result, tokens[stats_result.endpoint.persona])
     connections.close_all()
     log("replaying the SQL alone with psycopg")
     time_sql(url, results, args.sql_runs)
+    stats_bench.replay(url, stats_results, runs=min(args.sql_runs, 3))
 
     print()
     print(report.console_table(results))
+    if stats_results:
+        print()
+        print(report.stats_console_table(stats_results))
     print()
     run = report.RunInfo(
         argv=sys.argv[1:] if argv is None else argv,
@@ -240,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         seeding=seeding,
         run=run,
         results=results,
+        stats_results=stats_results,
     )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(document, encoding="utf-8")

@@ -255,6 +255,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "registry.remind_approvers",
         "schedule": timedelta(hours=1),
     },
+    # A little more often than STATS_CACHE_SECONDS, so the alliance's tables never go stale.
+    "registry.refresh_stats": {
+        "task": "registry.refresh_stats",
+        "schedule": timedelta(minutes=4),
+    },
 }
 
 # Sample checks. A job `running` longer than this is taken for dead and queued again: keep it
@@ -279,6 +284,10 @@ IMPORT_LIMITS = {
 # An import `running` without a heartbeat (one per batch) for this long is taken for dead and
 # queued again; it resumes after its last committed batch.
 IMPORT_STUCK_AFTER_SECONDS = env_int("IMPORT_STUCK_AFTER_SECONDS", 900)
+
+# The alliance's figures (/api/v1/stats/): seconds a computed table is served before it is
+# recomputed (0: always compute). Beat recomputes the alliance-wide tables every 4 minutes.
+STATS_CACHE_SECONDS = env_int("STATS_CACHE_SECONDS", 300)
 
 # Sharing workflow.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
