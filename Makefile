@@ -34,7 +34,7 @@ bench: $(STAMP)
 	$(PY) scripts/dev.py exec -- $(PY) bench/run.py $(BENCH_ARGS)
 
 schema: $(STAMP)
-	$(PY) scripts/dev.py exec -- $(PY) manage.py spectacular --file docs/openapi.yaml
+	$(PY) scripts/dev.py exec -- $(PY) manage.py spectacular --lang en --file docs/openapi.yaml
 
 worker: $(STAMP)
 	$(PY) -m celery -A config worker --loglevel INFO

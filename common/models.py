@@ -7,6 +7,7 @@ import time
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 def uuid7() -> uuid.UUID:
@@ -22,8 +23,8 @@ def uuid7() -> uuid.UUID:
 
 
 class TimeStampedModel(models.Model):
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    modified_at = models.DateTimeField(auto_now=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    modified_at = models.DateTimeField(_("modified at"), auto_now=True, db_index=True)
 
     class Meta:
         abstract = True

@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 
@@ -40,6 +41,26 @@ class DatasetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     autocomplete_fields = ["publisher"]
     list_select_related = ["publisher", "division"]
     readonly_fields = ["id", "created_at", "modified_at", "published_at", "source_identifier"]
+    fieldsets = (
+        (None, {"fields": ("slug", "title_ko", "title_en", "description_ko", "description_en")}),
+        (
+            _("Publisher and contact"),
+            {"fields": ("publisher", "division", "contact_name", "contact_email")},
+        ),
+        (
+            _("Classification"),
+            {"fields": ("theme", "keywords", "formats", "license", "sensitivity")},
+        ),
+        (
+            _("Coverage"),
+            {"fields": ("temporal_start", "temporal_end", "spatial", "update_frequency")},
+        ),
+        (_("Publication"), {"fields": ("status", "compatibility_mode", "published_at")}),
+        (
+            _("Identifiers and dates"),
+            {"fields": ("id", "source_identifier", "created_at", "modified_at")},
+        ),
+    )
     inlines = [VersionInline]
     date_hierarchy = "modified_at"
 

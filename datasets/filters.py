@@ -7,6 +7,7 @@ from typing import Any
 
 import django_filters as filters
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -21,17 +22,17 @@ from .selectors import dataset_search
 class DatasetFilter(filters.FilterSet):
     q = filters.CharFilter(
         method="filter_q",
-        label="Full-text search over titles, descriptions and keywords (Korean and English).",
+        label=_("Full-text search over titles, descriptions and keywords (Korean and English)."),
     )
     division_id = MultiValueNumberFilter(field_name="division_id")
-    division = MultiValueCharFilter(method="filter_division", label="Division code")
+    division = MultiValueCharFilter(method="filter_division", label=_("Division code"))
     publisher_id = MultiValueNumberFilter(field_name="publisher_id")
-    publisher = MultiValueCharFilter(method="filter_publisher", label="Publisher slug")
+    publisher = MultiValueCharFilter(method="filter_publisher", label=_("Publisher slug"))
     theme = ChoicesFilter(choices=Theme.choices)
     format = ChoicesFilter(
-        choices=DataFormat.choices, method="filter_format", label="Any of these formats"
+        choices=DataFormat.choices, method="filter_format", label=_("Any of these formats")
     )
-    keyword = filters.CharFilter(method="filter_keyword", label="Exact keyword")
+    keyword = filters.CharFilter(method="filter_keyword", label=_("Exact keyword"))
     license = ChoicesFilter(choices=License.choices)
     sensitivity = ChoicesFilter(choices=Sensitivity.choices)
     status = ChoicesFilter(choices=DatasetStatus.choices)

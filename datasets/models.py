@@ -10,6 +10,7 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Func, Q
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Division, Organization
@@ -33,7 +34,7 @@ class Theme(models.TextChoices):
 class DataFormat(models.TextChoices):
     CSV = "csv", "CSV"
     TSV = "tsv", "TSV"
-    JSONL = "jsonl", "JSON Lines"
+    JSONL = "jsonl", _("JSON Lines")
     JSON = "json", "JSON"
     PARQUET = "parquet", "Parquet"
     HDF5 = "hdf5", "HDF5"
@@ -112,52 +113,77 @@ LISTED_STATUSES = (DatasetStatus.PUBLISHED, DatasetStatus.DEPRECATED)
 
 
 class Dataset(TimeStampedModel):
-    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    slug = models.SlugField(max_length=120, unique=True, allow_unicode=False)
-    title_ko = models.CharField(max_length=300, blank=True)
-    title_en = models.CharField(max_length=300, blank=True)
-    description_ko = models.TextField(blank=True)
-    description_en = models.TextField(blank=True)
-    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="datasets")
-    publisher = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="datasets")
-    keywords = ArrayField(models.CharField(max_length=60), default=list, blank=True, size=50)
-    theme = models.CharField(max_length=40, choices=Theme.choices)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid7, editable=False)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True, allow_unicode=False)
+    title_ko = models.CharField(_("title (Korean)"), max_length=300, blank=True)
+    title_en = models.CharField(_("title (English)"), max_length=300, blank=True)
+    description_ko = models.TextField(_("description (Korean)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    division = models.ForeignKey(
+        Division, verbose_name=_("division"), on_delete=models.PROTECT, related_name="datasets"
+    )
+    publisher = models.ForeignKey(
+        Organization,
+        verbose_name=_("publisher"),
+        on_delete=models.PROTECT,
+        related_name="datasets",
+    )
+    keywords = ArrayField(
+        models.CharField(max_length=60),
+        verbose_name=_("keywords"),
+        default=list,
+        blank=True,
+        size=50,
+    )
+    theme = models.CharField(_("theme"), max_length=40, choices=Theme.choices)
     formats = ArrayField(
         models.CharField(max_length=20, choices=DataFormat.choices),
+        verbose_name=_("formats"),
         default=list,
         blank=True,
         size=20,
     )
-    temporal_start = models.DateField(null=True, blank=True)
-    temporal_end = models.DateField(null=True, blank=True)
+    temporal_start = models.DateField(_("temporal coverage start"), null=True, blank=True)
+    temporal_end = models.DateField(_("temporal coverage end"), null=True, blank=True)
     spatial = models.CharField(
-        max_length=200, blank=True, help_text=_("Plant, site or region the data comes from.")
+        _("spatial coverage"),
+        max_length=200,
+        blank=True,
+        help_text=_("Plant, site or region the data comes from."),
     )
     update_frequency = models.CharField(
-        max_length=20, choices=UpdateFrequency.choices, default=UpdateFrequency.IRREGULAR
+        _("update frequency"),
+        max_length=20,
+        choices=UpdateFrequency.choices,
+        default=UpdateFrequency.IRREGULAR,
     )
-    license = models.CharField(max_length=30, choices=License.choices)
+    license = models.CharField(_("licence"), max_length=30, choices=License.choices)
     sensitivity = models.CharField(
-        max_length=20, choices=Sensitivity.choices, default=Sensitivity.MEMBERS
+        _("sensitivity"), max_length=20, choices=Sensitivity.choices, default=Sensitivity.MEMBERS
     )
-    contact_name = models.CharField(max_length=150, blank=True)
-    contact_email = models.EmailField(blank=True)
+    contact_name = models.CharField(_("contact name"), max_length=150, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
     status = models.CharField(
-        max_length=20, choices=DatasetStatus.choices, default=DatasetStatus.DRAFT
+        _("status"), max_length=20, choices=DatasetStatus.choices, default=DatasetStatus.DRAFT
     )
-    published_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     compatibility_mode = models.CharField(
-        max_length=20, choices=CompatibilityMode.choices, default=CompatibilityMode.BACKWARD
+        _("compatibility mode"),
+        max_length=20,
+        choices=CompatibilityMode.choices,
+        default=CompatibilityMode.BACKWARD,
     )
     # The record's identifier in the catalog it was imported from (DCAT dct:identifier, CKAN
     # id, CSV identifier): a second import of the same source updates instead of duplicating.
     # A database default too, for writers that list columns (the benchmark's COPY).
-    source_identifier = models.CharField(max_length=300, blank=True, default="", db_default="")
+    source_identifier = models.CharField(
+        _("source identifier"), max_length=300, blank=True, default="", db_default=""
+    )
 
     # Search: lexeme streams (see datasets.search) and the vectors PostgreSQL derives from them,
     # stripped of positions, which the search never uses (an AND of lexemes, no phrases).
-    search_title = models.TextField(blank=True, editable=False)
-    search_body = models.TextField(blank=True, editable=False)
+    search_title = models.TextField(_("search tokens (title)"), blank=True, editable=False)
+    search_body = models.TextField(_("search tokens (body)"), blank=True, editable=False)
     search_vector = models.GeneratedField(
         expression=StripVector(
             SearchVector("search_title", config="simple")
@@ -165,6 +191,7 @@ class Dataset(TimeStampedModel):
         ),
         output_field=SearchVectorField(),
         db_persist=True,
+        verbose_name=_("search vector"),
     )
     # Titles and keywords alone: the first tier of search results (datasets.selectors), with
     # its own GIN index for rare words and small enough to test row by row for common ones.
@@ -172,9 +199,12 @@ class Dataset(TimeStampedModel):
         expression=StripVector(SearchVector("search_title", config="simple")),
         output_field=SearchVectorField(),
         db_persist=True,
+        verbose_name=_("search vector (title)"),
     )
 
     class Meta:
+        verbose_name = _("dataset")
+        verbose_name_plural = _("datasets")
         ordering = ["-modified_at", "id"]
         indexes = [
             GinIndex(fields=["search_vector"], name="dataset_search_gin"),
@@ -221,9 +251,13 @@ class VersionStatus(models.TextChoices):
 class DatasetVersion(TimeStampedModel):
     """A release of a dataset. Immutable once published."""
 
-    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid7, editable=False)
+    dataset = models.ForeignKey(
+        Dataset, verbose_name=_("dataset"), on_delete=models.CASCADE, related_name="versions"
+    )
     version = models.CharField(
+        # In a context: django.contrib.auth's catalog has "version" too, and it takes precedence.
+        pgettext_lazy("dataset", "version"),
         max_length=40,
         validators=[
             RegexValidator(
@@ -232,23 +266,36 @@ class DatasetVersion(TimeStampedModel):
             )
         ],
     )
-    release_notes = models.TextField(blank=True)
-    record_count = models.BigIntegerField(null=True, blank=True, validators=[MinValueValidator(0)])
-    byte_size = models.BigIntegerField(null=True, blank=True, validators=[MinValueValidator(0)])
-    status = models.CharField(
-        max_length=20, choices=VersionStatus.choices, default=VersionStatus.DRAFT
+    release_notes = models.TextField(_("release notes"), blank=True)
+    record_count = models.BigIntegerField(
+        _("record count"), null=True, blank=True, validators=[MinValueValidator(0)]
     )
-    published_at = models.DateTimeField(null=True, blank=True)
+    byte_size = models.BigIntegerField(
+        _("size in bytes"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=VersionStatus.choices, default=VersionStatus.DRAFT
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     # The structure its data follows (DCAT dct:conformsTo); checked by the workers.
-    schema = models.JSONField(null=True, blank=True)
-    schema_kind = models.CharField(max_length=20, choices=SchemaKind.choices, blank=True)
+    schema = models.JSONField(_("schema"), null=True, blank=True)
+    schema_kind = models.CharField(
+        _("schema kind"), max_length=20, choices=SchemaKind.choices, blank=True
+    )
     # Published although its checks did not pass: the steward's reason, shown to every reader.
-    waiver_reason = models.TextField(blank=True)
+    waiver_reason = models.TextField(_("waiver reason"), blank=True)
     waived_by = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.User",
+        verbose_name=_("waived by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta:
+        verbose_name = _("dataset version")
+        verbose_name_plural = _("dataset versions")
         ordering = ["-created_at", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -272,29 +319,40 @@ class DistributionRole(models.TextChoices):
 class Distribution(TimeStampedModel):
     """One way to get a version's data: a file in storage or an access URL."""
 
-    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid7, editable=False)
     version = models.ForeignKey(
-        DatasetVersion, on_delete=models.CASCADE, related_name="distributions"
+        DatasetVersion,
+        verbose_name=_("dataset version"),
+        on_delete=models.CASCADE,
+        related_name="distributions",
     )
-    title = models.CharField(max_length=300, blank=True)
-    format = models.CharField(max_length=20, choices=DataFormat.choices)
-    media_type = models.CharField(max_length=100)
-    byte_size = models.BigIntegerField(null=True, blank=True, validators=[MinValueValidator(0)])
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    format = models.CharField(_("format"), max_length=20, choices=DataFormat.choices)
+    media_type = models.CharField(_("media type"), max_length=100)
+    byte_size = models.BigIntegerField(
+        _("size in bytes"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
     sha256 = models.CharField(
+        _("SHA-256"),
         max_length=64,
         blank=True,
         validators=[RegexValidator(r"^[0-9a-f]{64}$", _("A lower-case hex SHA-256 digest."))],
     )
-    file = models.FileField(upload_to=distribution_upload_to, blank=True, max_length=500)
-    access_url = models.URLField(max_length=1000, blank=True)
+    file = models.FileField(_("file"), upload_to=distribution_upload_to, blank=True, max_length=500)
+    access_url = models.URLField(_("access URL"), max_length=1000, blank=True)
     role = models.CharField(
-        max_length=10, choices=DistributionRole.choices, default=DistributionRole.DATA
+        pgettext_lazy("distribution", "role"),
+        max_length=10,
+        choices=DistributionRole.choices,
+        default=DistributionRole.DATA,
     )
     # Reading hints for CSV/TSV: empty means detect (the report says what was found).
-    encoding = models.CharField(max_length=20, blank=True)
-    delimiter = models.CharField(max_length=2, blank=True)
+    encoding = models.CharField(_("encoding"), max_length=20, blank=True)
+    delimiter = models.CharField(_("delimiter"), max_length=2, blank=True)
 
     class Meta:
+        verbose_name = _("distribution")
+        verbose_name_plural = _("distributions")
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(
@@ -303,7 +361,7 @@ class Distribution(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return self.title or f"{self.format} distribution"
+        return self.title or gettext("%(format)s distribution") % {"format": self.format}
 
 
 class ValidationStatus(models.TextChoices):
@@ -317,36 +375,51 @@ class ValidationStatus(models.TextChoices):
 class ValidationReport(models.Model):
     """One check of a version by the workers: its schema, its sample, and compatibility."""
 
-    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid7, editable=False)
     version = models.ForeignKey(
-        DatasetVersion, on_delete=models.CASCADE, related_name="validation_reports"
+        DatasetVersion,
+        verbose_name=_("dataset version"),
+        on_delete=models.CASCADE,
+        related_name="validation_reports",
     )
     sample = models.ForeignKey(
-        Distribution, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Distribution,
+        verbose_name=_("sample"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     status = models.CharField(
-        max_length=20, choices=ValidationStatus.choices, default=ValidationStatus.QUEUED
+        _("status"),
+        max_length=20,
+        choices=ValidationStatus.choices,
+        default=ValidationStatus.QUEUED,
     )
-    message = models.TextField(blank=True)
-    schema_problems = models.JSONField(default=list, blank=True)
-    compatibility = models.JSONField(default=list, blank=True)
-    row_count = models.BigIntegerField(null=True, blank=True)
-    error_count = models.BigIntegerField(null=True, blank=True)
-    errors_by_code = models.JSONField(default=dict, blank=True)
-    errors = models.JSONField(default=list, blank=True)
-    profile = models.JSONField(default=list, blank=True)
-    inferred_schema = models.JSONField(null=True, blank=True)
+    # In English (the validator's words, or ours marked with gettext_noop); the API shows the
+    # registry's own messages in the reader's language.
+    message = models.TextField(_("message"), blank=True)
+    schema_problems = models.JSONField(_("schema problems"), default=list, blank=True)
+    compatibility = models.JSONField(_("compatibility changes"), default=list, blank=True)
+    row_count = models.BigIntegerField(_("row count"), null=True, blank=True)
+    error_count = models.BigIntegerField(_("error count"), null=True, blank=True)
+    errors_by_code = models.JSONField(_("errors by code"), default=dict, blank=True)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    profile = models.JSONField(_("profile"), default=list, blank=True)
+    inferred_schema = models.JSONField(_("inferred schema"), null=True, blank=True)
     # SHA-256 of the schema that was checked: publication needs it to be the current one.
-    schema_digest = models.CharField(max_length=64, blank=True)
-    encoding = models.CharField(max_length=20, blank=True)
-    delimiter = models.CharField(max_length=2, blank=True)
-    timings = models.JSONField(default=dict, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    schema_digest = models.CharField(_("schema digest"), max_length=64, blank=True)
+    encoding = models.CharField(_("encoding"), max_length=20, blank=True)
+    delimiter = models.CharField(_("delimiter"), max_length=2, blank=True)
+    timings = models.JSONField(_("timings"), default=dict, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("validation report")
+        verbose_name_plural = _("validation reports")
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["version", "-created_at"], name="report_version_created"),
@@ -354,7 +427,10 @@ class ValidationReport(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"report {self.id} ({self.status})"
+        return gettext("validation report %(id)s (%(status)s)") % {
+            "id": self.id,
+            "status": self.get_status_display(),
+        }
 
 
 # --- imports and revisions ------------------------------------------------------------------
@@ -391,42 +467,58 @@ class ImportJob(models.Model):
     show how far the job got, and a job whose worker died resumes after the last batch.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid7, editable=False)
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="import_jobs"
+        Organization,
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
+        related_name="import_jobs",
     )
     created_by = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.User",
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     # As given, else as detected when the job runs (empty until then).
-    format = models.CharField(max_length=10, choices=ImportFormat.choices, blank=True)
-    source_name = models.CharField(max_length=255, blank=True)
-    source_url = models.URLField(max_length=2000, blank=True)
-    content_type = models.CharField(max_length=100, blank=True)
-    file = models.FileField(upload_to=import_upload_to, blank=True, max_length=500)
-    dry_run = models.BooleanField(default=False)
+    format = models.CharField(_("format"), max_length=10, choices=ImportFormat.choices, blank=True)
+    source_name = models.CharField(_("source name"), max_length=255, blank=True)
+    source_url = models.URLField(_("source URL"), max_length=2000, blank=True)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    file = models.FileField(_("file"), upload_to=import_upload_to, blank=True, max_length=500)
+    dry_run = models.BooleanField(_("dry run"), default=False)
     # For records that name no division (new datasets only).
     division = models.ForeignKey(
-        Division, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Division,
+        verbose_name=_("default division"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     status = models.CharField(
-        max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+        _("status"), max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED
     )
-    records_processed = models.PositiveIntegerField(default=0)
-    records_total = models.PositiveIntegerField(null=True, blank=True)
-    totals = models.JSONField(default=import_totals_default)
-    report = models.JSONField(default=list, blank=True)
-    report_truncated = models.BooleanField(default=False)
-    warnings = models.JSONField(default=list, blank=True)
+    records_processed = models.PositiveIntegerField(_("records processed"), default=0)
+    records_total = models.PositiveIntegerField(_("records in total"), null=True, blank=True)
+    totals = models.JSONField(_("totals"), default=import_totals_default)
+    report = models.JSONField(_("report"), default=list, blank=True)
+    report_truncated = models.BooleanField(_("report truncated"), default=False)
+    # Stored in English with their templates and parameters; shown in the reader's language.
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
     # {"code": ..., "detail": ..., and e.g. "limit_bytes"} when the job failed.
-    error = models.JSONField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.JSONField(_("error"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last heartbeat at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
         ordering = ["-created_at", "id"]
         indexes = [
             models.Index(fields=["organization", "-created_at"], name="import_org_created"),
@@ -434,25 +526,44 @@ class ImportJob(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"import {self.id} ({self.status})"
+        return gettext("import job %(id)s (%(status)s)") % {
+            "id": self.id,
+            "status": self.get_status_display(),
+        }
 
 
 class DatasetRevision(models.Model):
     """The dataset's metadata after one change, numbered from 1 (its creation)."""
 
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="revisions")
-    number = models.PositiveIntegerField()
-    snapshot = models.JSONField()
-    changed_fields = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    dataset = models.ForeignKey(
+        Dataset, verbose_name=_("dataset"), on_delete=models.CASCADE, related_name="revisions"
+    )
+    number = models.PositiveIntegerField(_("revision number"))
+    snapshot = models.JSONField(_("snapshot"))
+    changed_fields = ArrayField(
+        models.CharField(max_length=40), verbose_name=_("changed fields"), default=list, blank=True
+    )
     created_by = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.User",
+        verbose_name=_("changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     import_job = models.ForeignKey(
-        ImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="revisions"
+        ImportJob,
+        verbose_name=_("import job"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="revisions",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("dataset revision")
+        verbose_name_plural = _("dataset revisions")
         ordering = ["dataset", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["dataset", "number"], name="revision_unique_number")

@@ -6,6 +6,7 @@ caller may not see is a 404, never a 403.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 
 from accounts.selectors import Actor
@@ -23,7 +24,7 @@ def require_dataset_steward(actor: Actor, dataset: Dataset) -> None:
         raise NotAuthenticated()
     if not can_edit_dataset(actor, dataset):
         raise PermissionDenied(
-            "Only data stewards of the publishing organisation may change this dataset."
+            _("Only data stewards of the publishing organisation may change this dataset.")
         )
 
 
@@ -31,4 +32,4 @@ def require_any_steward(actor: Actor) -> None:
     if not actor.is_authenticated:
         raise NotAuthenticated()
     if not actor.steward_organization_ids:
-        raise PermissionDenied("Only data stewards may create datasets.")
+        raise PermissionDenied(_("Only data stewards may create datasets."))

@@ -7,7 +7,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.utils.translation import gettext_noop
 
 from .imports import SourceError
-from .imports.fetch import TransientFetchError
+from .imports.fetch import TransientFetchError, fetch_error
 from .services import checks, imports
 
 # Far below the broker's visibility timeout, so a slow check is never handed out twice.
@@ -30,7 +30,7 @@ def run_validation(self: Task, report_id: str) -> str:  # type: ignore[type-arg]
         checks.validation_release(report_id=report_id, error=str(exc))
         raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
     except SoftTimeLimitExceeded:
-        checks.validation_fail(report_id=report_id, error="The check took too long.")
+        checks.validation_fail(report_id=report_id, error=gettext_noop("The check took too long."))
         return "error"
 
 
@@ -58,11 +58,9 @@ def run_import(self: Task, job_id: str) -> str:  # type: ignore[type-arg]
         return str(imports.import_job_run(job_id=job_id).status)
     except TransientFetchError as exc:
         if self.request.retries >= (self.max_retries or 0):
-            imports.import_job_fail(
-                job_id=job_id, error={"code": "fetch_failed", "detail": str(exc)[:2000]}
-            )
+            imports.import_job_fail(job_id=job_id, error=fetch_error(exc))
             return "failed"
-        imports.import_job_release(job_id=job_id, error=str(exc))
+        imports.import_job_release(job_id=job_id, error=fetch_error(exc, retrying=True))
         raise self.retry(exc=exc, countdown=min(600, 30 * 2**self.request.retries)) from exc
     except SoftTimeLimitExceeded:
         error = SourceError(

@@ -159,3 +159,143 @@ def test_the_admin_speaks_korean_by_default_and_english_on_request(client):
     for word in ("Accounts", "Organisations", "Divisions"):
         assert word in english
     assert "사업자등록번호" in organizations
+
+
+# --- the datasets app ---------------------------------------------------------------------
+
+
+def _as(user: Any) -> APIClient:
+    client = APIClient()  # no Accept-Language: Korean
+    client.force_authenticate(user)
+    return client
+
+
+def test_a_dataset_permission_message_in_both_languages(world):
+    dataset = DatasetFactory.create(publisher=world.acme)
+    client = _as(world.users["member"])  # a member, not a steward
+    url = f"/api/v1/datasets/{dataset.pk}/"
+
+    korean = client.patch(url, {"title_en": "x"}, format="json")
+    english = client.patch(url, {"title_en": "x"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert korean.status_code == english.status_code == 403
+    assert korean.json()["detail"] == "공개 기관의 데이터 관리자만 이 데이터셋을 바꿀 수 있습니다."
+    assert english.json()["detail"] == (
+        "Only data stewards of the publishing organisation may change this dataset."
+    )
+
+
+def test_a_dataset_conflict_in_both_languages(world):
+    dataset = DatasetFactory.create(
+        publisher=world.acme, status="draft", description_ko="", description_en=""
+    )
+    client = _as(world.users["steward"])
+    url = f"/api/v1/datasets/{dataset.pk}/publish/"
+
+    korean = client.post(url)
+    english = client.post(url, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert korean.status_code == english.status_code == 409
+    assert korean.json()["title"] == "충돌"
+    assert korean.json()["detail"] == "공개하기 전에 description을(를) 채우세요."
+    assert english.json()["detail"] == "Fill in description before publishing."
+    assert korean.json()["code"] == english.json()["code"] == "dataset_incomplete"
+
+
+def test_an_import_job_is_stored_in_english_and_read_in_korean_by_default(
+    world, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from datasets.models import ImportJob
+
+    source = "identifier,title_ko,theme,license,colour\nx,,documents,CC0-1.0,red\n"
+    client = _as(world.users["steward"])
+    with django_capture_on_commit_callbacks(execute=True):  # the worker runs inline
+        created = client.post(
+            "/api/v1/imports/",
+            {"file": SimpleUploadedFile("one.csv", source.encode(), content_type="text/csv")},
+            format="multipart",
+        )
+    assert created.status_code == 202, created.content
+    job = ImportJob.objects.get()
+    url = f"/api/v1/imports/{job.pk}/"
+
+    korean = client.get(url).json()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").json()
+
+    # Stored in English although the request that queued it (and ran it) was Korean.
+    assert job.report[0]["reasons"][0]["message"] == "no title"
+    assert job.warnings[0]["message"] == "Columns not used: colour."
+    assert korean["report"][0]["reasons"] == [
+        {"field": "title", "code": "no_title", "message": "제목 없음"}
+    ]
+    assert korean["warnings"] == [
+        {"code": "unused_columns", "message": "사용하지 않은 열: colour."}
+    ]
+    assert english["report"][0]["reasons"][0]["message"] == "no title"
+    assert english["warnings"][0]["message"] == "Columns not used: colour."
+
+
+def test_an_import_upload_problem_in_both_languages(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = _as(world.users["steward"])
+
+    def post(**headers: Any) -> Any:
+        upload = SimpleUploadedFile("a.csv", b"identifier,title_ko\nx,y\n", content_type="text/csv")
+        return client.post("/api/v1/imports/", {"file": upload}, format="multipart", **headers)
+
+    korean = post().json()["errors"][0]
+    english = post(HTTP_ACCEPT_LANGUAGE="en").json()["errors"][0]
+
+    assert korean["code"] == english["code"] == "missing_columns"
+    assert korean["detail"].startswith("CSV 헤더에 필수 열이 없습니다: theme, license.")
+    assert english["detail"].startswith("The CSV header lacks required columns: theme, license.")
+
+
+def test_a_check_report_message_is_shown_in_the_callers_language(world):
+    from datasets.models import ValidationReport, ValidationStatus
+
+    dataset = DatasetFactory.create(publisher=world.acme)
+    version = DatasetVersion.objects.create(dataset=dataset, version="1.0.0")
+    ValidationReport.objects.create(
+        version=version,
+        status=ValidationStatus.PASSED,
+        message="No sample uploaded: only the schema was checked.",  # as the worker stores it
+    )
+    client = _as(world.users["steward"])
+    url = f"/api/v1/datasets/{dataset.pk}/versions/{version.pk}/reports/"
+
+    korean = client.get(url).json()["results"][0]
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").json()["results"][0]
+
+    assert korean["message"] == "샘플이 없어 스키마만 검사했습니다."
+    assert english["message"] == "No sample uploaded: only the schema was checked."
+
+
+def test_the_dataset_admin_speaks_korean_by_default_and_english_on_request(client, world):
+    from accounts.models import User
+
+    admin = User.objects.create_superuser("admin@example.kr", "pw-for-tests-only")
+    client.force_login(admin)
+    dataset = DatasetFactory.create(publisher=world.acme)
+    DatasetVersion.objects.create(dataset=dataset, version="1.0.0")
+    url = f"/admin/datasets/dataset/{dataset.pk}/change/"
+
+    korean = client.get(url).content.decode()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    index = client.get("/admin/datasets/").content.decode()
+
+    for label in ("제목(한국어)", "공개 기관", "민감도", "갱신 주기", "분류", "데이터셋 버전"):
+        assert label in korean, label
+    for label in (
+        "Title (Korean)",
+        "Publisher",
+        "Sensitivity",
+        "Classification",
+        "Dataset versions",
+    ):
+        assert label in english, label
+    for name in ("데이터셋", "가져오기 작업", "데이터셋 변경 이력"):
+        assert name in index, name

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.exceptions import (
@@ -83,7 +84,7 @@ def _require_import_role(actor: Any) -> None:
     if not actor.is_authenticated:
         raise NotAuthenticated()
     if not (actor.steward_organization_ids or actor.is_secretariat):
-        raise PermissionDenied("Only data stewards import catalogs.")
+        raise PermissionDenied(_("Only data stewards import catalogs."))
 
 
 @extend_schema(tags=["imports"])
@@ -124,12 +125,15 @@ class ImportJobViewSet(RegistryViewSet):
         if publisher is None:
             if len(stewarded) > 1:
                 raise PermissionDenied(
-                    "You steward several organisations: name the one to import into (publisher).",
+                    _(
+                        "You steward several organisations: name the one to import into "
+                        "(publisher)."
+                    ),
                     code="publisher_required",
                 )
             return Organization.objects.get(pk=next(iter(stewarded)))
         if not self.actor.is_steward_of(publisher.pk):
-            raise PermissionDenied("You are not a data steward of that organisation.")
+            raise PermissionDenied(_("You are not a data steward of that organisation."))
         return publisher
 
     @extend_schema(
@@ -145,7 +149,7 @@ class ImportJobViewSet(RegistryViewSet):
         if not self.actor.is_authenticated:
             raise NotAuthenticated()
         if not self.actor.steward_organization_ids:
-            raise PermissionDenied("Only data stewards import catalogs.")
+            raise PermissionDenied(_("Only data stewards import catalogs."))
         serializer = ImportInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

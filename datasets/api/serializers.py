@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -27,7 +28,7 @@ class DatasetOutputSerializer(serializers.ModelSerializer[Dataset]):
     division = DivisionBriefSerializer()
     publisher = OrganizationBriefSerializer()
     latest_version = serializers.CharField(
-        allow_null=True, read_only=True, help_text="Newest published version string."
+        allow_null=True, read_only=True, help_text=_("Newest published version string.")
     )
 
     class Meta:
@@ -66,13 +67,13 @@ class DatasetInputSerializer(serializers.ModelSerializer[Dataset]):
     """Create and update (PATCH takes any subset)."""
 
     division = serializers.SlugRelatedField(
-        slug_field="code", queryset=Division.objects.all(), help_text="Division code."
+        slug_field="code", queryset=Division.objects.all(), help_text=_("Division code.")
     )
     publisher = serializers.SlugRelatedField(
         slug_field="slug",
         queryset=Organization.objects.all(),
         required=False,
-        help_text="Publisher slug; defaults to your organisation when you steward only one.",
+        help_text=_("Publisher slug; defaults to your organisation when you steward only one."),
     )
     keywords = serializers.ListField(
         child=serializers.CharField(max_length=60, allow_blank=True), max_length=50, required=False
@@ -140,9 +141,19 @@ class DatasetInputSerializer(serializers.ModelSerializer[Dataset]):
 # --- versions ---------------------------------------------------------------------------------
 
 
+class LocalizedTextField(serializers.CharField):
+    """Stored English text in the reader's language when it is one of the registry's own
+    messages (marked with gettext_noop where it is written); other text comes back as stored:
+    the validator's English, a steward's words."""
+
+    def to_representation(self, value: Any) -> str:
+        return gettext(str(value)) if value else ""
+
+
 class ValidationReportSerializer(serializers.ModelSerializer[ValidationReport]):
     version = serializers.UUIDField(source="version_id", read_only=True)
     sample = serializers.UUIDField(source="sample_id", read_only=True, allow_null=True)
+    message = LocalizedTextField(read_only=True)
 
     class Meta:
         model = ValidationReport
@@ -175,7 +186,7 @@ class VersionOutputSerializer(serializers.ModelSerializer[DatasetVersion]):
     dataset = serializers.UUIDField(source="dataset_id", read_only=True)
     has_schema = serializers.SerializerMethodField()
     latest_report = serializers.SerializerMethodField(
-        help_text="The newest check by the workers (full report: GET …/reports/{id}/)."
+        help_text=_("The newest check by the workers (full report: GET …/reports/{id}/).")
     )
 
     class Meta:
@@ -214,9 +225,9 @@ class VersionOutputSerializer(serializers.ModelSerializer[DatasetVersion]):
 class SchemaInputSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=SchemaKind.choices, default=SchemaKind.TABLE_SCHEMA)
     schema = serializers.JSONField(
-        required=False, help_text="The schema inline (JSON); or upload it as `file`."
+        required=False, help_text=_("The schema inline (JSON); or upload it as `file`.")
     )
-    file = serializers.FileField(required=False, help_text="The schema as a JSON file.")
+    file = serializers.FileField(required=False, help_text=_("The schema as a JSON file."))
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("schema" in attrs) == ("file" in attrs):
@@ -234,15 +245,27 @@ class SchemaOutputSerializer(serializers.Serializer[Any]):
 class SampleInputSerializer(serializers.Serializer[Any]):
     file = serializers.FileField()
     format = serializers.ChoiceField(
-        choices=[("csv", "CSV"), ("tsv", "TSV"), ("jsonl", "JSON Lines"), ("parquet", "Parquet")]
+        choices=[
+            (data_format.value, data_format.label)
+            for data_format in (
+                DataFormat.CSV,
+                DataFormat.TSV,
+                DataFormat.JSONL,
+                DataFormat.PARQUET,
+            )
+        ]
     )
     encoding = serializers.ChoiceField(
-        choices=[("utf-8", "UTF-8"), ("utf-8-sig", "UTF-8 with BOM"), ("cp949", "CP949/EUC-KR")],
+        choices=[
+            ("utf-8", "UTF-8"),
+            ("utf-8-sig", _("UTF-8 with BOM")),
+            ("cp949", "CP949/EUC-KR"),
+        ],
         required=False,
-        help_text="Leave out to detect it.",
+        help_text=_("Leave out to detect it."),
     )
     delimiter = serializers.CharField(
-        max_length=1, required=False, help_text="Leave out to sniff it."
+        max_length=1, required=False, help_text=_("Leave out to sniff it.")
     )
     sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", required=False)
 
@@ -252,7 +275,7 @@ class PublishInputSerializer(serializers.Serializer[Any]):
         required=False,
         allow_blank=True,
         max_length=5000,
-        help_text="Publish although the checks did not pass; shown to every reader.",
+        help_text=_("Publish although the checks did not pass; shown to every reader."),
     )
 
 
@@ -297,7 +320,7 @@ class DistributionInputSerializer(serializers.ModelSerializer[Distribution]):
     file = serializers.FileField(
         required=False,
         write_only=True,
-        help_text="Upload the data (multipart/form-data); its SHA-256 and size are computed.",
+        help_text=_("Upload the data (multipart/form-data); its SHA-256 and size are computed."),
     )
 
     class Meta:

@@ -7,12 +7,19 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied, ValidationError
+from rest_framework.exceptions import (
+    ErrorDetail,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -122,11 +129,11 @@ class DatasetViewSet(DatasetScopedMixin):
         if publisher is None:
             if len(self.actor.steward_organization_ids) > 1:
                 raise PermissionDenied(
-                    "You steward several organisations: say which one publishes (publisher)."
+                    _("You steward several organisations: say which one publishes (publisher).")
                 )
             publisher = Organization.objects.get(pk=next(iter(self.actor.steward_organization_ids)))
         if not self.actor.is_steward_of(publisher.pk):
-            raise PermissionDenied("You are not a data steward of that organisation.")
+            raise PermissionDenied(_("You are not a data steward of that organisation."))
         dataset = services.dataset_create(publisher=publisher, changed_by=self.actor.user, **data)
         return self._output(dataset, status.HTTP_201_CREATED)
 
@@ -137,7 +144,7 @@ class DatasetViewSet(DatasetScopedMixin):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         if "publisher" in data and data["publisher"].pk != dataset.publisher_id:
-            raise PermissionDenied("A dataset cannot move to another publisher.")
+            raise PermissionDenied(_("A dataset cannot move to another publisher."))
         data.pop("publisher", None)
         dataset = services.dataset_update(dataset=dataset, changed_by=self.actor.user, **data)
         return self._output(dataset)
@@ -334,7 +341,8 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
         version = self.get_object()
         if request.method == "GET":
             if version.schema is None:
-                raise Http404("This version has no schema yet.")
+                # Http404 would lose its message (the problem handler says "Not found.").
+                raise NotFound(_("This version has no schema yet."))
             return Response({"kind": version.schema_kind, "schema": version.schema})
         self.require_steward(version.dataset)
         serializer = SchemaInputSerializer(data=request.data)
@@ -349,7 +357,14 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
             )
             if schema is None:
                 raise ValidationError(
-                    {"file": [problem.message for problem in problems] or ["Not valid JSON."]}
+                    # The validator's words (Frictionless'), in English like its reports, with
+                    # its codes for clients to show in their own language.
+                    {
+                        "file": [
+                            ErrorDetail(problem.message, code=problem.code) for problem in problems
+                        ]
+                        or [_("Not valid JSON.")]
+                    }
                 )
         version = checks.schema_set(version=version, schema=schema, kind=data["kind"])
         return Response(VersionOutputSerializer(self._fresh(version)).data)
@@ -529,9 +544,9 @@ class DistributionViewSet(DatasetScopedMixin):
         ):
             if not self.actor.is_authenticated:
                 raise NotAuthenticated()
-            raise PermissionDenied("This file is shared only under a sharing agreement.")
+            raise PermissionDenied(_("This file is shared only under a sharing agreement."))
         if not distribution.file:
-            raise Http404("This distribution has no file; use its access_url.")
+            raise NotFound(_("This distribution has no file; use its access_url."))
         return FileResponse(
             distribution.file.open("rb"),
             as_attachment=True,

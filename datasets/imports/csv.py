@@ -77,6 +77,10 @@ COLUMNS = (
 REQUIRED_COLUMNS = ("identifier", "theme", "license")
 ALIASES = {"licence": "license", "keyword": "keywords", "format": "formats", "tags": "keywords"}
 MAX_FIELD_CHARS = 1024 * 1024
+NOT_UTF8_OR_CP949 = _(
+    "The file is neither UTF-8 nor CP949 (EUC-KR): invalid byte at offset %(offset)d. "
+    "Save it as UTF-8."
+)
 
 
 def _header_names(row: list[str]) -> list[str]:
@@ -149,8 +153,10 @@ def _encoding_and_layout(path: Path) -> tuple[str, str, int]:
     head = read_head(path, HEAD_BYTES)
     try:
         encoding = detect_encoding(head)
-    except EncodingProblem as exc:
-        raise SourceError(str(exc), code="encoding_error") from exc
+    except EncodingProblem as exc:  # the validator words it in English only: ours instead
+        raise SourceError(
+            NOT_UTF8_OR_CP949, params={"offset": exc.offset or 0}, code="encoding_error"
+        ) from exc
     candidates = [encoding] + ([CP949] if encoding in (UTF8, UTF8_BOM) else [])
     for candidate in candidates:
         try:
@@ -165,14 +171,7 @@ def _encoding_and_layout(path: Path) -> tuple[str, str, int]:
                 code="invalid_csv",
             ) from exc
         return (UTF8_BOM if candidate == UTF8 else candidate), delimiter, rows
-    raise SourceError(
-        _(
-            "The file is neither UTF-8 nor CP949 (EUC-KR): invalid byte at offset %(offset)d. "
-            "Save it as UTF-8."
-        ),
-        params={"offset": failure.start},
-        code="encoding_error",
-    )
+    raise SourceError(NOT_UTF8_OR_CP949, params={"offset": failure.start}, code="encoding_error")
 
 
 def read(path: Path, limits: ImportLimits) -> ParsedSource:

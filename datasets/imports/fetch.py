@@ -31,7 +31,7 @@ from ..models import ImportFormat
 from . import dcat
 from .detect import detect_format, read_head
 from .limits import ImportLimits
-from .records import SourceError, stored_message
+from .records import SourceError, stored_error, stored_message
 
 USER_AGENT = "max-registry-import/1"
 ACCEPT = "text/turtle, application/ld+json;q=0.9, application/json;q=0.9, text/csv;q=0.8, */*;q=0.1"
@@ -40,6 +40,20 @@ CHUNK = 64 * 1024
 
 class TransientFetchError(Exception):
     """The server may answer later (timeout, 5xx, 429, DNS): the task retries."""
+
+
+def fetch_error(exc: TransientFetchError, *, retrying: bool = False) -> dict[str, Any]:
+    """The job's stored error after a transient failure: retried, or the last try."""
+    error = str(exc)[:2000]
+    if retrying:
+        return stored_error(
+            "retrying",
+            _("The source could not be fetched; the import will try again: %(error)s"),
+            error=error,
+        )
+    return stored_error(
+        "fetch_failed", _("The source could not be fetched: %(error)s"), error=error
+    )
 
 
 def source_too_large(limit: int) -> SourceError:

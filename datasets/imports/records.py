@@ -65,6 +65,13 @@ def stored_message(code: str, template: str, **params: Any) -> dict[str, Any]:
     return body
 
 
+def stored_error(code: str, template: str, **params: Any) -> dict[str, Any]:
+    """A job's stored error: a stored message with its text as `detail`."""
+    body = stored_message(code, template, **params)
+    body["detail"] = body.pop("message")
+    return body
+
+
 def localize(item: dict[str, Any]) -> dict[str, Any]:
     """A stored message (a problem, a warning) as the reader sees it: in their language,
     without the template and parameters it was stored with."""
@@ -178,9 +185,7 @@ class SourceError(Exception):
 
     def as_dict(self) -> dict[str, Any]:
         """As the job stores it: `detail` in English, with what translates it."""
-        body = stored_message(self.code, self.template, **self.params)
-        body["detail"] = body.pop("message")
-        return {**body, **self.extra}
+        return {**stored_error(self.code, self.template, **self.params), **self.extra}
 
 
 # --- values -----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from django.core.files import File
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -215,7 +216,8 @@ def validation_run(*, report_id: Any) -> ValidationReport:
             report.pk,
             status=ValidationStatus.ERROR,
             schema_problems=schema_problems,
-            message=_("The schema is not valid: see schema_problems."),
+            # Stored in English; the API shows it in the reader's language.
+            message=gettext_noop("The schema is not valid: see schema_problems."),
         )
     compatibility: list[dict[str, Any]] = []
     previous = _previous_published(version)
@@ -230,7 +232,7 @@ def validation_run(*, report_id: Any) -> ValidationReport:
             report.pk,
             status=status,
             compatibility=compatibility,
-            message=_("No sample uploaded: only the schema was checked."),
+            message=gettext_noop("No sample uploaded: only the schema was checked."),
         )
     with _local_copy(sample, limits.max_bytes) as path:
         result = engine.validate_file(
@@ -326,7 +328,9 @@ def publication_blockers(version: DatasetVersion) -> list[dict[str, str]]:
     if report.schema_problems:
         blockers.append({"code": "schema_invalid", "message": _("The schema is not valid.")})
     elif report.status == ValidationStatus.ERROR:
-        blockers.append({"code": "check_error", "message": report.message})
+        # The stored message is English: ours (translated here) or the validator's.
+        message = gettext(report.message) if report.message else ""
+        blockers.append({"code": "check_error", "message": message})
     if report.sample_id is None:
         blockers.append({"code": "no_sample", "message": _("No sample was checked.")})
     elif report.error_count:

@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
@@ -210,7 +211,15 @@ def _claim(job_id: Any) -> bool:
 
 def import_job_run(*, job_id: Any, path: Path | None = None) -> ImportJob:
     """Run one queued job (from `path` when given: the command's local file). Safe to run
-    twice: only the run that claims the job does the work."""
+    twice: only the run that claims the job does the work.
+
+    In English whatever the worker's language, so that what the job stores (reasons the
+    services give, model messages) is English like the rest; readers see it in theirs."""
+    with override("en"):
+        return _import_job_run(job_id=job_id, path=path)
+
+
+def _import_job_run(*, job_id: Any, path: Path | None) -> ImportJob:
     if not _claim(job_id):
         return ImportJob.objects.get(pk=job_id)
     job = ImportJob.objects.select_related("organization", "created_by", "division").get(pk=job_id)
@@ -433,10 +442,11 @@ def import_job_fail(*, job_id: Any, error: dict[str, Any]) -> ImportJob:
     return job
 
 
-def import_job_release(*, job_id: Any, error: str) -> None:
-    """Give a claimed job back after a transient failure, for the retry to claim again."""
+def import_job_release(*, job_id: Any, error: dict[str, Any]) -> None:
+    """Give a claimed job back after a transient failure, for the retry to claim again;
+    `error` is stored like a failed job's (fetch.fetch_error)."""
     ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING).update(
-        status=ImportStatus.QUEUED, error={"code": "retrying", "detail": error[:2000]}
+        status=ImportStatus.QUEUED, error=error
     )
 
 
@@ -528,7 +538,9 @@ def _import_record(run: _Run, record: Record) -> dict[str, Any]:
         except Conflict as exc:
             codes = exc.get_codes()
             code = codes if isinstance(codes, str) else "conflict"
-            reasons.append({"field": "", "code": code, "message": str(exc.detail)})
+            # English (the job runs in English): translated on output when it is a whole msgid.
+            text = str(exc.detail)
+            reasons.append({"field": "", "code": code, "message": text, "template": text})
         except IntegrityError:
             reasons.append(
                 Problem(
@@ -545,21 +557,42 @@ def _import_record(run: _Run, record: Record) -> dict[str, Any]:
 
 
 def _validation_reasons(exc: DjangoValidationError) -> list[dict[str, Any]]:
-    """The model's reasons, stored in English like ours (Django's catalogs show them in the
-    reader's language when the text is one of Django's own messages)."""
+    """The model's reasons, stored like ours: the English template and its parameters, so
+    that Django's catalogs (and ours, for our validators) show them in the reader's language."""
+    errors = exc.error_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.error_list}
+    reasons: list[dict[str, Any]] = []
     with override("en"):
-        if hasattr(exc, "error_dict"):
-            found = [
-                ("" if name == "__all__" else name, text)
-                for name, texts in exc.message_dict.items()
-                for text in texts
-            ]
-        else:
-            found = [("", text) for text in exc.messages]
-    return [
-        {"field": name, "code": "invalid", "message": text, "template": text}
-        for name, text in found
-    ]
+        for name, items in errors.items():
+            for error in items:
+                text = str(error.message % error.params if error.params else error.message)
+                template = str(error.message)
+                params = _message_params(template, error.params)
+                if not _renders_as(template, params, text):
+                    # A plural message (ngettext_lazy) has no one template: the text itself.
+                    template, params = text, {}
+                reasons.append(
+                    {
+                        "field": "" if name == NON_FIELD_ERRORS else name,
+                        **stored_message("invalid", template, **params),
+                    }
+                )
+    return reasons
+
+
+def _renders_as(template: str, params: dict[str, Any], text: str) -> bool:
+    try:
+        return bool(template) and (template % params if params else template) == text
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+def _message_params(template: str, params: dict[str, Any] | None) -> dict[str, Any]:
+    """The parameters a template uses, as JSON values (lazy texts in the active language)."""
+    return {
+        key: value if isinstance(value, int | float) else str(value)
+        for key, value in (params or {}).items()
+        if f"%({key})" in template
+    }
 
 
 def _match(run: _Run, record: Record) -> Dataset | None:

@@ -3,6 +3,10 @@
 The same service as the API (a job row, its report and revisions, the audit event), run here
 without Celery. Prints the totals and every rejected record with its reasons; exits 1 when
 the source cannot be read at all (a failed job), 0 otherwise, even with rejected records.
+
+The output is English, like the other management commands: it is read by operators and
+scripts, and the job's messages are stored in English anyway (the API shows them in the
+reader's language).
 """
 
 from __future__ import annotations
@@ -11,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 
 from accounts.models import Division, Organization, User
 from datasets.imports import SourceError
-from datasets.imports.fetch import TransientFetchError
+from datasets.imports.fetch import TransientFetchError, fetch_error
 from datasets.imports.records import localize
 from datasets.models import ImportFormat, ImportJob, ImportStatus
 from datasets.services import imports
@@ -33,6 +38,10 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="email of the user the changes are recorded for")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        with translation.override("en"):
+            self._handle(options)
+
+    def _handle(self, options: dict[str, Any]) -> None:
         self.verbosity = int(options.get("verbosity", 1))
         organization = self._get(Organization, "organization", slug=options["organization"])
         division = (
@@ -64,9 +73,7 @@ class Command(BaseCommand):
         except TransientFetchError as exc:
             # No worker retries a command's job: it ends here, failed.
             if job is not None:
-                imports.import_job_fail(
-                    job_id=job.pk, error={"code": "fetch_failed", "detail": str(exc)[:2000]}
-                )
+                imports.import_job_fail(job_id=job.pk, error=fetch_error(exc))
             raise CommandError(f"cannot fetch {source}: {exc}") from exc
         self._print(job)
         if job.status == ImportStatus.FAILED:
