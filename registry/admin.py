@@ -3,14 +3,22 @@
 Every change to policies, requests, agreements and grants goes through the services (state
 machine, audit chain, notifications), so the admin shows them read-only; agreements and audit
 events are immutable in the database anyway.
+
+Lists of codes (purposes, obligations...) are shown by their labels, and the registry's own
+messages, stored in English (system comments, policy reasons), in the reader's language.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import OrganizationKind
 
 from .models import (
     AccessPolicy,
@@ -19,6 +27,9 @@ from .models import (
     Download,
     EmailNotification,
     Grant,
+    Obligation,
+    Prohibition,
+    Purpose,
     SharingRequest,
     SharingRequestEvent,
     WebhookDelivery,
@@ -26,8 +37,37 @@ from .models import (
 )
 
 
+def _labels(choices: Iterable[tuple[str, Any]], codes: Iterable[str] | None) -> str | None:
+    """Codes by their labels, in the reader's language: "AI 모델 학습, 연구" (None: shown as
+    empty)."""
+    names = dict(choices)
+    return ", ".join(str(names.get(code, code)) for code in codes or ()) or None
+
+
+def _stored_message(text: str) -> str:
+    """One of the registry's own messages (kept in English) in the reader's language; a
+    person's words come back unchanged."""
+    return gettext(text) if text else ""
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Viewable and searchable; never added, changed or deleted from here."""
+    """Viewable and searchable; never added, changed or deleted from here.
+
+    `shown_as` maps a field to the method that shows it (labels instead of codes), in its place.
+    """
+
+    shown_as: ClassVar[dict[str, str]] = {}
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        methods = set(self.shown_as.values())
+        return [
+            self.shown_as.get(name, name) if isinstance(name, str) else name
+            for name in super().get_fields(request, obj)
+            if name not in methods
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [*super().get_readonly_fields(request, obj), *self.shown_as.values()]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -46,17 +86,43 @@ class AccessPolicyAdmin(ReadOnlyAdmin):
     search_fields = ["dataset__title_ko", "dataset__title_en", "dataset__slug"]
     list_select_related = ["dataset"]
     date_hierarchy = "created_at"
+    shown_as: ClassVar[dict[str, str]] = {
+        "allowed_organization_kinds": "organization_kind_labels",
+        "permitted_purposes": "purpose_labels",
+        "prohibitions": "prohibition_labels",
+        "obligations": "obligation_labels",
+    }
+
+    @admin.display(description=_("allowed organisation kinds"))
+    def organization_kind_labels(self, obj: AccessPolicy) -> str | None:
+        return _labels(OrganizationKind.choices, obj.allowed_organization_kinds)
+
+    @admin.display(description=_("permitted purposes"))
+    def purpose_labels(self, obj: AccessPolicy) -> str | None:
+        return _labels(Purpose.choices, obj.permitted_purposes)
+
+    @admin.display(description=_("prohibitions"))
+    def prohibition_labels(self, obj: AccessPolicy) -> str | None:
+        return _labels(Prohibition.choices, obj.prohibitions)
+
+    @admin.display(description=_("obligations"))
+    def obligation_labels(self, obj: AccessPolicy) -> str | None:
+        return _labels(Obligation.choices, obj.obligations)
 
 
 class SharingRequestEventInline(admin.TabularInline):  # type: ignore[type-arg]
     model = SharingRequestEvent
     extra = 0
-    fields = ["created_at", "from_state", "to_state", "actor", "comment"]
-    readonly_fields = ["created_at", "from_state", "to_state", "actor", "comment"]
+    fields = ["created_at", "from_state", "to_state", "actor", "shown_comment"]
+    readonly_fields = ["created_at", "from_state", "to_state", "actor", "shown_comment"]
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=_("comment"))
+    def shown_comment(self, obj: SharingRequestEvent) -> str:
+        return _stored_message(obj.comment)
 
 
 @admin.register(SharingRequest)
@@ -76,6 +142,19 @@ class SharingRequestAdmin(ReadOnlyAdmin):
     list_select_related = ["dataset", "requester"]
     date_hierarchy = "created_at"
     inlines = [SharingRequestEventInline]
+    shown_as: ClassVar[dict[str, str]] = {
+        "accepted_obligations": "obligation_labels",
+        "decision_reasons": "reasons",
+    }
+
+    @admin.display(description=_("accepted obligations"))
+    def obligation_labels(self, obj: SharingRequest) -> str | None:
+        return _labels(Obligation.choices, obj.accepted_obligations)
+
+    @admin.display(description=_("decision reasons"))
+    def reasons(self, obj: SharingRequest) -> str | None:
+        messages = [str(reason.get("message", "")) for reason in obj.decision_reasons or []]
+        return " ".join(_stored_message(message) for message in messages) or None
 
 
 @admin.register(Agreement)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters as filters
+from django.utils.translation import gettext_lazy as _
 
 from common.filters import (
     ChoicesFilter,
@@ -18,11 +19,13 @@ class SharingRequestFilter(filters.FilterSet):
     state = ChoicesFilter(choices=SharingRequestState.choices)
     purpose = ChoicesFilter(choices=Purpose.choices)
     dataset_id = MultiValueUUIDFilter(field_name="dataset_id")
-    dataset = MultiValueCharFilter(field_name="dataset__slug", label="Dataset slug")
+    dataset = MultiValueCharFilter(field_name="dataset__slug", label=_("Dataset slug"))
     requester_id = MultiValueNumberFilter(field_name="requester_id")
-    requester = MultiValueCharFilter(field_name="requester__slug", label="Requester slug")
+    requester = MultiValueCharFilter(field_name="requester__slug", label=_("Requester slug"))
     publisher_id = MultiValueNumberFilter(field_name="dataset__publisher_id")
-    publisher = MultiValueCharFilter(field_name="dataset__publisher__slug", label="Publisher slug")
+    publisher = MultiValueCharFilter(
+        field_name="dataset__publisher__slug", label=_("Publisher slug")
+    )
     created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
@@ -35,7 +38,7 @@ class GrantFilter(filters.FilterSet):
     organization_id = MultiValueNumberFilter(field_name="organization_id")
     organization = MultiValueCharFilter(field_name="organization__slug")
     dataset_id = MultiValueUUIDFilter(field_name="version__dataset_id")
-    valid_at = filters.IsoDateTimeFilter(method="filter_valid_at", label="Valid at this time")
+    valid_at = filters.IsoDateTimeFilter(method="filter_valid_at", label=_("Valid at this time"))
 
     class Meta:
         model = Grant

@@ -8,6 +8,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, OrganizationKind
@@ -61,41 +62,67 @@ class AccessPolicy(models.Model):
     were made under, so editing the policy never changes an agreement.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="policies")
-    revision = models.PositiveIntegerField()
-    is_current = models.BooleanField(default=True)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid7, editable=False)
+    dataset = models.ForeignKey(
+        Dataset, verbose_name=_("dataset"), on_delete=models.CASCADE, related_name="policies"
+    )
+    revision = models.PositiveIntegerField(_("revision"))
+    is_current = models.BooleanField(_("current"), default=True)
 
     # Who may ask. Empty lists mean "no restriction on this axis"; the deny list always wins.
-    allowed_division_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    allowed_division_ids = ArrayField(
+        models.BigIntegerField(), verbose_name=_("allowed divisions"), default=list, blank=True
+    )
     allowed_organization_kinds = ArrayField(
         models.CharField(max_length=30, choices=OrganizationKind.choices),
+        verbose_name=_("allowed organisation kinds"),
         default=list,
         blank=True,
     )
-    allowed_organization_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
-    denied_organization_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    allowed_organization_ids = ArrayField(
+        models.BigIntegerField(), verbose_name=_("allowed organisations"), default=list, blank=True
+    )
+    denied_organization_ids = ArrayField(
+        models.BigIntegerField(), verbose_name=_("denied organisations"), default=list, blank=True
+    )
 
     permitted_purposes = ArrayField(
-        models.CharField(max_length=40, choices=Purpose.choices), default=list
+        models.CharField(max_length=40, choices=Purpose.choices),
+        verbose_name=_("permitted purposes"),
+        default=list,
     )
     prohibitions = ArrayField(
-        models.CharField(max_length=40, choices=Prohibition.choices), default=list, blank=True
+        models.CharField(max_length=40, choices=Prohibition.choices),
+        verbose_name=_("prohibitions"),
+        default=list,
+        blank=True,
     )
     obligations = ArrayField(
-        models.CharField(max_length=40, choices=Obligation.choices), default=list, blank=True
+        models.CharField(max_length=40, choices=Obligation.choices),
+        verbose_name=_("obligations"),
+        default=list,
+        blank=True,
     )
     max_period_days = models.PositiveIntegerField(
-        validators=[MinValueValidator(1), MaxValueValidator(3660)]
+        _("longest period (days)"), validators=[MinValueValidator(1), MaxValueValidator(3660)]
     )
-    approval_route = models.CharField(max_length=40, choices=ApprovalRoute.choices)
+    approval_route = models.CharField(
+        _("approval route"), max_length=40, choices=ApprovalRoute.choices
+    )
 
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:
+        verbose_name = _("access policy")
+        verbose_name_plural = _("access policies")
         ordering = ["dataset_id", "-revision"]
         constraints = [
             models.UniqueConstraint(fields=["dataset", "revision"], name="policy_revision_unique"),
@@ -105,7 +132,10 @@ class AccessPolicy(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"policy r{self.revision} of {self.dataset_id}"
+        return gettext("policy revision %(revision)s of %(dataset)s") % {
+            "revision": self.revision,
+            "dataset": self.dataset_id,
+        }
 
 
 # --- sharing requests -------------------------------------------------------------------------
@@ -143,10 +173,16 @@ FINAL_STATES = (S.REJECTED, S.WITHDRAWN, S.EXPIRED, S.REVOKED)
 
 
 class SharingRequest(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="sharing_requests")
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid7, editable=False)
+    dataset = models.ForeignKey(
+        Dataset,
+        verbose_name=_("dataset"),
+        on_delete=models.PROTECT,
+        related_name="sharing_requests",
+    )
     version = models.ForeignKey(
         DatasetVersion,
+        verbose_name=pgettext_lazy("dataset", "version"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -154,43 +190,61 @@ class SharingRequest(models.Model):
         help_text=_("The version asked for; empty means the latest published one."),
     )
     requester = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="sharing_requests"
+        Organization,
+        verbose_name=_("requesting organisation"),
+        on_delete=models.PROTECT,
+        related_name="sharing_requests",
     )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sharing_requests"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="sharing_requests",
     )
-    purpose = models.CharField(max_length=40, choices=Purpose.choices)
-    justification = models.TextField()
-    period_days = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    purpose = models.CharField(_("purpose"), max_length=40, choices=Purpose.choices)
+    justification = models.TextField(_("justification"))
+    period_days = models.PositiveIntegerField(_("period (days)"), validators=[MinValueValidator(1)])
     start_at = models.DateTimeField(
+        _("access begins at"),
         null=True,
         blank=True,
         help_text=_("When access should begin (timed release); empty means on approval."),
     )
     accepted_obligations = ArrayField(
-        models.CharField(max_length=40, choices=Obligation.choices), default=list, blank=True
+        models.CharField(max_length=40, choices=Obligation.choices),
+        verbose_name=_("accepted obligations"),
+        default=list,
+        blank=True,
     )
     policy = models.ForeignKey(
-        AccessPolicy, on_delete=models.PROTECT, related_name="sharing_requests"
+        AccessPolicy,
+        verbose_name=_("access policy"),
+        on_delete=models.PROTECT,
+        related_name="sharing_requests",
     )
-    approval_route = models.CharField(max_length=40, choices=ApprovalRoute.choices)
+    approval_route = models.CharField(
+        _("approval route"), max_length=40, choices=ApprovalRoute.choices
+    )
     state = models.CharField(
-        max_length=30, choices=SharingRequestState.choices, default=S.SUBMITTED
+        _("state"), max_length=30, choices=SharingRequestState.choices, default=S.SUBMITTED
     )
-    decision_reasons = models.JSONField(default=list, blank=True)
-    idempotency_key = models.CharField(max_length=200, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    modified_at = models.DateTimeField(auto_now=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reasons = models.JSONField(_("decision reasons"), default=list, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    modified_at = models.DateTimeField(_("modified at"), auto_now=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     routed_to_division_lead_at = models.DateTimeField(
+        _("routed to the division lead at"),
         null=True,
         blank=True,
         help_text=_("When the division lead got it: at their approval step or by escalation."),
     )
-    reminded_at = models.DateTimeField(null=True, blank=True)
-    escalated_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("sharing request")
+        verbose_name_plural = _("sharing requests")
         ordering = ["-created_at", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -206,7 +260,7 @@ class SharingRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.requester_id} → {self.dataset_id} ({self.state})"
+        return f"{self.requester_id} → {self.dataset_id} ({self.get_state_display()})"
 
     @property
     def dsp_state(self) -> str:
@@ -217,26 +271,34 @@ class SharingRequestEvent(models.Model):
     """A state change of a sharing request: who, when, from, to, why."""
 
     sharing_request = models.ForeignKey(
-        SharingRequest, on_delete=models.CASCADE, related_name="events"
+        SharingRequest,
+        verbose_name=_("sharing request"),
+        on_delete=models.CASCADE,
+        related_name="events",
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
         help_text=_("Empty for the system (the policy check, expiry)."),
     )
-    from_state = models.CharField(max_length=30, choices=SharingRequestState.choices, blank=True)
-    to_state = models.CharField(max_length=30, choices=SharingRequestState.choices)
-    comment = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    from_state = models.CharField(
+        _("from state"), max_length=30, choices=SharingRequestState.choices, blank=True
+    )
+    to_state = models.CharField(_("to state"), max_length=30, choices=SharingRequestState.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("sharing request event")
+        verbose_name_plural = _("sharing request events")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.from_state or '-'} → {self.to_state}"
+        return f"{self.get_from_state_display() or '-'} → {self.get_to_state_display()}"
 
 
 # --- agreements, grants, downloads ------------------------------------------------------------
@@ -245,19 +307,28 @@ class SharingRequestEvent(models.Model):
 class Agreement(models.Model):
     """The frozen terms of an approved request. Never updated (a database trigger enforces it)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid7, editable=False)
     sharing_request = models.OneToOneField(
-        SharingRequest, on_delete=models.PROTECT, related_name="agreement"
+        SharingRequest,
+        verbose_name=_("sharing request"),
+        on_delete=models.PROTECT,
+        related_name="agreement",
     )
-    document = models.JSONField(help_text=_("Canonical snapshot: parties, target, terms, window."))
-    digest = models.CharField(max_length=64, help_text=_("SHA-256 of the canonical JSON."))
-    created_at = models.DateTimeField(auto_now_add=True)
+    document = models.JSONField(
+        _("document"), help_text=_("Canonical snapshot: parties, target, terms, window.")
+    )
+    digest = models.CharField(
+        _("digest"), max_length=64, help_text=_("SHA-256 of the canonical JSON.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"agreement {self.id}"
+        return gettext("agreement %(id)s") % {"id": self.id}
 
     @property
     def identifier(self) -> str:
@@ -267,20 +338,40 @@ class Agreement(models.Model):
 class Grant(models.Model):
     """Time-limited access of an organisation to a dataset version, from an agreement."""
 
-    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    agreement = models.OneToOneField(Agreement, on_delete=models.PROTECT, related_name="grant")
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="grants")
-    version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="grants")
-    valid_from = models.DateTimeField()
-    valid_until = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid7, editable=False)
+    agreement = models.OneToOneField(
+        Agreement, verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="grant"
     )
-    revocation_reason = models.TextField(blank=True)
-    expiry_notice_sent_at = models.DateTimeField(null=True, blank=True)
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("grantee organisation"),
+        on_delete=models.PROTECT,
+        related_name="grants",
+    )
+    version = models.ForeignKey(
+        DatasetVersion,
+        verbose_name=pgettext_lazy("dataset", "version"),
+        on_delete=models.PROTECT,
+        related_name="grants",
+    )
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_until = models.DateTimeField(_("valid until"))
+    # "revoked at" is an API token's 폐기 in accounts; a grant is 회수.
+    revoked_at = models.DateTimeField(pgettext_lazy("grant", "revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=pgettext_lazy("grant", "revoked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    revocation_reason = models.TextField(_("revocation reason"), blank=True)
+    expiry_notice_sent_at = models.DateTimeField(_("expiry notice sent at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("grant")
+        verbose_name_plural = _("grants")
         ordering = ["-valid_from"]
         indexes = [models.Index(fields=["valid_until"], name="grant_valid_until")]
         constraints = [
@@ -290,26 +381,35 @@ class Grant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"grant {self.id}"
+        return gettext("grant %(id)s") % {"id": self.id}
 
 
 class Download(models.Model):
     """One download through a grant: who, when, which file, how many bytes."""
 
-    grant = models.ForeignKey(Grant, on_delete=models.PROTECT, related_name="downloads")
-    distribution = models.ForeignKey(
-        Distribution, on_delete=models.PROTECT, related_name="downloads"
+    grant = models.ForeignKey(
+        Grant, verbose_name=_("grant"), on_delete=models.PROTECT, related_name="downloads"
     )
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    byte_size = models.BigIntegerField(default=0)
-    client_ip = models.GenericIPAddressField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    distribution = models.ForeignKey(
+        Distribution,
+        verbose_name=_("distribution"),
+        on_delete=models.PROTECT,
+        related_name="downloads",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
+    )
+    byte_size = models.BigIntegerField(_("size in bytes"), default=0)
+    client_ip = models.GenericIPAddressField(_("client IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("downloaded at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("download")
+        verbose_name_plural = _("downloads")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"download {self.pk}"
+        return gettext("download %(id)s") % {"id": self.pk}
 
 
 # --- audit ------------------------------------------------------------------------------------
@@ -319,34 +419,43 @@ class AuditEvent(models.Model):
     """One security-relevant action. Append-only and hash-chained: each row stores the digest of
     the row before it, so editing or deleting any row breaks the chain (`verify_audit`)."""
 
-    id = models.BigAutoField(primary_key=True)
-    occurred_at = models.DateTimeField()
+    id = models.BigAutoField(_("ID"), primary_key=True)
+    occurred_at = models.DateTimeField(_("occurred at"))
     # PROTECT: the actor is part of the digest, so a user with history is deactivated, never
     # deleted (and the table refuses updates anyway).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    actor_email = models.CharField(max_length=254, blank=True)
-    action = models.CharField(max_length=60, db_index=True)
-    object_type = models.CharField(max_length=60)
-    object_id = models.CharField(max_length=64)
+    actor_email = models.CharField(_("actor's email address"), max_length=254, blank=True)
+    action = models.CharField(_("action"), max_length=60, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=60)
+    object_id = models.CharField(_("object ID"), max_length=64)
     organization_ids = ArrayField(
         models.BigIntegerField(),
+        verbose_name=_("organisations concerned"),
         default=list,
         blank=True,
         help_text=_("Organisations this event concerns: they may read it."),
     )
     steward_organization_ids = ArrayField(
         models.BigIntegerField(),
+        verbose_name=_("organisations concerned (data stewards only)"),
         default=list,
         blank=True,
         help_text=_("Organisations whose data stewards (only) may read it: the publisher's side."),
     )
-    data = models.JSONField(default=dict, blank=True)
-    prev_digest = models.CharField(max_length=64)
-    digest = models.CharField(max_length=64, unique=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    prev_digest = models.CharField(_("previous digest"), max_length=64)
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
 
     class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         ordering = ["-id"]
         indexes = [
             GinIndex(fields=["organization_ids"], name="audit_organizations_gin"),
@@ -371,20 +480,22 @@ class DeliveryStatus(models.TextChoices):
 class EmailNotification(models.Model):
     """An email someone must act on. A row first, then a task: sending twice is impossible."""
 
-    recipient = models.EmailField()
-    subject = models.CharField(max_length=300)
-    body = models.TextField()
-    event = models.CharField(max_length=60)
-    object_id = models.CharField(max_length=64, blank=True)
+    recipient = models.EmailField(_("recipient"))
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("body"))
+    event = models.CharField(_("event"), max_length=60)
+    object_id = models.CharField(_("object ID"), max_length=64, blank=True)
     status = models.CharField(
-        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+        _("status"), max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("email notification")
+        verbose_name_plural = _("email notifications")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -394,23 +505,33 @@ class EmailNotification(models.Model):
 class WebhookEndpoint(models.Model):
     """An organisation's URL that receives signed JSON events."""
 
-    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid7, editable=False)
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="webhook_endpoints"
+        Organization,
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
+        related_name="webhook_endpoints",
     )
-    url = models.URLField(max_length=1000, validators=[URLValidator(schemes=["http", "https"])])
-    secret = models.CharField(max_length=100, help_text=_("HMAC-SHA256 key; shown once."))
+    url = models.URLField(
+        _("URL"), max_length=1000, validators=[URLValidator(schemes=["http", "https"])]
+    )
+    secret = models.CharField(
+        _("secret"), max_length=100, help_text=_("HMAC-SHA256 key; shown once.")
+    )
     events = ArrayField(
         models.CharField(max_length=60),
+        verbose_name=_("event types"),
         default=list,
         blank=True,
         help_text=_("Event types to send; empty means all."),
     )
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    modified_at = models.DateTimeField(auto_now=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    modified_at = models.DateTimeField(_("modified at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -423,22 +544,27 @@ class WebhookEndpoint(models.Model):
 class WebhookDelivery(models.Model):
     """One event sent to one endpoint, with its attempts."""
 
-    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid7, editable=False)
     endpoint = models.ForeignKey(
-        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+        WebhookEndpoint,
+        verbose_name=_("webhook endpoint"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
     )
-    event = models.CharField(max_length=60)
-    payload = models.JSONField()
+    event = models.CharField(_("event"), max_length=60)
+    payload = models.JSONField(_("payload"))
     status = models.CharField(
-        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+        _("status"), max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
-    attempts = models.PositiveIntegerField(default=0)
-    last_status_code = models.PositiveIntegerField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_status_code = models.PositiveIntegerField(_("last status code"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_endpoint")
@@ -453,9 +579,13 @@ class AuditChainHead(models.Model):
     would otherwise leave a shorter chain that still verifies. One row; it only moves forward
     (a database trigger refuses going back or deleting it)."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    last_id = models.BigIntegerField()
-    last_digest = models.CharField(max_length=64)
+    id = models.PositiveSmallIntegerField(_("ID"), primary_key=True, default=1)
+    last_id = models.BigIntegerField(_("last event ID"))
+    last_digest = models.CharField(_("last digest"), max_length=64)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
 
     def __str__(self) -> str:
-        return f"audit head at {self.last_id}"
+        return gettext("audit chain head at event %(id)s") % {"id": self.last_id}

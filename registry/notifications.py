@@ -2,6 +2,11 @@
 
 A notification is a row written in the same transaction as the change it reports; a task is
 queued after commit and claims the row with a conditional UPDATE, so a task run twice sends once.
+
+Emails are written in Korean and English at once (`한국어 / English`), whoever's request caused
+them: the recipient is not the caller, and their language is not known. Fixed texts are written
+out in both languages here, not run through gettext; labels of codes (purpose, state) are taken
+from the catalog in both languages (`_both`).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import DivisionLead, Membership, MembershipRole, Organization
 
@@ -32,6 +37,7 @@ from .models import (
     DSP_STATE,
     DeliveryStatus,
     EmailNotification,
+    Purpose,
     SharingRequest,
     SharingRequestState,
     WebhookDelivery,
@@ -85,7 +91,7 @@ def _subject(request: SharingRequest, event: str) -> str:
         "sharing_request.awaiting_division_lead": "분과장 승인 요청 / Division lead approval",
         "sharing_request.active": "데이터 공유 승인 / Access granted",
         "sharing_request.rejected": "데이터 공유 거절 / Request rejected",
-        "sharing_request.revoked": "데이터 접근 철회 / Access revoked",
+        "sharing_request.revoked": "데이터 접근 회수 / Access revoked",
         "sharing_request.expired": "데이터 접근 만료 / Access expired",
         "sharing_request.reminder": "승인 대기 알림 / Waiting for your decision",
         "sharing_request.escalated": "승인 지연 보고 / Approval overdue",
@@ -94,15 +100,31 @@ def _subject(request: SharingRequest, event: str) -> str:
     return f"[M.AX] {labels.get(event, event)}: {title}"
 
 
+def _both(choices: Any, code: str) -> str:
+    """The label of `code` in Korean and English ("AI 모델 학습 / AI model training"), whatever
+    language is active; the code itself when it has no label."""
+    label = dict(choices).get(code)
+    if label is None:
+        return code
+    with translation.override("ko"):
+        korean = str(label)
+    with translation.override("en"):
+        english = str(label)
+    return korean if korean == english else f"{korean} / {english}"
+
+
 def _body(request: SharingRequest, event: str, extra: str = "") -> str:
     base = getattr(settings, "PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    requester = request.requester
+    names = " / ".join(dict.fromkeys(n for n in (requester.name_ko, requester.name_en) if n))
     return (
         f"{_subject(request, event)}\n\n"
         f"요청 / Request: {request.pk}\n"
         f"데이터셋 / Dataset: {request.dataset.title_ko} / {request.dataset.title_en}\n"
-        f"요청 기관 / Requester: {request.requester.name_ko}\n"
-        f"목적 / Purpose: {request.purpose}, {request.period_days} days\n"
-        f"상태 / State: {request.state}\n{extra}\n"
+        f"요청 기관 / Requester: {names}\n"
+        f"목적 / Purpose: {_both(Purpose.choices, request.purpose)}\n"
+        f"기간 / Period: {request.period_days}일 / {request.period_days} days\n"
+        f"상태 / State: {_both(S.choices, request.state)}\n{extra}\n"
         f"{base}/api/v1/sharing-requests/{request.pk}/\n"
     )
 

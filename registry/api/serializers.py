@@ -203,7 +203,7 @@ class SharingRequestCreateSerializer(EligibilityInputSerializer):
         if value is not None and not (
             timezone.now() - timedelta(minutes=5) <= value <= timezone.now() + timedelta(days=366)
         ):
-            raise serializers.ValidationError(_("Must be between now and a year from now."))
+            raise serializers.ValidationError(gettext("Must be between now and a year from now."))
         return value
 
 

@@ -79,7 +79,10 @@ class FormatParameterNegotiation(DefaultContentNegotiation):
             # application/json` and a link to the CSV both get what they name).
             if renderer.format == wanted:
                 return renderer, renderer.media_type
-        raise NotAcceptable(_("Available formats: %s.") % ", ".join(r.format for r in renderers))
+        raise NotAcceptable(
+            _("Available formats: %(formats)s.")
+            % {"formats": ", ".join(r.format for r in renderers)}
+        )
 
 
 class StatsView(ActorMixin):

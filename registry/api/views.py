@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import FileResponse, Http404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status
@@ -75,12 +76,14 @@ def _acting_organization(actor: Actor, organization: Organization | None) -> Org
         raise NotAuthenticated()
     if organization is not None:
         if not actor.is_member_of(organization.pk):
-            raise PermissionDenied("You may only act for your own organisation.")
+            raise PermissionDenied(_("You may only act for your own organisation."))
         return organization
+    if not actor.organization_ids:
+        raise PermissionDenied(_("You are not a member of any organisation."))
     if len(actor.organization_ids) != 1:
         raise PermissionDenied(
-            "Name the organisation you act for (organization): you belong to "
-            f"{len(actor.organization_ids)}."
+            _("Name the organisation you act for (organization): you belong to %(count)d.")
+            % {"count": len(actor.organization_ids)}
         )
     return Organization.objects.get(pk=next(iter(actor.organization_ids)))
 
@@ -250,7 +253,7 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
         if data.get("version"):
             version = DatasetVersion.objects.filter(pk=data["version"], dataset=dataset).first()
             if version is None:
-                raise Conflict("No such version of this dataset.", code="version_not_available")
+                raise Conflict(_("No such version of this dataset."), code="version_not_available")
         key = request.headers.get("Idempotency-Key", "").strip()[:200] or None
         sharing_request, created = services.sharing_request_create(
             actor=self.actor,
@@ -271,7 +274,7 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
             or sharing_request.period_days != data["period_days"]
         ):
             raise Conflict(
-                "This Idempotency-Key was used for a different request.",
+                _("This Idempotency-Key was used for a different request."),
                 code="idempotency_key_reused",
             )
         return self._detail(
@@ -386,9 +389,9 @@ class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RegistryVie
     def download_links(self, request: Request, pk: str) -> Response:
         grant: Grant = self.get_object()
         if not self.actor.is_member_of(grant.organization_id):
-            raise PermissionDenied("Only members of the grantee organisation may download.")
+            raise PermissionDenied(_("Only members of the grantee organisation may download."))
         if not services.grant_is_valid(grant):
-            raise Conflict("This grant is revoked or expired.", code="grant_not_valid")
+            raise Conflict(_("This grant is revoked or expired."), code="grant_not_valid")
         assert self.actor.user is not None
         links = []
         for distribution in grant.version.distributions.exclude(file=""):
@@ -434,7 +437,7 @@ class DownloadFileView(ActorMixin):
         try:
             handle = distribution.file.open("rb")  # open first: a missing file is no download
         except (FileNotFoundError, ValueError) as exc:
-            raise Http404("The file is no longer in storage.") from exc
+            raise Http404(_("The file is no longer in storage.")) from exc
         try:
             services.download_record(
                 grant=grant,
@@ -494,7 +497,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
 
     def _require_admin(self, organization_id: int) -> None:
         if not self.actor.is_admin_of(organization_id):
-            raise PermissionDenied("Only the organisation's admins manage its webhooks.")
+            raise PermissionDenied(_("Only the organisation's admins manage its webhooks."))
 
     @extend_schema(
         summary="Add an endpoint (the HMAC secret is shown once)",

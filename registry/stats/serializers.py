@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -388,18 +388,24 @@ class MonthlyQuerySerializer(DivisionFilterSerializer):
         first: Month = attrs.get("from") or last.plus(1 - DEFAULT_MONTHS)
         if last > current:
             raise serializers.ValidationError(
-                {"to": [_g("Must not be after the current month (%s).") % current]},
+                {
+                    "to": [
+                        gettext("Must not be after the current month (%(month)s).")
+                        % {"month": current}
+                    ]
+                },
                 code="future",
             )
         if first > last:
             raise serializers.ValidationError(
-                {"from": [_g("Must not be after `to` (%s).") % last]}, code="order"
+                {"from": [gettext("Must not be after `to` (%(month)s).") % {"month": last}]},
+                code="order",
             )
         if last.minus(first) + 1 > MAX_MONTHS:
             raise serializers.ValidationError(
                 {
                     "from": [
-                        _g("At most %(max)d months: from %(first)s at the earliest.")
+                        gettext("At most %(max)d months: from %(first)s at the earliest.")
                         % {"max": MAX_MONTHS, "first": last.plus(1 - MAX_MONTHS)}
                     ]
                 },

@@ -173,7 +173,7 @@ def test_a_revocation_tells_the_requester(
     act(client_for("steward"), request, "revoke", django_capture_on_commit_callbacks, reason="x")
 
     assert recipients(mailoutbox) == ["outsider_member@example.kr"]
-    assert "데이터 접근 철회 / Access revoked" in mailoutbox[0].subject
+    assert "데이터 접근 회수 / Access revoked" in mailoutbox[0].subject
 
 
 def test_an_expiry_tells_the_requester(
