@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from common.admin import ReadOnlyAdmin
 
 from . import services
 from .models import Dataset, DatasetRevision, DatasetVersion, Distribution, ImportJob
@@ -95,31 +96,6 @@ class DatasetVersionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ["version", "dataset__title_ko", "dataset__title_en"]
     raw_id_fields = ["dataset"]
     inlines = [DistributionInline]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """History and job records: the secretariat reads them; nobody edits them here."""
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        user = request.user
-        secretariat = getattr(user, "is_secretariat", False)
-        return bool(
-            user.is_active
-            and user.is_staff
-            and (secretariat or super().has_view_permission(request, obj))
-        )
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return self.has_view_permission(request)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(ImportJob)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrganizationKind
+from common.admin import ReadOnlyAdmin
 
 from .models import (
     AccessPolicy,
@@ -48,35 +49,6 @@ def _stored_message(text: str) -> str:
     """One of the registry's own messages (kept in English) in the reader's language; a
     person's words come back unchanged."""
     return gettext(text) if text else ""
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Viewable and searchable; never added, changed or deleted from here.
-
-    `shown_as` maps a field to the method that shows it (labels instead of codes), in its place.
-    """
-
-    shown_as: ClassVar[dict[str, str]] = {}
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
-        methods = set(self.shown_as.values())
-        return [
-            self.shown_as.get(name, name) if isinstance(name, str) else name
-            for name in super().get_fields(request, obj)
-            if name not in methods
-        ]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [*super().get_readonly_fields(request, obj), *self.shown_as.values()]
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(AccessPolicy)

@@ -213,6 +213,10 @@ SPECTACULAR_SETTINGS = {
         "PurposeEnum": "registry.models.Purpose",
         "SharingRequestStateEnum": "registry.models.SharingRequestState",
         "ApprovalRouteEnum": "registry.models.ApprovalRoute",
+        "ImportStatusEnum": "datasets.models.ImportStatus",
+        "ImportFormatEnum": "datasets.models.ImportFormat",
+        "SchemaKindEnum": "datasets.models.SchemaKind",
+        "ValidationStatusEnum": "datasets.models.ValidationStatus",
     },
 }
 
