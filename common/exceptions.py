@@ -21,6 +21,7 @@ from django.db.models import ProtectedError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import set_rollback
@@ -155,9 +156,17 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         api_exc.status_code, code=code, detail=detail, instance=instance, title=title, **extra
     )
     set_rollback()
-    # The browsable API renders errors as HTML; only a JSON rendering is a problem document.
+    # A problem is JSON whatever representation was negotiated (Turtle, CSV, a Data Package)
+    # or when none was (406); only the browsable API renders it as its HTML page.
     renderer = getattr(request, "accepted_renderer", None)
-    is_json = renderer is None or renderer.media_type == "application/json"
+    is_json = True
+    if isinstance(renderer, BrowsableAPIRenderer):
+        is_json = False
+    elif request is not None and not (
+        isinstance(renderer, JSONRenderer) and renderer.media_type == JSONRenderer.media_type
+    ):
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
     return Response(
         body,
         status=api_exc.status_code,

@@ -33,7 +33,6 @@ from .formats import (
     DataPackageRenderer,
     JsonLdAsJsonRenderer,
     JsonLdRenderer,
-    ProblemsAsJsonMixin,
     TurtleRenderer,
     datapackage_response,
 )
@@ -150,7 +149,7 @@ CATALOG_PARAMETERS = [
 
 
 @extend_schema(tags=["catalog"])
-class CatalogView(ProblemsAsJsonMixin, ActorMixin):
+class CatalogView(ActorMixin):
     """The published catalog, a page of datasets at a time, as DCAT-AP 3."""
 
     renderer_classes = [JsonLdRenderer, TurtleRenderer, JsonLdAsJsonRenderer]
@@ -210,7 +209,7 @@ class CatalogSlashView(CatalogView):
 
 
 @extend_schema(tags=["versions"], parameters=[DATASET_KEY])
-class VersionDataPackageView(ProblemsAsJsonMixin, DatasetScopedMixin):
+class VersionDataPackageView(DatasetScopedMixin):
     """A version as a Frictionless Data Package: whoever may see the version may read it."""
 
     renderer_classes = [JSONRenderer, DataPackageRenderer]

@@ -82,25 +82,7 @@ class DataPackageRenderer(JSONRenderer):
     format = "datapackage"
 
 
-OPEN_STANDARD_RENDERERS = (JsonLdRenderer, TurtleRenderer, DataPackageRenderer)
-
-
-class ProblemsAsJsonMixin(APIView):
-    """Errors as problem documents in JSON, even when the caller asked for Turtle or a Data
-    Package: the problem handler writes `application/problem+json` only for a JSON renderer,
-    and the negotiated one cannot render a problem (or, for 406, none was negotiated)."""
-
-    def handle_exception(self, exc: Exception) -> Response:
-        request = getattr(self, "request", None)
-        if isinstance(request, Request):
-            renderer = getattr(request, "accepted_renderer", None)
-            if renderer is None or isinstance(renderer, OPEN_STANDARD_RENDERERS):
-                request.accepted_renderer = JSONRenderer()
-                request.accepted_media_type = JSONRenderer.media_type
-        return super().handle_exception(exc)
-
-
-class DataPackageNegotiationMixin(ProblemsAsJsonMixin):
+class DataPackageNegotiationMixin(APIView):
     """For the version detail: `Accept: application/vnd.datapackage+json` answers with the
     version's Data Package descriptor instead of the version (`wants_datapackage`)."""
 

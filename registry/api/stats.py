@@ -90,13 +90,6 @@ class StatsView(ActorMixin):
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
     content_negotiation_class = FormatParameterNegotiation
 
-    def handle_exception(self, exc: Exception) -> Response:
-        # Errors are problem documents in JSON, whatever format the table was asked in.
-        if isinstance(getattr(self.request, "accepted_renderer", None), stats_csv.CsvRenderer):
-            self.request.accepted_renderer = JSONRenderer()
-            self.request.accepted_media_type = "application/json"
-        return super().handle_exception(exc)
-
     def query(self, serializer_class: type[Serializer[Any]]) -> dict[str, Any]:
         serializer = serializer_class(data=self.request.query_params)
         serializer.is_valid(raise_exception=True)
