@@ -15,11 +15,11 @@ from typing import Any, ClassVar
 
 from django.contrib import admin
 from django.http import HttpRequest
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrganizationKind
 from common.admin import ReadOnlyAdmin
+from common.i18n import stored_text
 
 from .models import (
     AccessPolicy,
@@ -43,12 +43,6 @@ def _labels(choices: Iterable[tuple[str, Any]], codes: Iterable[str] | None) -> 
     empty)."""
     names = dict(choices)
     return ", ".join(str(names.get(code, code)) for code in codes or ()) or None
-
-
-def _stored_message(text: str) -> str:
-    """One of the registry's own messages (kept in English) in the reader's language; a
-    person's words come back unchanged."""
-    return gettext(text) if text else ""
 
 
 @admin.register(AccessPolicy)
@@ -94,7 +88,7 @@ class SharingRequestEventInline(admin.TabularInline):  # type: ignore[type-arg]
 
     @admin.display(description=_("comment"))
     def shown_comment(self, obj: SharingRequestEvent) -> str:
-        return _stored_message(obj.comment)
+        return stored_text(obj.comment)
 
 
 @admin.register(SharingRequest)
@@ -126,7 +120,7 @@ class SharingRequestAdmin(ReadOnlyAdmin):
     @admin.display(description=_("decision reasons"))
     def reasons(self, obj: SharingRequest) -> str | None:
         messages = [str(reason.get("message", "")) for reason in obj.decision_reasons or []]
-        return " ".join(_stored_message(message) for message in messages) or None
+        return " ".join(stored_text(message) for message in messages) or None
 
 
 @admin.register(Agreement)

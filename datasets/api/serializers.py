@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.serializers import DivisionBriefSerializer, OrganizationBriefSerializer
 from accounts.models import Division, Organization
+from common.i18n import LocalizedTextField
 
 from ..models import (
     DataFormat,
@@ -139,15 +139,6 @@ class DatasetInputSerializer(serializers.ModelSerializer[Dataset]):
 
 
 # --- versions ---------------------------------------------------------------------------------
-
-
-class LocalizedTextField(serializers.CharField):
-    """Stored English text in the reader's language when it is one of the registry's own
-    messages (marked with gettext_noop where it is written); other text comes back as stored:
-    the validator's English, a steward's words."""
-
-    def to_representation(self, value: Any) -> str:
-        return gettext(str(value)) if value else ""
 
 
 class ValidationReportSerializer(serializers.ModelSerializer[ValidationReport]):

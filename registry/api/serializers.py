@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from accounts.api.serializers import OrganizationBriefSerializer, UserBriefSerializer
 from accounts.models import Division, Organization, OrganizationKind
+from common.i18n import LocalizedTextField, stored_text
 
 from ..models import (
     AccessPolicy,
@@ -163,7 +164,7 @@ class ReasonSerializer(serializers.Serializer[Any]):
 
 def localized_reasons(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Failed-rule reasons with their English `message` in the caller's language."""
-    return [{**reason, "message": gettext(str(reason.get("message", "")))} for reason in reasons]
+    return [{**reason, "message": stored_text(reason.get("message"))} for reason in reasons]
 
 
 class LocalizedReasonsField(serializers.ListField):
@@ -205,14 +206,6 @@ class SharingRequestCreateSerializer(EligibilityInputSerializer):
         ):
             raise serializers.ValidationError(gettext("Must be between now and a year from now."))
         return value
-
-
-class LocalizedTextField(serializers.CharField):
-    """Stored text shown in the caller's language when it is one of the registry's own messages
-    (system comments are stored in English); a person's words come back unchanged."""
-
-    def to_representation(self, value: Any) -> str:
-        return gettext(str(value)) if value else ""
 
 
 class SharingRequestEventSerializer(serializers.ModelSerializer[SharingRequestEvent]):
