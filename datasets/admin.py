@@ -1,7 +1,6 @@
 from typing import Any
 
 from django.contrib import admin
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -9,12 +8,13 @@ from accounts.models import User
 from common.admin import ReadOnlyAdmin
 
 from . import services
-from .models import Dataset, DatasetRevision, DatasetVersion, Distribution, ImportJob
-from .services.revisions import (
-    REVISION_FIELDS,
-    changed_fields,
-    dataset_comparable,
-    dataset_revision_record,
+from .models import (
+    Dataset,
+    DatasetRevision,
+    DatasetStatus,
+    DatasetVersion,
+    Distribution,
+    ImportJob,
 )
 
 
@@ -65,22 +65,23 @@ class DatasetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     inlines = [VersionInline]
     date_hierarchy = "modified_at"
 
-    @transaction.atomic
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A withdrawn dataset is frozen, here as through the API (dataset_update refuses it).
+        if obj is not None and obj.status == DatasetStatus.WITHDRAWN:
+            return [field.name for field in obj._meta.fields]
+        return super().get_readonly_fields(request, obj)
+
     def save_model(self, request: HttpRequest, obj: Dataset, form: Any, change: bool) -> None:
-        # Keep the search index and the history in step with edits made here; what changed is
-        # read from the stored row (the form's changed_data misreads the array fields).
-        before = None
+        # Through the services, as the API: search index, revision, and the access policy that
+        # follows sensitivity (restricted data always needs the division lead).
+        user = request.user if isinstance(request.user, User) else None
+        fields = dict(form.cleaned_data)
         if change:
-            before = dataset_comparable(Dataset.objects.select_for_update().get(pk=obj.pk))
-        services.dataset_index(obj)
-        super().save_model(request, obj, form, change)
-        dataset_revision_record(
-            dataset=obj,
-            changed=REVISION_FIELDS
-            if before is None
-            else changed_fields(before, dataset_comparable(obj)),
-            changed_by=request.user if isinstance(request.user, User) else None,
-        )
+            services.dataset_update(dataset=obj, changed_by=user, **fields)
+            return
+        created = services.dataset_create(changed_by=user, **fields)
+        obj.pk, obj.slug = created.pk, created.slug
+        obj._state.adding = False
 
 
 class DistributionInline(admin.TabularInline):  # type: ignore[type-arg]

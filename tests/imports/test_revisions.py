@@ -212,3 +212,102 @@ def test_admin_edits_write_revisions_too(client, world):
     assert latest.number == 2
     assert latest.changed_fields == ["title_en"]
     assert latest.created_by == admin
+
+
+def _admin_form_data(client, dataset, **changes):
+    form = client.get(f"/admin/datasets/dataset/{dataset.pk}/change/").context["adminform"].form
+    data = {name: form.initial.get(name) for name in form.fields}
+    data.update(
+        keywords=",".join(dataset.keywords),
+        formats=",".join(dataset.formats),
+        publisher=dataset.publisher_id,
+        division=dataset.division_id,
+        **{
+            "versions-TOTAL_FORMS": "0",
+            "versions-INITIAL_FORMS": "0",
+            "versions-MIN_NUM_FORMS": "0",
+            "versions-MAX_NUM_FORMS": "1000",
+        },
+        **changes,
+    )
+    return {k: ("" if v is None else v) for k, v in data.items()}
+
+
+@pytest.fixture
+def admin_user(client, world):
+    admin = world.users["secretariat"]
+    admin.is_staff = True
+    admin.is_superuser = True
+    admin.save()
+    client.force_login(admin)
+    return admin
+
+
+def test_an_admin_edit_to_restricted_routes_requests_through_the_division_lead(
+    client, world, admin_user
+):
+    from registry.models import AccessPolicy, ApprovalRoute
+
+    dataset = services.dataset_create(
+        publisher=world.acme,
+        division=world.ai_factory,
+        title_ko="민감 데이터",
+        theme="sensor_time_series",
+        license="CC-BY-4.0",
+        sensitivity="members",
+    )
+
+    response = client.post(
+        f"/admin/datasets/dataset/{dataset.pk}/change/",
+        _admin_form_data(client, dataset, sensitivity="restricted"),
+    )
+
+    assert response.status_code == 302
+    policy = AccessPolicy.objects.get(dataset=dataset, is_current=True)
+    assert policy.approval_route == ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD
+    assert dataset.revisions.latest("number").changed_fields == ["sensitivity"]
+
+
+def test_a_withdrawn_dataset_is_frozen_in_the_admin_too(client, world, admin_user):
+    dataset = DatasetFactory.create(
+        publisher=world.acme, status=DatasetStatus.WITHDRAWN, title_en="Frozen"
+    )
+
+    page = client.get(f"/admin/datasets/dataset/{dataset.pk}/change/")
+    client.post(f"/admin/datasets/dataset/{dataset.pk}/change/", {"title_en": "Thawed"})
+
+    assert page.status_code == 200
+    assert "title_en" not in page.context["adminform"].form.fields
+    dataset.refresh_from_db()
+    assert dataset.title_en == "Frozen"
+
+
+def test_a_dataset_added_in_the_admin_gets_its_first_revision_and_a_policy(
+    client, world, admin_user
+):
+    from registry.models import AccessPolicy
+
+    response = client.post(
+        "/admin/datasets/dataset/add/",
+        {
+            "slug": "added-in-admin",
+            "title_ko": "관리자 등록",
+            "division": world.ai_factory.pk,
+            "publisher": world.acme.pk,
+            "theme": "documents",
+            "license": "CC-BY-4.0",
+            "sensitivity": "members",
+            "status": "draft",
+            "update_frequency": "irregular",
+            "compatibility_mode": "backward",
+            "versions-TOTAL_FORMS": "0",
+            "versions-INITIAL_FORMS": "0",
+            "versions-MIN_NUM_FORMS": "0",
+            "versions-MAX_NUM_FORMS": "1000",
+        },
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    dataset = world.acme.datasets.get(slug="added-in-admin")
+    assert dataset.revisions.get().created_by == admin_user
+    assert AccessPolicy.objects.filter(dataset=dataset, is_current=True).exists()
