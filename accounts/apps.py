@@ -7,4 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from . import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from . import (
+            schema,  # noqa: F401  (registers the OpenAPI auth extension)
+            tasks,  # noqa: F401  (registers the tasks services queue by name)
+        )

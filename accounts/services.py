@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
 from common.errors import Conflict
+from common.services import model_update
 
 from .models import ApiToken, Division, Membership, MembershipRole, Organization, User
 from .validators import normalize_business_registration_number
@@ -164,10 +165,7 @@ def organization_update(
         fields["business_registration_number"] = normalize_business_registration_number(
             fields["business_registration_number"]
         )
-    for name, value in fields.items():
-        setattr(organization, name, value)
-    organization.full_clean()
-    organization.save()
+    model_update(instance=organization, data=fields)
     if divisions is not None:
         organization.divisions.set(divisions)
     return organization

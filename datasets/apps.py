@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class DatasetsConfig(AppConfig):
     name = "datasets"
     verbose_name = _("Datasets")
+
+    def ready(self) -> None:
+        from . import tasks  # noqa: F401  (registers the tasks services queue by name)

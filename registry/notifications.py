@@ -32,6 +32,8 @@ from django.db.models import F
 from django.utils import timezone, translation
 
 from accounts.models import DivisionLead, Membership, MembershipRole, Organization
+from common import jobs
+from common.services import model_update
 
 from .models import (
     DSP_STATE,
@@ -139,10 +141,9 @@ def email_queue(
         for recipient in sorted(set(recipients))
     )
     if rows:
-        from .tasks import send_email
-
         ids = [row.pk for row in rows]
-        transaction.on_commit(lambda: [send_email.delay(pk) for pk in ids])
+        for pk in ids:
+            jobs.enqueue_on_commit("registry.send_email", pk)
     return rows
 
 
@@ -158,10 +159,9 @@ def webhook_queue(*, organization_ids: Iterable[int], event: str, payload: dict[
         WebhookDelivery(endpoint=endpoint, event=event, payload=payload) for endpoint in endpoints
     )
     if rows:
-        from .tasks import deliver_webhook
-
         ids = [str(row.pk) for row in rows]
-        transaction.on_commit(lambda: [deliver_webhook.delay(pk) for pk in ids])
+        for pk in ids:
+            jobs.enqueue_on_commit("registry.deliver_webhook", pk)
     return len(rows)
 
 
@@ -341,10 +341,7 @@ def webhook_create(*, organization: Organization, url: str, events: list[str]) -
 
 @transaction.atomic
 def webhook_update(*, endpoint: WebhookEndpoint, **fields: Any) -> WebhookEndpoint:
-    for name, value in fields.items():
-        setattr(endpoint, name, value)
-    endpoint.full_clean()
-    endpoint.save()
+    model_update(instance=endpoint, data=fields)
     return endpoint
 
 
@@ -364,17 +361,13 @@ def webhook_ping(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
             "organization": endpoint.organization.slug,
         },
     )
-    from .tasks import deliver_webhook
-
-    transaction.on_commit(lambda: deliver_webhook.delay(str(delivery.pk)))
+    jobs.enqueue_on_commit("registry.deliver_webhook", str(delivery.pk))
     return delivery
 
 
 def notifications_requeue_stuck(*, older_than: timedelta = timedelta(minutes=15)) -> int:
     """Queue again what a lost task or a killed worker left behind: rows still pending, or
     stuck in `sending`, long after they were made. Safe to run twice (the send claims)."""
-    from .tasks import deliver_webhook, send_email
-
     cutoff = timezone.now() - older_than
     unfinished = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
     emails = list(
@@ -384,7 +377,7 @@ def notifications_requeue_stuck(*, older_than: timedelta = timedelta(minutes=15)
     )
     EmailNotification.objects.filter(pk__in=emails).update(status=DeliveryStatus.PENDING)
     for email_id in emails:
-        send_email.delay(email_id)
+        jobs.enqueue("registry.send_email", email_id)
     deliveries = list(
         WebhookDelivery.objects.filter(status__in=unfinished, created_at__lt=cutoff).values_list(
             "pk", flat=True
@@ -392,5 +385,5 @@ def notifications_requeue_stuck(*, older_than: timedelta = timedelta(minutes=15)
     )
     WebhookDelivery.objects.filter(pk__in=deliveries).update(status=DeliveryStatus.PENDING)
     for delivery_id in deliveries:
-        deliver_webhook.delay(str(delivery_id))
+        jobs.enqueue("registry.deliver_webhook", str(delivery_id))
     return len(emails) + len(deliveries)

@@ -22,6 +22,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import Organization, User
 from accounts.selectors import Actor
+from common import jobs
 from common.errors import Conflict
 from datasets.models import (
     LISTED_STATUSES,
@@ -315,9 +316,7 @@ def sharing_request_create(
         idempotency_key=idempotency_key or "",
     )
     _record(request, actor=user, from_state="", to_state=S.SUBMITTED)
-    from .tasks import check_sharing_request
-
-    transaction.on_commit(lambda: check_sharing_request.delay(str(request.pk)))
+    jobs.enqueue_on_commit("registry.check_sharing_request", str(request.pk))
     return request, True
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Division, Organization, User
 from common.errors import Conflict
+from common.services import model_update
 
 from ..models import (
     Dataset,
@@ -246,10 +247,7 @@ def version_update(*, version: DatasetVersion, fields: dict[str, Any]) -> Datase
     _lock_writable_dataset(version.dataset_id)
     version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
     _ensure_version_draft(version)
-    for name, value in fields.items():
-        setattr(version, name, value)
-    version.full_clean()
-    version.save()
+    model_update(instance=version, data=fields)
     return version
 
 
@@ -334,10 +332,7 @@ def distribution_update(*, distribution: Distribution, **fields: Any) -> Distrib
     )
     _lock_writable_dataset(distribution.version.dataset_id)
     _ensure_version_draft(distribution.version)
-    for name, value in fields.items():
-        setattr(distribution, name, value)
-    distribution.full_clean()
-    distribution.save()
+    model_update(instance=distribution, data=fields)
     return distribution
 
 

@@ -26,6 +26,7 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from common import jobs
 from common.errors import Conflict
 
 from ..models import (
@@ -136,9 +137,7 @@ def validation_enqueue(*, version: DatasetVersion) -> ValidationReport:
         sample=latest_sample(version),
         schema_digest=schema_digest(version.schema) if version.schema is not None else "",
     )
-    from ..tasks import run_validation
-
-    transaction.on_commit(lambda: run_validation.delay(str(report.pk)))
+    jobs.enqueue_on_commit("datasets.run_validation", str(report.pk))
     return report
 
 
@@ -290,8 +289,6 @@ def validation_fail(*, report_id: Any, error: str) -> None:
 
 def validation_requeue_stuck(*, older_than: timedelta | None = None) -> int:
     """Jobs left `running` by a killed worker, or `queued` but lost, are queued again."""
-    from ..tasks import run_validation
-
     older_than = older_than or timedelta(seconds=settings.VALIDATION_STUCK_AFTER_SECONDS)
     cutoff = timezone.now() - older_than
     stuck = list(
@@ -308,7 +305,7 @@ def validation_requeue_stuck(*, older_than: timedelta | None = None) -> int:
         ).values_list("pk", flat=True)[:500]
     )
     for pk in {*stuck, *lost}:
-        run_validation.delay(str(pk))
+        jobs.enqueue("datasets.run_validation", str(pk))
     return len(stuck) + len(lost)
 
 

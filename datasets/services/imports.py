@@ -41,6 +41,7 @@ from django.utils.translation import gettext_noop as _
 from django.utils.translation import override
 
 from accounts.models import Division, Organization, User
+from common import jobs
 from common.errors import Conflict
 
 from ..imports import ImportLimits, ParsedSource, Problem, Record, SourceError, read_source
@@ -156,9 +157,7 @@ def import_job_create(
             job.file.delete(save=False)
         raise
     if enqueue:
-        from ..tasks import run_import
-
-        transaction.on_commit(lambda: run_import.delay(str(job.pk)))
+        jobs.enqueue_on_commit("datasets.run_import", str(job.pk))
     return job
 
 
@@ -472,8 +471,6 @@ def _audit(job_id: Any) -> None:
 
 def import_job_requeue_stuck(*, older_than: timedelta | None = None) -> int:
     """Jobs whose worker stopped heartbeating, or that were queued but lost, run again."""
-    from ..tasks import run_import
-
     older_than = older_than or timedelta(seconds=settings.IMPORT_STUCK_AFTER_SECONDS)
     cutoff = timezone.now() - older_than
     stuck = list(
@@ -490,7 +487,7 @@ def import_job_requeue_stuck(*, older_than: timedelta | None = None) -> int:
         .values_list("pk", flat=True)[:500]
     )
     for pk in {*stuck, *lost}:
-        run_import.delay(str(pk))
+        jobs.enqueue("datasets.run_import", str(pk))
     return len({*stuck, *lost})
 
 
