@@ -1,10 +1,10 @@
 """A dataset version as a Frictionless Data Package descriptor (v1 fields, valid in v2 too).
 
 Pure: built from a version whose dataset (with publisher) and distributions
-(`catalog_distributions`, see datasets.dcat.selectors) are loaded. One resource per data
-distribution; samples are left out, because a package describes the release's data and a
-consumer that reads every resource must not mix the sample into it (the DCAT catalog lists
-samples as adms:sample).
+(`catalog_distributions`, see `datasets.selectors.datapackage_version_get`) are loaded. One
+resource per data distribution; samples are left out, because a package describes the
+release's data and a consumer that reads every resource must not mix the sample into it (the
+DCAT catalog lists samples as adms:sample).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from .dcat.export import Uris
-from .dcat.vocabulary import LICENSES
+from interop.dcat import LICENSES, Uris
+
 from .models import (
     DataFormat,
     DatasetVersion,

@@ -108,3 +108,30 @@ def validation_report_list(*, version: DatasetVersion) -> QuerySet[ValidationRep
 
 def distribution_list(*, actor: Actor, version: DatasetVersion) -> QuerySet[Distribution]:
     return Distribution.objects.filter(version=version)
+
+
+def distribution_order() -> QuerySet[Distribution]:
+    """Distributions in the order the catalog and Data Packages list them."""
+    return Distribution.objects.order_by("created_at", "id")
+
+
+def datapackage_version_get(
+    *, actor: Actor, dataset: Dataset, version_id: uuid.UUID | str
+) -> DatasetVersion | None:
+    """A version the caller may see (the version detail's rule), with its schema and its
+    distributions, for a Data Package descriptor; None when not visible."""
+    try:
+        key = uuid.UUID(str(version_id))
+    except ValueError:
+        return None
+    version = (
+        DatasetVersion.objects.filter(dataset=dataset, pk=key)
+        .filter(version_visibility(actor, dataset))
+        .prefetch_related(
+            Prefetch("distributions", distribution_order(), to_attr="catalog_distributions")
+        )
+        .first()
+    )
+    if version is not None:
+        version.dataset = dataset
+    return version

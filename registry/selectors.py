@@ -8,10 +8,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Q, QuerySet
 
+from accounts.models import Division, Organization
 from accounts.selectors import Actor
 from datasets.models import Dataset
+from interop.odrl import OdrlLookups
 
 from .models import (
     AccessPolicy,
@@ -105,3 +109,22 @@ def webhook_endpoint_list(*, actor: Actor) -> QuerySet[WebhookEndpoint]:
     if actor.is_secretariat:
         return qs
     return qs.filter(organization_id__in=actor.organization_ids)
+
+
+def policy_odrl_lookups(policies: Iterable[AccessPolicy]) -> OdrlLookups:
+    """The organisation slugs and division codes these policies name, for their ODRL offers:
+    at most two queries however many policies there are (a catalog page renders dozens)."""
+    organization_ids: set[int] = set()
+    division_ids: set[int] = set()
+    for policy in policies:
+        organization_ids.update(policy.allowed_organization_ids)
+        organization_ids.update(policy.denied_organization_ids)
+        division_ids.update(policy.allowed_division_ids)
+    slugs: dict[int, str] = {}
+    codes: dict[int, str] = {}
+    if organization_ids:
+        slugs = dict(Organization.objects.filter(pk__in=organization_ids).values_list("pk", "slug"))
+    if division_ids:
+        # Division.Meta.ordering: the offer lists allowed divisions in the divisions' own order.
+        codes = dict(Division.objects.filter(pk__in=division_ids).values_list("pk", "code"))
+    return OdrlLookups(organization_slugs=slugs, division_codes=codes)

@@ -77,7 +77,7 @@ urlpatterns = [
 ]
 
 # Open standards in and out, kept in their own modules.
-from .catalog import urlpatterns as catalog_urlpatterns  # noqa: E402
+from .datapackage import urlpatterns as datapackage_urlpatterns  # noqa: E402
 from .imports import urlpatterns as import_urlpatterns  # noqa: E402
 
-urlpatterns += catalog_urlpatterns + import_urlpatterns
+urlpatterns += datapackage_urlpatterns + import_urlpatterns

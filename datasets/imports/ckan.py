@@ -19,7 +19,8 @@ from typing import Any
 
 from django.utils.translation import gettext_noop as _
 
-from ..dcat.vocabulary import ACCESS_RIGHTS, FREQUENCIES
+from interop.dcat import ACCESS_RIGHTS, FREQUENCIES
+
 from .dcat import _read_text, load_json
 from .limits import ImportLimits
 from .records import (

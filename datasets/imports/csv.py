@@ -32,7 +32,8 @@ from typing import Any
 
 from django.utils.translation import gettext_noop as _
 
-from ..dcat.vocabulary import FREQUENCIES
+from interop.dcat import FREQUENCIES
+
 from ..validation.encoding import CP949, UTF8, UTF8_BOM, EncodingProblem, detect_encoding
 from .detect import HEAD_BYTES, read_head
 from .limits import ImportLimits

@@ -4,7 +4,7 @@ The registry's own export reads back field for field: language-tagged titles and
 dcat:keyword, dcat:theme concepts of our scheme, dct:license, max:sensitivity (else
 dct:accessRights), dct:accrualPeriodicity, dct:temporal with dcat:startDate/endDate,
 dct:spatial with locn:geographicName, dcat:contactPoint with vcard:fn/hasEmail, max:division.
-Other catalogs' vocabularies map through datasets.dcat.vocabulary (URIs, codes, last
+Other catalogs' vocabularies map through interop.dcat (URIs, codes, last
 segments); a theme outside our scheme becomes a warning, since foreign catalogs use many.
 
 The document is parsed whole (within IMPORT_LIMITS["document_max_bytes"]). JSON-LD contexts
@@ -23,7 +23,7 @@ from django.utils.translation import gettext_noop as _
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
-from ..dcat.vocabulary import (
+from interop.dcat import (
     ACCESS_RIGHTS,
     DCAT,
     DCTERMS,
@@ -36,6 +36,7 @@ from ..dcat.vocabulary import (
     SKOS,
     VCARD,
 )
+
 from .detect import JSON_LD, TURTLE, rdf_syntax
 from .limits import ImportLimits
 from .records import (

@@ -23,10 +23,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from django.utils.translation import gettext_noop as _
 from rdflib import URIRef
 
+from interop.dcat import HYDRA
 from registry.notifications import TransientDeliveryError
 from registry.notifications import _check_destination as check_destination
 
-from ..dcat.vocabulary import HYDRA
 from ..models import ImportFormat
 from . import dcat
 from .detect import detect_format, read_head

@@ -23,7 +23,7 @@ from django.utils.translation import gettext
 # (`localize`), as the registry does with the reasons it stores: `_` only marks them.
 from django.utils.translation import gettext_noop as _
 
-from ..dcat.vocabulary import (
+from interop.dcat import (
     FILE_TYPES,
     FREQUENCIES,
     FREQUENCY_ALIASES,
@@ -33,6 +33,7 @@ from ..dcat.vocabulary import (
     code_for,
     theme_uri,
 )
+
 from ..models import Dataset, Sensitivity, Theme
 
 THEMES = {code: theme_uri(code) for code in Theme.values}

@@ -44,6 +44,7 @@ urlpatterns = [
     *router.urls,
 ]
 
+from .catalog import urlpatterns as catalog_urlpatterns  # noqa: E402
 from .stats import urlpatterns as stats_urlpatterns  # noqa: E402
 
-urlpatterns += stats_urlpatterns
+urlpatterns += catalog_urlpatterns + stats_urlpatterns

@@ -24,8 +24,9 @@ from common.views import ActorMixin, RegistryViewSet
 from datasets import selectors as dataset_selectors
 from datasets.models import Dataset, DatasetVersion
 from datasets.permissions import require_dataset_steward
+from interop import odrl
 
-from .. import notifications, odrl, selectors, services
+from .. import notifications, selectors, services
 from ..filters import AuditEventFilter, GrantFilter, SharingRequestFilter
 from ..models import Agreement, Grant, SharingRequest, WebhookEndpoint
 from .serializers import (
@@ -150,7 +151,10 @@ class AccessPolicyOdrlView(ActorMixin):
     )
     def get(self, request: Request, dataset: str) -> Response:
         policy = services.policy_current(dataset=_visible_dataset(self.actor, dataset))
-        return Response(odrl.policy_offer(policy), content_type=JSON_LD)
+        return Response(
+            odrl.policy_offer(policy, selectors.policy_odrl_lookups([policy])),
+            content_type=JSON_LD,
+        )
 
 
 @extend_schema(tags=["policies"], parameters=[DATASET_KEY])

@@ -11,10 +11,11 @@ from django.utils import translation
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from datasets.dcat import vocabulary as v
-from datasets.dcat.export import DCAT3, ODRL, ODRL_PROFILE, PREFIXES, SECRETARIAT
 from datasets.models import Dataset, Theme
-from registry.odrl import organization_uri
+from interop import dcat as v
+from interop.dcat import DCAT3, ODRL, ODRL_PROFILE, PREFIXES
+from interop.odrl import organization_uri
+from registry.catalog.export import SECRETARIAT
 from tests.catalog.conftest import local_path, public_url
 from tests.factories import DatasetFactory
 

@@ -9,9 +9,9 @@ import json
 import pytest
 from rdflib import Literal, URIRef
 
-from datasets.dcat import vocabulary as v
-from datasets.dcat.export import DCAT3
 from datasets.models import Dataset
+from interop import dcat as v
+from interop.dcat import DCAT3
 from tests.catalog.conftest import CATALOG_URL, KST, PROBLEM, local_path, parse, public_url
 from tests.datasets.helpers import assert_problem, make_public_datasets
 
@@ -121,7 +121,7 @@ def test_the_page_size_defaults_to_50_and_stops_at_100(world, client_for, read_c
 
 
 def test_the_total_is_bounded_like_the_list_apis_count(world, client_for, read_catalog, settings):
-    from datasets.api.catalog import CatalogPagination
+    from registry.api.catalog import CatalogPagination
 
     make_public_datasets(world, 12)
     original = CatalogPagination.count_cap

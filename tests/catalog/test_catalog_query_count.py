@@ -13,8 +13,6 @@ from rdflib import URIRef
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_create
-from datasets.dcat.export import DCAT3, ODRL
-from datasets.dcat.vocabulary import HYDRA, RDF
 from datasets.models import (
     Dataset,
     DatasetVersion,
@@ -22,6 +20,7 @@ from datasets.models import (
     DistributionRole,
     VersionStatus,
 )
+from interop.dcat import DCAT3, HYDRA, ODRL, RDF
 from registry.models import AccessPolicy
 from tests.catalog.conftest import CATALOG_URL, JSON_LD, TURTLE, local_path, parse, public_url
 from tests.datasets.helpers import make_public_datasets

@@ -11,8 +11,8 @@ import pytest
 from django.core.files.base import ContentFile
 from rdflib import URIRef
 
-from datasets.dcat.export import DCAT3
 from datasets.models import DatasetStatus, Distribution
+from interop.dcat import DCAT3
 from tests.catalog.conftest import local_path, public_url
 from tests.factories import DatasetFactory, DatasetVersionFactory
 

@@ -1,12 +1,14 @@
-"""registry.odrl.policy_offer with lookups resolved ahead: the same offer, no queries."""
+"""interop.odrl.policy_offer with lookups resolved ahead (registry.selectors.policy_odrl_lookups):
+the same offer, no queries."""
 
 from __future__ import annotations
 
 import pytest
 
+from interop.odrl import OdrlLookups, policy_offer
 from registry import services as registry_services
 from registry.models import AccessPolicy
-from registry.odrl import OdrlLookups, policy_lookups, policy_offer
+from registry.selectors import policy_odrl_lookups
 from tests.factories import DatasetFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,16 +42,17 @@ def _fresh(policy: AccessPolicy) -> AccessPolicy:
 
 def test_lookups_give_the_same_offer_as_per_policy_queries(policies):
     fresh = [_fresh(p) for p in policies]
-    lookups = policy_lookups(fresh)
+    lookups = policy_odrl_lookups(fresh)
 
     for policy in fresh:
-        assert policy_offer(policy, lookups) == policy_offer(_fresh(policy))
+        one = _fresh(policy)
+        assert policy_offer(policy, lookups) == policy_offer(one, policy_odrl_lookups([one]))
 
 
 def test_divisions_keep_the_divisions_order(policies):
     from accounts.models import Division
 
-    offer = policy_offer(_fresh(policies[0]), policy_lookups([_fresh(policies[0])]))
+    offer = policy_offer(_fresh(policies[0]), policy_odrl_lookups([_fresh(policies[0])]))
 
     [industry] = [c for c in offer["permission"][0]["constraint"] if c["leftOperand"] == "industry"]
     expected = list(
@@ -65,7 +68,7 @@ def test_lookups_for_many_policies_take_two_queries(policies, django_assert_num_
     fresh = [_fresh(p) for p in policies]
 
     with django_assert_num_queries(2):
-        lookups = policy_lookups(fresh)
+        lookups = policy_odrl_lookups(fresh)
     with django_assert_num_queries(0):
         offers = [policy_offer(policy, lookups) for policy in fresh]
 
@@ -80,7 +83,7 @@ def test_no_names_no_queries(world, django_assert_num_queries):
     )
 
     with django_assert_num_queries(0):
-        lookups = policy_lookups([policy])
+        lookups = policy_odrl_lookups([policy])
         policy_offer(policy, lookups)
 
     assert lookups == OdrlLookups()
@@ -90,7 +93,7 @@ def test_a_deleted_organisation_is_left_out_as_before(policies, world):
     policy = _fresh(policies[1])
     policy.allowed_organization_ids = [*policy.allowed_organization_ids, 987654321]
 
-    offer = policy_offer(policy, policy_lookups([policy]))
+    offer = policy_offer(policy, policy_odrl_lookups([policy]))
 
     [recipients] = [
         c

@@ -1,4 +1,4 @@
-"""The published catalog as DCAT (GET /api/v1/catalog) and versions as Data Packages."""
+"""The published catalog as DCAT 3 with ODRL offers: GET /api/v1/catalog."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -23,20 +22,10 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from common.exceptions import PROBLEM_CONTENT_TYPE
 from common.pagination import CursorPagination
 from common.views import ActorMixin
+from interop.renderers import JSON_LD, TURTLE, JsonLdAsJsonRenderer, JsonLdRenderer, TurtleRenderer
 
-from ..dcat import export
-from ..dcat import selectors as dcat_selectors
-from .formats import (
-    DATA_PACKAGE,
-    JSON_LD,
-    TURTLE,
-    DataPackageRenderer,
-    JsonLdAsJsonRenderer,
-    JsonLdRenderer,
-    TurtleRenderer,
-    datapackage_response,
-)
-from .views import DATASET_KEY, DatasetScopedMixin
+from ..catalog import export
+from ..catalog import selectors as dcat_selectors
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -208,35 +197,7 @@ class CatalogSlashView(CatalogView):
     """`/api/v1/catalog/` answers too (documented once, without the slash)."""
 
 
-@extend_schema(tags=["versions"], parameters=[DATASET_KEY])
-class VersionDataPackageView(DatasetScopedMixin):
-    """A version as a Frictionless Data Package: whoever may see the version may read it."""
-
-    renderer_classes = [JSONRenderer, DataPackageRenderer]
-
-    @extend_schema(
-        operation_id="datasets_versions_datapackage_retrieve",
-        summary="The version as a Frictionless Data Package descriptor",
-        description=(
-            "One resource per data distribution (samples are left out), with the version's "
-            "Table Schema on tabular resources. The version detail returns the same with "
-            "`Accept: application/vnd.datapackage+json`."
-        ),
-        responses={
-            (200, "application/json"): OpenApiTypes.OBJECT,
-            (200, DATA_PACKAGE): OpenApiTypes.OBJECT,
-        },
-    )
-    def retrieve(self, request: Request, dataset: str, pk: str) -> Response:
-        return datapackage_response(actor=self.actor, dataset=self.get_dataset(), version_id=pk)
-
-
 urlpatterns: list[URLPattern] = [
     path("catalog", CatalogView.as_view(), name="catalog"),
     path("catalog/", CatalogSlashView.as_view(), name="catalog-slash"),
-    path(
-        "datasets/<str:dataset>/versions/<uuid:pk>/datapackage.json",
-        VersionDataPackageView.as_view({"get": "retrieve"}),
-        name="version-datapackage",
-    ),
 ]

@@ -1,17 +1,15 @@
-"""ODRL 2.2 in JSON-LD: a dataset's access policy as an Offer, an agreement as an Agreement.
+"""ODRL 2.2 in JSON-LD: an access policy as an Offer, an agreement as an Agreement.
 
-Terms without an ODRL common-vocabulary action use the alliance's profile namespace (`max:`).
+Model-free: the functions read the attributes named by the protocols below, so the registry's
+models (or anything shaped like them) map without this module importing an app. Terms without
+an ODRL common-vocabulary action use the alliance's profile namespace (`max:`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-from accounts.models import Division, Organization
-
-from .models import AccessPolicy, Agreement
+from typing import Any, Protocol
 
 PROFILE = "https://registry.max-alliance.kr/odrl/profile"
 CONTEXT: list[Any] = [
@@ -37,6 +35,58 @@ DUTY_ACTIONS = {
 }
 
 
+class _Publisher(Protocol):
+    @property
+    def slug(self) -> str: ...
+
+
+class _Dataset(Protocol):
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def publisher(self) -> _Publisher: ...
+
+
+class OfferedPolicy(Protocol):
+    """What an Offer is made of (registry.models.AccessPolicy has it)."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def dataset(self) -> _Dataset: ...
+    @property
+    def revision(self) -> int: ...
+    @property
+    def approval_route(self) -> str: ...
+    @property
+    def permitted_purposes(self) -> Sequence[str]: ...
+    @property
+    def max_period_days(self) -> int: ...
+    @property
+    def obligations(self) -> Sequence[str]: ...
+    @property
+    def prohibitions(self) -> Sequence[str]: ...
+    @property
+    def allowed_organization_ids(self) -> Sequence[int]: ...
+    @property
+    def denied_organization_ids(self) -> Sequence[int]: ...
+    @property
+    def allowed_division_ids(self) -> Sequence[int]: ...
+    @property
+    def allowed_organization_kinds(self) -> Sequence[str]: ...
+
+
+class AgreedTerms(Protocol):
+    """What an Agreement is made of (registry.models.Agreement has it)."""
+
+    @property
+    def identifier(self) -> str: ...
+    @property
+    def digest(self) -> str: ...
+    @property
+    def document(self) -> dict[str, Any]: ...
+
+
 def organization_uri(slug: str) -> str:
     return f"urn:max:organization:{slug}"
 
@@ -47,7 +97,8 @@ def _duration(days: int) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class OdrlLookups:
-    """What policies name by id, resolved ahead: organisation slugs and division codes.
+    """What policies name by id, resolved ahead (registry.selectors.policy_odrl_lookups):
+    organisation slugs and division codes.
 
     `division_codes` keeps the divisions' own order (Division.Meta.ordering): the offer lists
     allowed divisions in that order, whatever order the policy stores their ids in.
@@ -57,25 +108,7 @@ class OdrlLookups:
     division_codes: Mapping[int, str] = field(default_factory=dict)
 
 
-def policy_lookups(policies: Iterable[AccessPolicy]) -> OdrlLookups:
-    """The slugs and codes these policies refer to, in at most two queries however many
-    policies there are (a catalog page renders dozens of offers)."""
-    organization_ids: set[int] = set()
-    division_ids: set[int] = set()
-    for policy in policies:
-        organization_ids.update(policy.allowed_organization_ids)
-        organization_ids.update(policy.denied_organization_ids)
-        division_ids.update(policy.allowed_division_ids)
-    slugs: dict[int, str] = {}
-    codes: dict[int, str] = {}
-    if organization_ids:
-        slugs = dict(Organization.objects.filter(pk__in=organization_ids).values_list("pk", "slug"))
-    if division_ids:
-        codes = dict(Division.objects.filter(pk__in=division_ids).values_list("pk", "code"))
-    return OdrlLookups(organization_slugs=slugs, division_codes=codes)
-
-
-def _recipient_constraints(policy: AccessPolicy, lookups: OdrlLookups) -> list[dict[str, Any]]:
+def _recipient_constraints(policy: OfferedPolicy, lookups: OdrlLookups) -> list[dict[str, Any]]:
     slugs = lookups.organization_slugs
     constraints: list[dict[str, Any]] = []
     if policy.allowed_organization_ids:
@@ -127,12 +160,9 @@ def _prohibitions(prohibitions: list[str], target: str) -> list[dict[str, Any]]:
     ]
 
 
-def policy_offer(policy: AccessPolicy, lookups: OdrlLookups | None = None) -> dict[str, Any]:
-    """The policy as an ODRL Offer. Pass `lookups` (from `policy_lookups`) when rendering many
-    policies; without it the slugs and codes are read for this one policy. The policy's
-    dataset and its publisher are read from the policy (select or prefetch them)."""
-    if lookups is None:
-        lookups = policy_lookups([policy])
+def policy_offer(policy: OfferedPolicy, lookups: OdrlLookups) -> dict[str, Any]:
+    """The policy as an ODRL Offer, with the slugs and codes it names resolved in `lookups`.
+    The policy's dataset and its publisher are read from the policy (select or prefetch them)."""
     dataset = policy.dataset
     target = f"urn:uuid:{dataset.pk}"
     permission: dict[str, Any] = {
@@ -171,7 +201,7 @@ def policy_offer(policy: AccessPolicy, lookups: OdrlLookups | None = None) -> di
 
 
 def agreement_document(
-    agreement: Agreement, *, assigner_slug: str, assignee_slug: str
+    agreement: AgreedTerms, *, assigner_slug: str, assignee_slug: str
 ) -> dict[str, Any]:
     terms = agreement.document
     target = f"urn:uuid:{terms['target']['version']}"

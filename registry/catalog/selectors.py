@@ -1,4 +1,4 @@
-"""Read queries for the open-standard exports: the DCAT catalog and Data Package descriptors.
+"""Read queries for the DCAT catalog.
 
 Everything a catalog page renders comes in a fixed number of queries, whatever the page size:
 the page of datasets (with division and publisher), their published versions, those versions'
@@ -9,23 +9,22 @@ policies name. Nothing is read per row.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterable
 
 from django.db.models import BooleanField, ExpressionWrapper, Max, Prefetch, Q, QuerySet
 
 from accounts.selectors import Actor
-from registry.models import AccessPolicy
-from registry.odrl import OdrlLookups, policy_lookups
-
-from ..models import (
+from datasets.models import (
     LISTED_STATUSES,
     Dataset,
     DatasetVersion,
-    Distribution,
     VersionStatus,
 )
-from ..selectors import dataset_visibility, version_visibility
+from datasets.selectors import dataset_visibility, distribution_order
+from interop.odrl import OdrlLookups
+
+from ..models import AccessPolicy
+from ..selectors import policy_odrl_lookups
 
 # The catalog's order: oldest change first, so a harvester that walks every page and then
 # asks again with `modified_since` sees each change; a dataset changed during the walk moves
@@ -33,10 +32,6 @@ from ..selectors import dataset_visibility, version_visibility
 CATALOG_ORDERING = ("modified_at", "id")
 
 _SEARCH_COLUMNS = ("search_title", "search_body", "search_vector", "search_title_vector")
-
-
-def _distributions() -> QuerySet[Distribution]:
-    return Distribution.objects.order_by("created_at", "id")
 
 
 def catalog_visibility(actor: Actor) -> Q:
@@ -62,7 +57,7 @@ def catalog_dataset_list(
         )
         .order_by("published_at", "created_at", "id")
         .prefetch_related(
-            Prefetch("distributions", _distributions(), to_attr="catalog_distributions")
+            Prefetch("distributions", distribution_order(), to_attr="catalog_distributions")
         )
     )
     queryset = (
@@ -95,28 +90,6 @@ def catalog_modified(*, actor: Actor) -> dt.datetime | None:
 
 def catalog_policy_lookups(datasets: Iterable[Dataset]) -> OdrlLookups:
     """The organisation slugs and division codes the page's policies name (two queries)."""
-    return policy_lookups(
+    return policy_odrl_lookups(
         policy for dataset in datasets for policy in getattr(dataset, "current_policies", [])
     )
-
-
-def datapackage_version_get(
-    *, actor: Actor, dataset: Dataset, version_id: uuid.UUID | str
-) -> DatasetVersion | None:
-    """A version the caller may see (the version detail's rule), with its schema and its
-    distributions, for a Data Package descriptor; None when not visible."""
-    try:
-        key = uuid.UUID(str(version_id))
-    except ValueError:
-        return None
-    version = (
-        DatasetVersion.objects.filter(dataset=dataset, pk=key)
-        .filter(version_visibility(actor, dataset))
-        .prefetch_related(
-            Prefetch("distributions", _distributions(), to_attr="catalog_distributions")
-        )
-        .first()
-    )
-    if version is not None:
-        version.dataset = dataset
-    return version

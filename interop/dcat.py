@@ -1,4 +1,5 @@
-"""Namespaces and the controlled vocabularies DCAT-AP 3 expects, mapped to the registry's codes.
+"""DCAT 3 (DCAT-AP 3 profile): namespaces, the registry's URIs, and the controlled vocabularies
+DCAT-AP 3 expects, mapped to the registry's codes.
 
 Export and import share these tables, so a catalog exported here imports back unchanged. Each
 mapping goes from our code to a URI; `code_for` reads it backwards and also accepts the bare
@@ -8,14 +9,18 @@ code or the URI's last segment, which is what other catalogs (CKAN, spreadsheets
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from rdflib import Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, ODRL2, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, ODRL2, ORG, RDF, RDFS, SKOS, XSD
+
+from .odrl import PROFILE
 
 __all__ = [
     "ACCESS_RIGHTS",
     "ADMS",
     "DCAT",
+    "DCAT3",
     "DCATAP",
     "DCTERMS",
     "DIVISION_SCHEME",
@@ -24,11 +29,15 @@ __all__ = [
     "FOAF",
     "FREQUENCIES",
     "HYDRA",
+    "JSONLD_CONTEXT",
     "LICENSES",
     "LOCN",
     "MAX",
     "MEDIA_TYPES",
+    "ODRL",
     "ODRL2",
+    "ODRL_PROFILE",
+    "PREFIXES",
     "RDF",
     "RDFS",
     "SKOS",
@@ -37,6 +46,7 @@ __all__ = [
     "THEME_SCHEME",
     "VCARD",
     "XSD",
+    "Uris",
     "code_for",
     "division_uri",
     "media_type_uri",
@@ -230,3 +240,67 @@ FREQUENCY_ALIASES: dict[str, str] = {
     "once": "never",
     "one-off": "never",
 }
+
+
+# rdflib's DCAT and ODRL namespaces are closed term lists from DCAT 2 and warn on DCAT 3
+# terms (dcat:version, dcat:hasVersion...); the same IRIs through open namespaces.
+DCAT3 = Namespace(str(DCAT))
+ODRL = Namespace(str(ODRL2))
+# The alliance's ODRL profile, whose terms interop.odrl writes as `max:`.
+ODRL_PROFILE = Namespace(f"{PROFILE}#")
+
+PREFIXES: dict[str, Namespace] = {
+    "dcat": DCAT3,
+    "dct": Namespace(str(DCTERMS)),
+    "foaf": Namespace(str(FOAF)),
+    "org": Namespace(str(ORG)),
+    "vcard": VCARD,
+    "skos": Namespace(str(SKOS)),
+    "adms": ADMS,
+    "spdx": SPDX,
+    "locn": LOCN,
+    "odrl": ODRL,
+    "hydra": HYDRA,
+    "max": MAX,
+    "maxodrl": ODRL_PROFILE,
+    "xsd": Namespace(str(XSD)),
+}
+# The JSON-LD output's context: prefixes only, so any JSON-LD reader expands it offline.
+JSONLD_CONTEXT: dict[str, str] = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
+
+
+# --- URIs -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Uris:
+    """The registry's URIs under its public base address."""
+
+    base_url: str
+
+    @property
+    def api(self) -> str:
+        return f"{self.base_url.rstrip('/')}/api/v1"
+
+    def catalog(self) -> URIRef:
+        return URIRef(f"{self.api}/catalog")
+
+    def dataset(self, dataset_id: object) -> URIRef:
+        return URIRef(f"{self.api}/datasets/{dataset_id}/")
+
+    def version(self, dataset_id: object, version_id: object) -> URIRef:
+        return URIRef(f"{self.dataset(dataset_id)}versions/{version_id}/")
+
+    def schema(self, dataset_id: object, version_id: object) -> URIRef:
+        return URIRef(f"{self.version(dataset_id, version_id)}schema/")
+
+    def distribution(
+        self, dataset_id: object, version_id: object, distribution_id: object
+    ) -> URIRef:
+        return URIRef(f"{self.version(dataset_id, version_id)}distributions/{distribution_id}/")
+
+    def download(self, dataset_id: object, version_id: object, distribution_id: object) -> URIRef:
+        return URIRef(f"{self.distribution(dataset_id, version_id, distribution_id)}download/")
+
+    def organization(self, slug: str) -> str:
+        return f"{self.api}/organizations/{slug}/"

@@ -1,6 +1,6 @@
 """The published catalog as a DCAT 3 graph (DCAT-AP 3 profile), built from prefetched rows.
 
-Pure functions: nothing here queries the database. `datasets.dcat.selectors` reads a page of
+Pure functions: nothing here queries the database. `registry.catalog.selectors` reads a page of
 datasets with their published versions, distributions and current policies, and the
 organisation slugs and division codes the policies name; `catalog_graph` turns them into an
 rdflib Graph, which the API serialises as JSON-LD or Turtle.
@@ -9,7 +9,7 @@ URIs. Everything the registry serves is named by its API address under
 `settings.PUBLIC_BASE_URL`: the catalog `/api/v1/catalog`, a dataset
 `/api/v1/datasets/<uuid>/`, a version `.../versions/<uuid>/`, a distribution
 `.../distributions/<uuid>/`. Organisations use the URNs of the ODRL policies
-(`registry.odrl.organization_uri`), so a publisher and a policy's assigner are one node.
+(`interop.odrl.organization_uri`), so a publisher and a policy's assigner are one node.
 
 Versions. The dataset is the abstract resource; each published version is a dcat:Dataset of
 its own (dcat:isVersionOf, dcat:version, adms:versionNotes, dcat:previousVersion), linked from
@@ -30,18 +30,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import translation
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import ORG
 from rdflib.term import Node
 
 from accounts.models import Division, Organization
-from registry.odrl import PROFILE, OdrlLookups, organization_uri, policy_offer
-
-from ..models import Dataset, DatasetVersion, Distribution, DistributionRole, Theme
-from .vocabulary import (
+from datasets.models import Dataset, DatasetVersion, Distribution, DistributionRole, Theme
+from interop.dcat import (
     ACCESS_RIGHTS,
     ADMS,
-    DCAT,
+    DCAT3,
     DCTERMS,
     DIVISION_SCHEME,
     FILE_TYPES,
@@ -52,7 +50,9 @@ from .vocabulary import (
     LOCN,
     MAX,
     MEDIA_TYPES,
-    ODRL2,
+    ODRL,
+    ODRL_PROFILE,
+    PREFIXES,
     RDF,
     SKOS,
     SPDX,
@@ -60,36 +60,12 @@ from .vocabulary import (
     THEME_SCHEME,
     VCARD,
     XSD,
+    Uris,
     division_uri,
     media_type_uri,
     theme_uri,
 )
-
-# rdflib's DCAT and ODRL namespaces are closed term lists from DCAT 2 and warn on DCAT 3
-# terms (dcat:version, dcat:hasVersion...); the same IRIs through open namespaces.
-DCAT3 = Namespace(str(DCAT))
-ODRL = Namespace(str(ODRL2))
-# The alliance's ODRL profile, whose terms registry.odrl writes as `max:`.
-ODRL_PROFILE = Namespace(f"{PROFILE}#")
-
-PREFIXES: dict[str, Namespace] = {
-    "dcat": DCAT3,
-    "dct": Namespace(str(DCTERMS)),
-    "foaf": Namespace(str(FOAF)),
-    "org": Namespace(str(ORG)),
-    "vcard": VCARD,
-    "skos": Namespace(str(SKOS)),
-    "adms": ADMS,
-    "spdx": SPDX,
-    "locn": LOCN,
-    "odrl": ODRL,
-    "hydra": HYDRA,
-    "max": MAX,
-    "maxodrl": ODRL_PROFILE,
-    "xsd": Namespace(str(XSD)),
-}
-# The JSON-LD output's context: prefixes only, so any JSON-LD reader expands it offline.
-JSONLD_CONTEXT: dict[str, str] = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
+from interop.odrl import OdrlLookups, organization_uri, policy_offer
 
 CATALOG_TITLE = {"ko": "M.AX 데이터 교환 레지스트리", "en": "M.AX Data Exchange Registry"}
 CATALOG_DESCRIPTION = {
@@ -116,43 +92,6 @@ HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 def language_of(text: str) -> str:
     """`ko` for text with Hangul in it, `en` otherwise (keywords, place names)."""
     return "ko" if HANGUL.search(text) else "en"
-
-
-# --- URIs -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Uris:
-    """The registry's URIs under its public base address."""
-
-    base_url: str
-
-    @property
-    def api(self) -> str:
-        return f"{self.base_url.rstrip('/')}/api/v1"
-
-    def catalog(self) -> URIRef:
-        return URIRef(f"{self.api}/catalog")
-
-    def dataset(self, dataset_id: object) -> URIRef:
-        return URIRef(f"{self.api}/datasets/{dataset_id}/")
-
-    def version(self, dataset_id: object, version_id: object) -> URIRef:
-        return URIRef(f"{self.dataset(dataset_id)}versions/{version_id}/")
-
-    def schema(self, dataset_id: object, version_id: object) -> URIRef:
-        return URIRef(f"{self.version(dataset_id, version_id)}schema/")
-
-    def distribution(
-        self, dataset_id: object, version_id: object, distribution_id: object
-    ) -> URIRef:
-        return URIRef(f"{self.version(dataset_id, version_id)}distributions/{distribution_id}/")
-
-    def download(self, dataset_id: object, version_id: object, distribution_id: object) -> URIRef:
-        return URIRef(f"{self.distribution(dataset_id, version_id, distribution_id)}download/")
-
-    def organization(self, slug: str) -> str:
-        return f"{self.api}/organizations/{slug}/"
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -508,7 +447,7 @@ def _datetime(value: dt.datetime) -> Literal:
 # --- ODRL -------------------------------------------------------------------------------------
 
 # How the ODRL 2.2 JSON-LD context (https://www.w3.org/ns/odrl.jsonld) reads the keys that
-# registry.odrl writes: node references, vocabulary terms, nested rules, plain values.
+# interop.odrl writes: node references, vocabulary terms, nested rules, plain values.
 _ODRL_IRI_KEYS = {"target", "assigner", "assignee", "profile"}
 _ODRL_VOCAB_KEYS = {"action", "leftOperand", "operator"}
 _ODRL_NODE_KEYS = {"permission", "prohibition", "obligation", "duty", "constraint"}
@@ -535,7 +474,7 @@ def _odrl_literal(value: Any) -> Literal:
 
 
 def add_odrl_node(graph: Graph, document: Mapping[str, Any]) -> Node:
-    """Add an ODRL policy (or rule, or constraint) in registry.odrl's JSON-LD shape to the graph,
+    """Add an ODRL policy (or rule, or constraint) in interop.odrl's JSON-LD shape to the graph,
     as the ODRL context reads it, without fetching that context. Returns its node."""
     uid = document.get("uid")
     node: Node = URIRef(uid) if uid else BNode()
