@@ -494,7 +494,7 @@ def render_document(
     )
     stats_section: list[str] = []
     if stats_results:
-        from registry.stats.tables import cache_seconds
+        from stats.tables import cache_seconds
 
         stats_section = stats_bench.markdown(
             stats_results,

@@ -176,7 +176,7 @@ def capture_stats(
     personas: inprocess_types.Personas, tokens: dict[str, str]
 ) -> list[stats_bench.StatsResult]:
     """Per stats endpoint, in process: the statements of a cold and of a warm request."""
-    from registry.stats.months import Month
+    from stats.months import Month
 
     from24 = str(Month.current().plus(-23))
     results = []

@@ -1,6 +1,6 @@
 """The alliance's figures (`/api/v1/stats/`) in the benchmark: what is measured, goals, report.
 
-Tables are cached per scope for STATS_CACHE_SECONDS (registry/stats/tables.py), so every
+Tables are cached per scope for STATS_CACHE_SECONDS (stats/tables.py), so every
 endpoint is measured twice through gunicorn:
 
 - cold: the stats cache is emptied before each request (not timed), so each one computes its
@@ -190,7 +190,7 @@ def caching(enabled: bool) -> Iterator[None]:
     """In this process only: the stats cache on (as deployed) or off (every request computes)."""
     from django.conf import settings
 
-    from registry.stats.tables import DEFAULT_CACHE_SECONDS
+    from stats.tables import DEFAULT_CACHE_SECONDS
 
     before = getattr(settings, "STATS_CACHE_SECONDS", DEFAULT_CACHE_SECONDS)
     settings.STATS_CACHE_SECONDS = DEFAULT_CACHE_SECONDS if enabled else 0

@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("datasets.api.urls")),
     path("", include("registry.api.urls")),
+    path("", include("stats.api.urls")),
     path("", include("common.vocabularies")),
 ]
 

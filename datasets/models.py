@@ -216,7 +216,7 @@ class Dataset(TimeStampedModel):
             models.Index(fields=["status", "publisher"], name="dataset_status_publisher"),
             models.Index(fields=["publisher", "-modified_at"], name="dataset_publisher_modified"),
             models.Index(fields=["division", "-modified_at"], name="dataset_division_modified"),
-            # The stats of a division (registry.stats): its listed datasets by publisher, and
+            # The stats of a division (stats): its listed datasets by publisher, and
             # the ids its requests, versions and checks join on, from the index alone.
             models.Index(
                 fields=["division", "status", "publisher"],

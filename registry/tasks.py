@@ -68,11 +68,3 @@ def deliver_webhook(self: Task, delivery_id: str) -> bool:  # type: ignore[type-
 @shared_task(name="registry.requeue_stuck_notifications", time_limit=300, soft_time_limit=240)
 def requeue_stuck_notifications() -> int:
     return notifications.notifications_requeue_stuck()
-
-
-@shared_task(name="registry.refresh_stats", time_limit=600, soft_time_limit=540)
-def refresh_stats() -> list[str]:
-    """Keep the alliance-wide figures warm; safe to run twice (it only recomputes a cache)."""
-    from .stats.tables import stats_refresh
-
-    return stats_refresh()

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "accounts",
     "datasets",
     "registry",
+    "stats",
 ]
 
 MIDDLEWARE = [
@@ -260,8 +261,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": timedelta(hours=1),
     },
     # A little more often than STATS_CACHE_SECONDS, so the alliance's tables never go stale.
-    "registry.refresh_stats": {
-        "task": "registry.refresh_stats",
+    "stats.refresh_stats": {
+        "task": "stats.refresh_stats",
         "schedule": timedelta(minutes=4),
     },
 }

@@ -45,6 +45,5 @@ urlpatterns = [
 ]
 
 from .catalog import urlpatterns as catalog_urlpatterns  # noqa: E402
-from .stats import urlpatterns as stats_urlpatterns  # noqa: E402
 
-urlpatterns += catalog_urlpatterns + stats_urlpatterns
+urlpatterns += catalog_urlpatterns

@@ -9,8 +9,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from registry.stats import tables
-from registry.stats.scope import ALLIANCE
+from stats import tables
+from stats.scope import ALLIANCE
 from tests.factories import DatasetFactory
 from tests.stats.conftest import StatsWorld
 
@@ -110,7 +110,7 @@ def test_zero_seconds_turns_the_cache_off(stats_world: StatsWorld, client_for, s
 
 
 def test_the_beat_task_keeps_the_alliance_tables_warm(stats_world: StatsWorld, client_for):
-    from registry.tasks import refresh_stats
+    from stats.tasks import refresh_stats
 
     client = client_for("secretariat")
     before = client.get(DIVISIONS).json()

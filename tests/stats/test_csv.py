@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from registry.stats.csv import safe_cell
-from registry.stats.months import Month
+from stats.csv import safe_cell
+from stats.months import Month
 from tests.common.problems import assert_problem
 from tests.stats.conftest import EVIL_NAME, StatsWorld
 
@@ -178,8 +178,8 @@ def test_safe_cell(value, cell, settings):
 
 
 def test_every_cell_is_the_json_value(stats_world: StatsWorld, client_for):
-    from registry.stats.csv import columns
-    from registry.stats.serializers import OrganizationRowSerializer
+    from stats.api.serializers import OrganizationRowSerializer
+    from stats.csv import columns
 
     client = client_for("secretariat")
     json_rows = client.get("/api/v1/stats/organizations/").json()["results"]

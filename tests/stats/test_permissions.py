@@ -1,6 +1,6 @@
 """Who may read which figures: one cell per (endpoint, persona), then leak checks on bodies.
 
-Rules (registry/stats/scope.py): anonymous callers get 401; everyone signed in reads the
+Rules (stats/scope.py): anonymous callers get 401; everyone signed in reads the
 alliance-wide totals; members read their own organisations' figures and nothing grouped over
 others (403); a division lead reads everything over their divisions' datasets; the
 secretariat reads everything. An unknown organisation is 404.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from registry.stats.months import Month
+from stats.months import Month
 from tests.common.problems import assert_field_error, assert_problem
 
 pytestmark = pytest.mark.django_db

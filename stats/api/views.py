@@ -1,8 +1,8 @@
 """The alliance's figures (GET /api/v1/stats/...), as JSON and as CSV for the secretariat.
 
 Views check who is calling, validate the query, resolve the caller's scope
-(`registry.stats.scope`), read one table (`registry.stats.tables`) and serialise it. Metric
-definitions live in the output serializers' help texts (`registry.stats.serializers`) and in
+(`stats.scope`), read one table (`stats.tables`) and serialise it. Metric
+definitions live in the output serializers' help texts (`stats.api.serializers`) and in
 docs/stats.md.
 """
 
@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.http import Http404
-from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -29,17 +28,17 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from accounts.models import Organization
 from common.views import ActorMixin
 
-from ..stats import csv as stats_csv
-from ..stats import tables
-from ..stats.months import stats_zone
-from ..stats.scope import (
+from .. import csv as stats_csv
+from .. import tables
+from ..months import stats_zone
+from ..scope import (
     Scope,
     group_scope,
     organization_series_scope,
     organization_table_scope,
     require_signed_in,
 )
-from ..stats.serializers import (
+from .serializers import (
     DivisionFilterSerializer,
     DivisionRowSerializer,
     DivisionTableSerializer,
@@ -441,21 +440,3 @@ class OrganizationMonthlyStatsView(CsvStatsView):
             "results": table.rows,
         }
         return Response(OrganizationMonthlyTableSerializer(body).data)
-
-
-urlpatterns: list[URLPattern] = [
-    path("stats/", StatsSummaryView.as_view(), name="stats-summary"),
-    path("stats/divisions/", DivisionStatsView.as_view(), name="stats-divisions"),
-    path(
-        "stats/organization-kinds/",
-        OrganizationKindStatsView.as_view(),
-        name="stats-organization-kinds",
-    ),
-    path("stats/organizations/", OrganizationStatsView.as_view(), name="stats-organizations"),
-    path(
-        "stats/organizations/<slug:slug>/monthly/",
-        OrganizationMonthlyStatsView.as_view(),
-        name="stats-organization-monthly",
-    ),
-    path("stats/monthly/", MonthlyStatsView.as_view(), name="stats-monthly"),
-]

@@ -14,9 +14,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Division, OrganizationKind
+from registry.models import SharingRequestState
 
-from ..models import SharingRequestState
-from .months import DEFAULT_MONTHS, EARLIEST_YEAR, MAX_MONTHS, Month, MonthRange
+from ..months import DEFAULT_MONTHS, EARLIEST_YEAR, MAX_MONTHS, Month, MonthRange
 
 # --- figures ----------------------------------------------------------------------------------
 

@@ -20,8 +20,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import Division, Organization, OrganizationKind
+from registry.models import SharingRequestState
 
-from ..models import SharingRequestState
 from . import queries
 from .months import DEFAULT_MONTHS, Month, MonthRange
 from .queries import Key, Rows, Side

@@ -41,8 +41,8 @@ from datasets.models import (
     ValidationStatus,
     VersionStatus,
 )
+from registry.models import Download, Grant, SharingRequest, SharingRequestState
 
-from ..models import Download, Grant, SharingRequest, SharingRequestState
 from .months import Month, MonthRange, stats_zone
 from .scope import Scope
 
