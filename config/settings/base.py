@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "datasets",
     "registry",
     "stats",
+    "demo",
 ]
 
 MIDDLEWARE = [

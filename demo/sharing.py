@@ -20,10 +20,9 @@ from accounts.models import Membership, MembershipRole, OrganizationKind, User
 from accounts.selectors import actor_for
 from datasets import services as dataset_services
 from datasets.models import Dataset, DatasetStatus, DatasetVersion, Sensitivity, VersionStatus
-
-from . import services
-from .models import AccessPolicy, ApprovalRoute, SharingRequest
-from .models import SharingRequestState as S
+from registry import services
+from registry.models import AccessPolicy, ApprovalRoute, SharingRequest
+from registry.models import SharingRequestState as S
 
 KEY_PREFIX = "seed-demo-"
 SAMPLE_CSV = (

@@ -40,7 +40,6 @@ from accounts.models import (
     User,
 )
 from accounts.validators import make_business_registration_number
-from datasets import demo_data as data
 from datasets import services
 from datasets.models import (
     DataFormat,
@@ -53,7 +52,8 @@ from datasets.models import (
     Theme,
     UpdateFrequency,
 )
-from registry.demo import seed_sharing_demo
+from demo import data
+from demo.sharing import seed_sharing_demo
 
 ACCOUNTS_FILE = Path(".data") / "demo-accounts.json"
 EMAIL_DOMAIN = "example.kr"
@@ -121,7 +121,7 @@ class Plan:
 
     @property
     def accounts(self) -> list[AccountPlan]:
-        """All accounts, the featured ones first (see demo_data.FEATURED_ACCOUNTS)."""
+        """All accounts, the featured ones first (see demo.data.FEATURED_ACCOUNTS)."""
         every = [a for org in self.organizations for a in org.accounts]
         every += self.leads + self.secretariat
         order = {email: index for index, email in enumerate(data.FEATURED_ACCOUNTS)}
@@ -478,7 +478,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             self._seed_leads(plan.leads)
             self._seed_secretariat(plan.secretariat)
-        # Policies and sharing requests in every state (registry/demo.py).
+        # Policies and sharing requests in every state (demo/sharing.py).
         self.created.update(seed_sharing_demo())
 
         path = Path(settings.BASE_DIR) / ACCOUNTS_FILE
