@@ -17,7 +17,7 @@ api_v1 = [
     path("", include("datasets.api.urls")),
     path("", include("registry.api.urls")),
     path("", include("stats.api.urls")),
-    path("", include("common.vocabularies")),
+    path("", include("config.vocabularies")),
 ]
 
 urlpatterns = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from common.vocabularies import VOCABULARIES
+from config.vocabularies import VOCABULARIES
 from datasets.models import DataFormat, Theme
 from registry.models import SharingRequestState
 

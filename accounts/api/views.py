@@ -13,12 +13,11 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from common.views import ActorMixin, RegistryViewSet
-
 from .. import selectors, services
 from ..filters import MembershipFilter, OrganizationFilter
 from ..models import ApiToken, Division, Membership, Organization, User
 from ..permissions import MembershipPermission, OrganizationPermission
+from .mixins import ActorMixin, RegistryViewSet
 from .serializers import (
     ApiTokenCreatedSerializer,
     ApiTokenOutputSerializer,

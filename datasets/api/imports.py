@@ -27,9 +27,9 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api.mixins import RegistryViewSet
 from accounts.models import Organization
 from common.uploads import limit_uploads
-from common.views import RegistryViewSet
 
 from ..imports import SourceError
 from ..imports.selectors import import_job_get, import_job_list, revision_list

@@ -24,9 +24,9 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api.mixins import RegistryViewSet
 from accounts.models import Organization
 from common.uploads import limit_uploads
-from common.views import RegistryViewSet
 
 from .. import selectors, services
 from ..filters import DatasetFilter, DatasetOrderingFilter

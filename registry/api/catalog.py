@@ -19,9 +19,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from accounts.api.mixins import ActorMixin
 from common.exceptions import PROBLEM_CONTENT_TYPE
 from common.pagination import CursorPagination
-from common.views import ActorMixin
 from interop.renderers import JSON_LD, TURTLE, JsonLdAsJsonRenderer, JsonLdRenderer, TurtleRenderer
 
 from ..catalog import export

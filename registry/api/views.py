@@ -17,10 +17,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
+from accounts.api.mixins import ActorMixin, RegistryViewSet
 from accounts.models import Organization
 from accounts.selectors import Actor
 from common.errors import Conflict
-from common.views import ActorMixin, RegistryViewSet
 from datasets import selectors as dataset_selectors
 from datasets.models import Dataset, DatasetVersion
 from datasets.permissions import require_dataset_steward

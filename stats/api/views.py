@@ -25,8 +25,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from accounts.api.mixins import ActorMixin
 from accounts.models import Organization
-from common.views import ActorMixin
 
 from .. import csv as stats_csv
 from .. import tables

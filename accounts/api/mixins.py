@@ -1,4 +1,4 @@
-"""Shared view plumbing."""
+"""View plumbing every app shares: the caller as an `Actor`, resolved once per request."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from functools import cached_property
 from rest_framework import viewsets
 from rest_framework.views import APIView
 
-from accounts.selectors import Actor, actor_for
+from ..selectors import Actor, actor_for
 
 
 class ActorMixin(APIView):
