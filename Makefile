@@ -18,12 +18,14 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) scripts/dev.py run
 
+# Both cores (pytest-xdist); each worker gets its own test database.
 test: $(STAMP)
-	$(PY) scripts/dev.py exec -- $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) scripts/dev.py exec -- $(PY) -m pytest -n auto $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy .

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import CharField, QuerySet, Value
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 
 from .models import ApiToken, Division, DivisionLead, Membership, MembershipRole, Organization, User
 
@@ -39,6 +41,43 @@ class Actor:
 
 
 ANONYMOUS = Actor(user=None)
+
+
+def acting_organization(
+    *, actor: Actor, named: Organization | None, role: Literal["member", "steward"]
+) -> Organization:
+    """The organisation the caller acts for in a write: the one they named, which must be
+    theirs in that role, or else their only one. Members ask for data (sharing requests);
+    data stewards publish and import (`publisher`)."""
+    if not actor.is_authenticated:
+        raise NotAuthenticated()
+    steward = role == "steward"
+    theirs = actor.steward_organization_ids if steward else actor.organization_ids
+    if named is not None:
+        if named.pk not in theirs:
+            raise PermissionDenied(
+                _("You are not a data steward of that organisation.")
+                if steward
+                else _("You may only act for your own organisation.")
+            )
+        return named
+    if not theirs:
+        raise PermissionDenied(
+            _("Only data stewards may create datasets.")
+            if steward
+            else _("You are not a member of any organisation.")
+        )
+    if len(theirs) != 1:
+        if steward:
+            raise PermissionDenied(
+                _("You steward several organisations: say which one acts (publisher)."),
+                code="publisher_required",
+            )
+        raise PermissionDenied(
+            _("Name the organisation you act for (organization): you belong to %(count)d.")
+            % {"count": len(theirs)}
+        )
+    return Organization.objects.get(pk=next(iter(theirs)))
 
 
 def actor_for(user: User | AnonymousUser | None) -> Actor:

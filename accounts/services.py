@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
+from audit.chain import audit_append
 from common.errors import Conflict
 from common.services import model_update
 
@@ -66,8 +67,6 @@ def user_authenticate(*, email: str, password: str, client_ip: str | None) -> Us
 
 
 def _audit_token(user: User, token: ApiToken, action: str) -> None:
-    from registry.audit import audit_append  # registry keeps the audit chain for every app
-
     audit_append(
         actor=user,
         action=action,

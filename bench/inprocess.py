@@ -159,7 +159,7 @@ def _role(sql: str) -> str:
     return "other"
 
 
-class _SqlClock:
+class SqlClock:
     """`connection.execute_wrapper` hook adding up the time spent in database calls."""
 
     def __init__(self) -> None:
@@ -214,7 +214,7 @@ def time_requests(path: str, *, token: str | None, repeat: int, time_limit: floa
     for _ in range(repeat):
         if totals and time.perf_counter() > deadline:
             break
-        clock = _SqlClock()
+        clock = SqlClock()
         with connection.execute_wrapper(clock):
             started = time.perf_counter()
             client.get(path)

@@ -117,7 +117,7 @@ def row_counts(conn: psycopg.Connection) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2])
 
 
-def _copy(
+def copy_rows(
     conn: psycopg.Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]
 ) -> int:
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
@@ -209,7 +209,7 @@ def seed(
             conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
 
         org_rows = corpus.organizations(rng, organizations, now)
-        _copy(conn, "accounts_organization", corpus.ORGANIZATION_COLUMNS, org_rows)
+        copy_rows(conn, "accounts_organization", corpus.ORGANIZATION_COLUMNS, org_rows)
         org_ids = [
             (int(pk), str(slug))
             for pk, slug in conn.execute(
@@ -223,7 +223,7 @@ def seed(
         if not division_ids:
             raise SystemExit("No divisions: did the accounts migrations run?")
         memberships = corpus.organization_divisions(rng, [pk for pk, _ in org_ids], division_ids)
-        _copy(
+        copy_rows(
             conn,
             "accounts_organization_divisions",
             ("organization_id", "division_id"),
@@ -241,14 +241,14 @@ def seed(
 
         versions: list[corpus.VersionRow] = []
         division_codes = {pk: code for code, pk in division_ids.items()}
-        copied = _copy(
+        copied = copy_rows(
             conn,
             "datasets_dataset",
             corpus.DATASET_COLUMNS,
             corpus.datasets(rng, datasets, publishers, division_codes, now, versions),
         )
         log(f"{copied} datasets copied ({time.perf_counter() - started:.1f} s)")
-        _copy(conn, "datasets_datasetversion", corpus.VERSION_COLUMNS, versions)
+        copy_rows(conn, "datasets_datasetversion", corpus.VERSION_COLUMNS, versions)
         log(f"{len(versions)} versions copied ({time.perf_counter() - started:.1f} s)")
         for _name, definition in indexes:
             conn.execute(definition.encode())

@@ -32,7 +32,7 @@ import psycopg
 from psycopg import sql
 
 from .corpus import uuid7_at
-from .seed import _copy as copy_rows
+from .seed import copy_rows
 
 SHARING_SEED_OFFSET = 2  # the catalog uses RANDOM_SEED itself
 SPAN_DAYS = 730  # requests over the last 24 months

@@ -247,7 +247,7 @@ def time_in_process(result: StatsResult, token: str) -> None:
     from django.db import connection
     from django.test import Client
 
-    from .inprocess import _SqlClock
+    from .inprocess import SqlClock
 
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_ACCEPT_LANGUAGE="en")
     totals: list[float] = []
@@ -257,7 +257,7 @@ def time_in_process(result: StatsResult, token: str) -> None:
         for _ in range(3):
             if totals and time.perf_counter() > deadline:
                 break
-            clock = _SqlClock()
+            clock = SqlClock()
             with connection.execute_wrapper(clock):
                 started = time.perf_counter()
                 client.get(result.path)

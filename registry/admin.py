@@ -24,7 +24,6 @@ from common.i18n import stored_text
 from .models import (
     AccessPolicy,
     Agreement,
-    AuditEvent,
     Download,
     EmailNotification,
     Grant,
@@ -144,14 +143,6 @@ class DownloadAdmin(ReadOnlyAdmin):
     search_fields = ["user__email", "grant__id"]
     list_select_related = ["user"]
     date_hierarchy = "created_at"
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["id", "occurred_at", "action", "object_type", "object_id", "actor_email"]
-    list_filter = ["action", "object_type"]
-    search_fields = ["object_id", "actor_email", "action"]
-    date_hierarchy = "occurred_at"
 
 
 @admin.register(EmailNotification)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters as filters
 from django.utils.translation import gettext_lazy as _
 
+from audit.models import AuditEvent
 from common.filters import (
     ChoicesFilter,
     MultiValueCharFilter,
@@ -12,7 +13,7 @@ from common.filters import (
     MultiValueUUIDFilter,
 )
 
-from .models import AuditEvent, Grant, Purpose, SharingRequest, SharingRequestState
+from .models import Grant, Purpose, SharingRequest, SharingRequestState
 
 
 class SharingRequestFilter(filters.FilterSet):

@@ -14,18 +14,11 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Division, Organization
 from accounts.selectors import Actor
+from audit.models import AuditEvent
 from datasets.models import Dataset
 from interop.odrl import OdrlLookups
 
-from .models import (
-    AccessPolicy,
-    Agreement,
-    AuditEvent,
-    Download,
-    Grant,
-    SharingRequest,
-    WebhookEndpoint,
-)
+from .models import AccessPolicy, Agreement, Download, Grant, SharingRequest, WebhookEndpoint
 
 
 def sharing_request_visibility(actor: Actor, prefix: str = "") -> Q:

@@ -22,6 +22,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import Organization, User
 from accounts.selectors import Actor
+from audit.chain import audit_append, canonical_json
 from common import jobs
 from common.errors import Conflict
 from datasets.models import (
@@ -34,7 +35,6 @@ from datasets.models import (
 
 from . import notifications
 from . import policy as engine
-from .audit import audit_append, canonical_json
 from .models import (
     DSP_STATE,
     OPEN_STATES,

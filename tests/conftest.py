@@ -7,7 +7,6 @@ must never see acme's drafts. Each persona is a user with one role.
 from __future__ import annotations
 
 import copy
-import importlib
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from django.core.cache import cache
 from django.db.models.signals import post_migrate
 from rest_framework.test import APIClient
 
+from accounts.divisions import divisions_create
 from accounts.models import Division, MembershipRole, Organization, OrganizationKind, User
 from tests.factories import (
     DivisionLeadFactory,
@@ -44,12 +44,9 @@ def _isolated_cache(settings: Any) -> Iterator[None]:
         client.delete(*keys)
 
 
-_DIVISIONS = importlib.import_module("accounts.migrations.0002_divisions")
-
-
 def _restore_divisions(sender: Any = None, **kwargs: Any) -> None:
     if sender is None or sender.label == "accounts":
-        _DIVISIONS.create_divisions(django_apps, None)
+        divisions_create(django_apps)
 
 
 @pytest.fixture(scope="module")

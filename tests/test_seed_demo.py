@@ -29,6 +29,8 @@ from accounts.models import (
     OrganizationKind,
     User,
 )
+from audit.chain import audit_verify
+from audit.models import AuditEvent
 from datasets.models import (
     Dataset,
     DatasetStatus,
@@ -37,15 +39,7 @@ from datasets.models import (
     Sensitivity,
     VersionStatus,
 )
-from registry.audit import audit_verify
-from registry.models import (
-    AccessPolicy,
-    Agreement,
-    AuditEvent,
-    Download,
-    SharingRequest,
-    SharingRequestState,
-)
+from registry.models import AccessPolicy, Agreement, Download, SharingRequest, SharingRequestState
 
 pytestmark = pytest.mark.django_db
 

@@ -1,34 +1,11 @@
-"""The alliance's ten divisions, with stable codes."""
+"""The alliance's ten divisions (accounts.divisions), with stable codes."""
 
 from django.db import migrations
 
-DIVISIONS = [
-    ("ai-factory", "AI 팩토리", "AI factory"),
-    ("ai-manufacturing-services", "AI 제조서비스", "AI manufacturing services"),
-    ("ai-logistics", "AI 유통·물류", "AI logistics"),
-    ("autonomous-vehicles", "자율주행차", "Autonomous vehicles"),
-    ("humanoids", "휴머노이드", "Humanoids"),
-    ("autonomous-ships", "자율운항선박", "Autonomous ships"),
-    ("ai-home-appliances", "AI 가전", "AI home appliances"),
-    ("ai-defence", "AI 방산", "AI defence"),
-    ("ai-bio", "AI 바이오", "AI bio"),
-    ("ai-semiconductors", "AI 반도체", "AI semiconductors"),
-]
-
-
-def create_divisions(apps, schema_editor):
-    Division = apps.get_model("accounts", "Division")
-    for order, (code, name_ko, name_en) in enumerate(DIVISIONS, start=1):
-        Division.objects.update_or_create(
-            code=code, defaults={"name_ko": name_ko, "name_en": name_en, "sort_order": order}
-        )
-
-
-def remove_divisions(apps, schema_editor):
-    Division = apps.get_model("accounts", "Division")
-    Division.objects.filter(code__in=[code for code, _, _ in DIVISIONS]).delete()
+from accounts.divisions import divisions_create, divisions_delete
 
 
 class Migration(migrations.Migration):
     dependencies = [("accounts", "0001_initial")]
-    operations = [migrations.RunPython(create_divisions, remove_divisions)]
+
+    operations = [migrations.RunPython(divisions_create, divisions_delete)]

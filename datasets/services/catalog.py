@@ -25,6 +25,7 @@ from ..models import (
     VersionStatus,
 )
 from ..search import document_tokens
+from ..signals import dataset_sensitivity_set
 from .revisions import REVISION_FIELDS, changed_fields, dataset_comparable, dataset_revision_record
 
 # Allowed dataset status transitions: target -> statuses it may come from.
@@ -67,19 +68,17 @@ def dataset_create(
     dataset_index(dataset)
     dataset.full_clean()
     dataset.save()
-    _policy_for(dataset)
+    _announce_sensitivity(dataset)
     dataset_revision_record(
         dataset=dataset, changed=REVISION_FIELDS, changed_by=changed_by, import_job=import_job
     )
     return dataset
 
 
-def _policy_for(dataset: Dataset) -> None:
-    # Every dataset has an access policy from birth (defaults follow its sensitivity), and
-    # restricted data always routes through the division lead.
-    from registry.services import policy_follow_sensitivity
-
-    policy_follow_sensitivity(dataset=dataset, actor=None)
+def _announce_sensitivity(dataset: Dataset) -> None:
+    # The registry gives every dataset an access policy that follows its sensitivity
+    # (restricted data always routes through the division lead); see datasets.signals.
+    dataset_sensitivity_set.send(sender=Dataset, dataset=dataset)
 
 
 @transaction.atomic
@@ -106,7 +105,7 @@ def dataset_update(
     dataset.full_clean()
     dataset.save()
     if dataset.sensitivity != sensitivity_before:
-        _policy_for(dataset)
+        _announce_sensitivity(dataset)
     dataset_revision_record(
         dataset=dataset,
         changed=changed_fields(before, dataset_comparable(dataset)),

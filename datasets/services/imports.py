@@ -41,6 +41,7 @@ from django.utils.translation import gettext_noop as _
 from django.utils.translation import override
 
 from accounts.models import Division, Organization, User
+from audit.chain import audit_append
 from common import jobs
 from common.errors import Conflict
 
@@ -450,8 +451,6 @@ def import_job_release(*, job_id: Any, error: dict[str, Any]) -> None:
 
 
 def _audit(job_id: Any) -> None:
-    from registry.audit import audit_append  # registry keeps the audit chain for every app
-
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     audit_append(
         actor=job.created_by,

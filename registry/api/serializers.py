@@ -12,13 +12,13 @@ from rest_framework import serializers
 
 from accounts.api.serializers import OrganizationBriefSerializer, UserBriefSerializer
 from accounts.models import Division, Organization, OrganizationKind
+from audit.models import AuditEvent
 from common.i18n import LocalizedTextField, stored_text
 
 from ..models import (
     AccessPolicy,
     Agreement,
     ApprovalRoute,
-    AuditEvent,
     Download,
     Grant,
     Obligation,

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from audit.models import AuditEvent
 from datasets.models import Dataset, DatasetRevision, DatasetStatus, ImportJob
-from registry.models import AuditEvent
 from tests.imports.conftest import comparable_report, counts, entry_for, outcomes, reason_codes
 
 pytestmark = pytest.mark.django_db

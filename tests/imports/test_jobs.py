@@ -228,9 +228,9 @@ def test_a_stale_worker_stops_and_undoes_its_batch(world, monkeypatch):
 def test_a_source_that_breaks_midway_fails_keeping_and_auditing_what_was_done(
     world, small_batches, monkeypatch
 ):
+    from audit.models import AuditEvent
     from datasets.imports import ParsedSource, SourceError
     from datasets.imports import csv as csv_format
-    from registry.models import AuditEvent
 
     def breaks_after_three(path: Any, limits: Any) -> ParsedSource:
         parsed = csv_format.read(path, limits)

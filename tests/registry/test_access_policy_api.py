@@ -6,9 +6,10 @@ import hashlib
 
 import pytest
 
+from audit.chain import canonical_json
+from audit.models import AuditEvent
 from datasets.models import DatasetStatus, Sensitivity
-from registry.audit import canonical_json
-from registry.models import AccessPolicy, Agreement, ApprovalRoute, AuditEvent
+from registry.models import AccessPolicy, Agreement, ApprovalRoute
 from registry.models import SharingRequestState as S
 from tests.common.problems import assert_field_error, assert_problem
 from tests.factories import DatasetFactory, OrganizationFactory

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from accounts.models import User
 from accounts.selectors import actor_for
@@ -12,15 +13,15 @@ from registry.models import SharingRequest
 pytestmark = pytest.mark.django_db
 
 PAGES = [
-    "accesspolicy",
-    "sharingrequest",
-    "agreement",
-    "grant",
-    "download",
-    "auditevent",
-    "emailnotification",
-    "webhookendpoint",
-    "webhookdelivery",
+    "registry_accesspolicy",
+    "registry_sharingrequest",
+    "registry_agreement",
+    "registry_grant",
+    "registry_download",
+    "audit_auditevent",
+    "registry_emailnotification",
+    "registry_webhookendpoint",
+    "registry_webhookdelivery",
 ]
 
 
@@ -32,8 +33,8 @@ def admin_client(client):
 
 @pytest.mark.parametrize("model", PAGES)
 def test_every_registry_list_opens_and_searches(admin_client, model, shared_dataset):
-    listing = admin_client.get(f"/admin/registry/{model}/", HTTP_ACCEPT_LANGUAGE="en")
-    searched = admin_client.get(f"/admin/registry/{model}/", {"q": "acme"})
+    listing = admin_client.get(reverse(f"admin:{model}_changelist"), HTTP_ACCEPT_LANGUAGE="en")
+    searched = admin_client.get(reverse(f"admin:{model}_changelist"), {"q": "acme"})
 
     assert listing.status_code == 200
     assert searched.status_code == 200
@@ -41,7 +42,7 @@ def test_every_registry_list_opens_and_searches(admin_client, model, shared_data
 
 @pytest.mark.parametrize("model", PAGES)
 def test_nothing_is_added_from_the_admin(admin_client, model):
-    assert admin_client.get(f"/admin/registry/{model}/add/").status_code == 403
+    assert admin_client.get(reverse(f"admin:{model}_add")).status_code == 403
 
 
 def test_a_sharing_request_shows_its_history_read_only(admin_client, world, shared_dataset):
@@ -55,7 +56,7 @@ def test_a_sharing_request_shows_its_history_read_only(admin_client, world, shar
         accepted_obligations=[],
     )
 
-    page = admin_client.get(f"/admin/registry/sharingrequest/{request.pk}/change/")
+    page = admin_client.get(reverse("admin:registry_sharingrequest_change", args=[request.pk]))
 
     assert page.status_code == 200
     assert 'name="state"' not in page.content.decode()  # shown, not editable

@@ -9,8 +9,9 @@ import pytest
 from django.db import IntegrityError, InternalError, connection, transaction
 
 from accounts.models import MembershipRole
-from registry.audit import canonical_json
-from registry.models import Agreement, ApprovalRoute, AuditEvent, Grant
+from audit.chain import canonical_json
+from audit.models import AuditEvent
+from registry.models import Agreement, ApprovalRoute, Grant
 from registry.models import SharingRequestState as S
 from tests.common.problems import assert_problem
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory

@@ -24,14 +24,14 @@ from rest_framework.test import APIClient
 
 from accounts.models import MembershipRole, User
 from accounts.selectors import actor_for
+from audit.chain import audit_verify
+from audit.models import AuditEvent
 from datasets.models import Dataset
 from registry import selectors, services, tasks
-from registry.audit import audit_verify
 from registry.models import (
     AccessPolicy,
     Agreement,
     ApprovalRoute,
-    AuditEvent,
     Grant,
     SharingRequest,
     SharingRequestEvent,

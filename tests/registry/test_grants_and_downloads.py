@@ -16,9 +16,10 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from accounts.models import Membership, MembershipRole
+from audit.models import AuditEvent
 from datasets.models import Distribution
 from registry import services
-from registry.models import ApprovalRoute, AuditEvent, Download, Grant
+from registry.models import ApprovalRoute, Download, Grant
 from registry.models import SharingRequestState as S
 from tests.common.problems import assert_problem
 from tests.factories import (

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from rest_framework.test import APIClient
@@ -298,7 +299,6 @@ def test_the_registry_admin_index_is_korean_by_default(admin_client):
         "약정",
         "이용 권한",
         "다운로드",
-        "감사 기록",
         "이메일 알림",
         "웹훅 엔드포인트",
         "웹훅 전송",
@@ -306,6 +306,14 @@ def test_the_registry_admin_index_is_korean_by_default(admin_client):
         assert name in korean, name
     for name in ("Sharing registry", "Access policies", "Sharing requests", "Grants"):
         assert name in english, name
+
+
+def test_the_audit_admin_index_is_korean_by_default(admin_client):
+    korean = admin_client.get(reverse("admin:app_list", args=["audit"])).content.decode()
+    english = admin_client.get(reverse("admin:app_list", args=["audit"]), **ENGLISH)
+
+    assert "감사 기록" in korean
+    assert "Audit events" in english.content.decode()
 
 
 def test_the_sharing_request_change_list_in_korean(admin_client, submit):

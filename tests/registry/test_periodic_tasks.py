@@ -12,16 +12,10 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from config.celery import app as celery_app
 from registry import notifications, services, tasks
-from registry.models import (
-    ApprovalRoute,
-    AuditEvent,
-    EmailNotification,
-    Grant,
-    SharingRequest,
-    WebhookDelivery,
-)
+from registry.models import ApprovalRoute, EmailNotification, Grant, SharingRequest, WebhookDelivery
 from registry.models import SharingRequestState as S
 from tests.common.problems import assert_problem
 from tests.registry.conftest import act

@@ -12,9 +12,10 @@ from django.db import IntegrityError, InternalError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import ApiToken
+from audit.chain import GENESIS, audit_append, audit_verify, event_digest
+from audit.models import AuditEvent
 from registry import services
-from registry.audit import GENESIS, _event_digest, audit_append, audit_verify
-from registry.models import ApprovalRoute, AuditEvent, Grant
+from registry.models import ApprovalRoute, Grant
 from tests.common.problems import assert_problem
 from tests.factories import PASSWORD
 from tests.registry.conftest import act
@@ -65,9 +66,9 @@ def tamper(sql, params):
         # The test runs in one transaction: fire the deferred foreign-key checks queued by the
         # inserts first, since PostgreSQL refuses ALTER TABLE while trigger events are pending.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("ALTER TABLE registry_auditevent DISABLE TRIGGER auditevent_append_only")
+        cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER auditevent_append_only")
         cursor.execute(sql, params)
-        cursor.execute("ALTER TABLE registry_auditevent ENABLE TRIGGER auditevent_append_only")
+        cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER auditevent_append_only")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
@@ -214,7 +215,7 @@ def test_appends_form_one_chain(db):
     for before, after in itertools.pairwise(stored):
         assert after.prev_digest == before.digest
     assert [e.digest for e in stored] == [e.digest for e in events]
-    assert all(_event_digest(e) == e.digest for e in stored)
+    assert all(event_digest(e) == e.digest for e in stored)
     assert len({e.digest for e in stored}) == 5
 
 
@@ -270,7 +271,7 @@ def test_the_database_refuses_to_change_or_delete_an_event(db):
 
 def test_an_edited_event_is_named(db):
     append(5)
-    tamper("UPDATE registry_auditevent SET data = %s WHERE id = %s", ['{"n": 99}', 3])
+    tamper("UPDATE audit_auditevent SET data = %s WHERE id = %s", ['{"n": 99}', 3])
 
     lines = broken(1)
 
@@ -279,7 +280,7 @@ def test_an_edited_event_is_named(db):
 
 def test_an_edited_actor_email_is_detected(db):
     append(3)
-    tamper("UPDATE registry_auditevent SET actor_email = %s WHERE id = %s", ["x@example.kr", 1])
+    tamper("UPDATE audit_auditevent SET actor_email = %s WHERE id = %s", ["x@example.kr", 1])
 
     assert broken(1) == ["event 1: its content does not match its digest (edited)"]
 
@@ -289,8 +290,8 @@ def test_an_edit_with_a_recomputed_digest_breaks_the_next_link(db):
     event = AuditEvent.objects.get(pk=2)
     event.data = {"n": 1000}
     tamper(
-        "UPDATE registry_auditevent SET data = %s, digest = %s WHERE id = %s",
-        ['{"n": 1000}', _event_digest(event), 2],
+        "UPDATE audit_auditevent SET data = %s, digest = %s WHERE id = %s",
+        ['{"n": 1000}', event_digest(event), 2],
     )
 
     assert broken(1) == ["event 3: prev_digest does not match the event before it"]
@@ -298,7 +299,7 @@ def test_an_edit_with_a_recomputed_digest_breaks_the_next_link(db):
 
 def test_a_deleted_middle_event_is_detected(db):
     append(5)
-    tamper("DELETE FROM registry_auditevent WHERE id = %s", [3])
+    tamper("DELETE FROM audit_auditevent WHERE id = %s", [3])
 
     lines = broken(2)
 
@@ -310,7 +311,7 @@ def test_a_deleted_middle_event_is_detected(db):
 
 def test_a_deleted_first_event_is_detected(db):
     append(3)
-    tamper("DELETE FROM registry_auditevent WHERE id = %s", [1])
+    tamper("DELETE FROM audit_auditevent WHERE id = %s", [1])
 
     assert broken(2) == [
         "event 2: events 1..1 are missing",
@@ -320,8 +321,8 @@ def test_a_deleted_first_event_is_detected(db):
 
 def test_audit_verify_reports_every_problem(db):
     append(6)
-    tamper("UPDATE registry_auditevent SET action = %s WHERE id = %s", ["x", 2])
-    tamper("DELETE FROM registry_auditevent WHERE id = %s", [5])
+    tamper("UPDATE audit_auditevent SET action = %s WHERE id = %s", ["x", 2])
+    tamper("DELETE FROM audit_auditevent WHERE id = %s", [5])
 
     problems = [(p.event_id, p.problem) for p in audit_verify(batch_size=2)]
 
@@ -451,7 +452,7 @@ def test_filters_never_widen_what_an_organisation_sees(world, client_for, token_
 
 def test_a_deleted_newest_event_is_detected(db):
     append(3)
-    tamper("DELETE FROM registry_auditevent WHERE id = %s", [3])
+    tamper("DELETE FROM audit_auditevent WHERE id = %s", [3])
 
     assert broken(1) == [
         "event 3: the chain ends at event 2 but its head records event 3: "

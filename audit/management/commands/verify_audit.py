@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from registry.audit import audit_verify
-from registry.models import AuditEvent
+from audit.chain import audit_verify
+from audit.models import AuditEvent
 
 
 class Command(BaseCommand):

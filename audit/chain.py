@@ -10,12 +10,10 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import connection, transaction
 from django.utils import timezone
-
-from accounts.models import User
 
 from .models import AuditChainHead, AuditEvent
 
@@ -23,12 +21,21 @@ GENESIS = "0" * 64
 _LOCK_KEY = 0x4D41585F41554454  # "MAX_AUDT": one advisory lock for the whole chain
 
 
+class AuditActor(Protocol):
+    """Who acted: a user (AUTH_USER_MODEL), or an unsaved one for the system."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def email(self) -> str: ...
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no spaces, UTF-8 kept: the same data always gives the same bytes."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def _event_digest(event: AuditEvent) -> str:
+def event_digest(event: AuditEvent) -> str:
     body: dict[str, Any] = {
         "id": event.id,
         "occurred_at": event.occurred_at.isoformat(),
@@ -48,7 +55,7 @@ def _event_digest(event: AuditEvent) -> str:
 
 def audit_append(
     *,
-    actor: User | None,
+    actor: AuditActor | None,
     action: str,
     object_type: str,
     object_id: object,
@@ -79,7 +86,7 @@ def audit_append(
             data=json.loads(canonical_json(data or {})),
             prev_digest=last[1] if last else GENESIS,
         )
-        event.digest = _event_digest(event)
+        event.digest = event_digest(event)
         event.save(force_insert=True)
         AuditChainHead.objects.update_or_create(
             id=1, defaults={"last_id": event.id, "last_digest": event.digest}
@@ -106,7 +113,7 @@ def audit_verify(*, batch_size: int = 5000) -> Iterator[ChainProblem]:
             yield ChainProblem(event.id, f"events {expected_id}..{event.id - 1} are missing")
         if event.prev_digest != expected_prev:
             yield ChainProblem(event.id, "prev_digest does not match the event before it")
-        if _event_digest(event) != event.digest:
+        if event_digest(event) != event.digest:
             yield ChainProblem(event.id, "its content does not match its digest (edited)")
         expected_prev = event.digest
         expected_id = event.id + 1
