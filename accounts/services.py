@@ -172,7 +172,7 @@ def organization_update(
 
 @transaction.atomic
 def organization_delete(*, organization: Organization) -> None:
-    if organization.datasets.exists():  # type: ignore[attr-defined]
+    if organization.datasets.exists():
         raise Conflict(
             _("This organisation still publishes datasets."), code="organization_has_datasets"
         )

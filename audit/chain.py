@@ -74,7 +74,7 @@ def audit_append(
         event = AuditEvent(
             id=(last[0] + 1) if last else 1,
             occurred_at=timezone.now(),
-            actor=actor if actor is not None and actor.pk else None,
+            actor_id=actor.pk if actor is not None and actor.pk else None,
             actor_email=actor.email if actor is not None and actor.pk else "",
             action=action,
             object_type=object_type,

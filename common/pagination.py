@@ -44,7 +44,9 @@ class Tiers(Case):
     """A CASE of constants, `Tiers((condition, value), ..., default=value)`, that the pagination
     pages one query per value when it leads the ordering over many rows (search relevance)."""
 
-    def __init__(self, *branches: tuple[Q, Any], default: Any, output_field: Field) -> None:
+    def __init__(
+        self, *branches: tuple[Q, Any], default: Any, output_field: Field[Any, Any]
+    ) -> None:
         super().__init__(
             *(When(condition, then=Value(value)) for condition, value in branches),
             default=Value(default),
@@ -75,7 +77,7 @@ class OrderKey:
 
     name: str
     descending: bool
-    field: Field
+    field: Field[Any, Any]
 
     def order_by(self, reverse: bool) -> str:
         return self.name if self.descending == reverse else f"-{self.name}"
@@ -227,12 +229,12 @@ class CursorPagination(pagination.BasePagination):
         name = term.lstrip("-")
         meta = queryset.model._meta
         if name == "pk":
-            field: Field = meta.pk  # type: ignore[assignment]
+            field: Field[Any, Any] = meta.pk
         elif name in queryset.query.annotations:
             field = queryset.query.annotations[name].output_field
         else:
             try:
-                field = meta.get_field(name)  # type: ignore[assignment]
+                field = meta.get_field(name)
             except FieldDoesNotExist as exc:  # a view's ordering names an unknown field
                 raise AssertionError(f"Cannot page on {name!r}") from exc
         return OrderKey(name=name, descending=term.startswith("-"), field=field)

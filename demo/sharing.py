@@ -186,7 +186,7 @@ def _run(scenario: Scenario, dataset: Dataset, requester: User, counter: Counter
             )
     request.refresh_from_db()
     if request.state in (S.ACTIVE, S.REVOKED) and scenario.with_file:
-        grant = request.agreement.grant  # type: ignore[attr-defined]
+        grant = request.agreement.grant
         for distribution in grant.version.distributions.exclude(file=""):
             services.download_record(
                 grant=grant,
@@ -201,7 +201,7 @@ def _run(scenario: Scenario, dataset: Dataset, requester: User, counter: Counter
             actor=publisher_actor, request=request, reason="계약 조건 위반 / terms breached"
         )
     if scenario.target == S.EXPIRED:
-        grant = request.agreement.grant  # type: ignore[attr-defined]
+        grant = request.agreement.grant
         services.grants_expire(now=grant.valid_until + timedelta(seconds=1))
 
 

@@ -9,7 +9,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .formats import DATA_PACKAGE, DataPackageRenderer, datapackage_response
+from ..datapackage import MEDIA_TYPE as DATA_PACKAGE
+from .formats import DataPackageRenderer, datapackage_response
 from .views import DATASET_KEY, DatasetScopedMixin
 
 

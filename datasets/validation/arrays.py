@@ -144,7 +144,7 @@ def value_key(spec_type: str, value: Any) -> int:
             stamp = to_arrow_value("time", value) - (
                 int(offset.total_seconds() * 1_000_000) if offset is not None else 0
             )
-        return stamp * 2 + int(aware)
+        return int(stamp) * 2 + int(aware)
     key = hash(key_of(value))
     return key
 

@@ -136,16 +136,18 @@ def _isoparse(text: str) -> datetime:
     try:
         from dateutil.parser import isoparse  # type: ignore[import-untyped]
 
-        return isoparse(text)
+        parsed: datetime = isoparse(text)
+        return parsed
     except ImportError:  # pragma: no cover - dateutil comes with celery's dependencies
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _parse_any_datetime(text: str) -> datetime:
     try:
-        from dateutil.parser import parse  # type: ignore[import-untyped]
+        from dateutil.parser import parse
 
-        return parse(text)
+        parsed: datetime = parse(text)
+        return parsed
     except ImportError:  # pragma: no cover
         return datetime.fromisoformat(text)
 

@@ -100,7 +100,7 @@ class Source:
         if self.compression == "gzip":
             self._stream = gzip.GzipFile(fileobj=self._raw, mode="rb")
         elif self.compression == "bzip2":
-            self._stream = bz2.BZ2File(self._raw, mode="rb")  # type: ignore[arg-type]
+            self._stream = bz2.BZ2File(self._raw, mode="rb")
         elif self.compression == "xz":
             self._stream = lzma.LZMAFile(  # noqa: SIM115 - close() closes it
                 self._raw,  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from accounts.api.mixins import ActorMixin
 from common.exceptions import PROBLEM_CONTENT_TYPE
 from common.pagination import CursorPagination
+from interop.dcat import Uris
 from interop.renderers import JSON_LD, TURTLE, JsonLdAsJsonRenderer, JsonLdRenderer, TurtleRenderer
 
 from ..catalog import export
@@ -93,7 +94,7 @@ class CatalogPagination(CursorPagination):
         # Paging links are URIs in the graph: the catalog's own URI (whichever alias was asked)
         # under the public address, with the page size, so that a page (the hydra:view) never
         # has the catalog's URI.
-        catalog = str(export.Uris(settings.PUBLIC_BASE_URL).catalog())
+        catalog = str(Uris(settings.PUBLIC_BASE_URL).catalog())
         query = iri_to_uri(request.META.get("QUERY_STRING", ""))
         url = f"{catalog}?{query}" if query else catalog
         self.base_url = replace_query_param(url, self.page_size_query_param, self.size)

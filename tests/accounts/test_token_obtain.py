@@ -123,7 +123,7 @@ def test_email_matching_is_case_insensitive(world):
 
 
 def test_a_user_stored_with_a_mixed_case_email_can_log_in(db):
-    user = UserFactory(email="Kim.Minsu@Example.kr")
+    user = UserFactory.create(email="Kim.Minsu@Example.kr")
 
     response = obtain("Kim.Minsu@Example.kr")
 
