@@ -134,7 +134,7 @@ def _boolean_reader(spec: FieldSpec) -> ValueReader:
 def _isoparse(text: str) -> datetime:
     """ISO 8601 date-time as dateutil's isoparse reads it (what Frictionless uses)."""
     try:
-        from dateutil.parser import isoparse  # type: ignore[import-untyped]
+        from dateutil.parser import isoparse
 
         parsed: datetime = isoparse(text)
         return parsed
