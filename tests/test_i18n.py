@@ -25,7 +25,14 @@ CATALOGS = sorted(ROOT.glob("*/locale/ko/LC_MESSAGES/django.po"))
 
 
 def test_every_app_has_a_korean_catalog():
-    assert {path.parts[-5] for path in CATALOGS} >= {"accounts", "common", "datasets", "registry"}
+    assert {path.parts[-5] for path in CATALOGS} >= {
+        "accounts",
+        "audit",
+        "common",
+        "datasets",
+        "registry",
+        "stats",
+    }
 
 
 @pytest.mark.parametrize("po_path", CATALOGS, ids=lambda path: path.parts[-5])
