@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import secrets
-import socket
 import time
 import urllib.error
-import urllib.request
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -32,7 +28,8 @@ from django.db.models import F
 from django.utils import timezone, translation
 
 from accounts.models import DivisionLead, Membership, MembershipRole, Organization
-from common import jobs
+from common import jobs, outbound
+from common.outbound import TransientDeliveryError
 from common.services import model_update
 
 from .models import (
@@ -48,10 +45,6 @@ from .models import (
 
 S = SharingRequestState
 SIGNATURE_HEADER = "X-MAX-Signature"
-
-
-class TransientDeliveryError(Exception):
-    """The receiver may accept later (timeout, 5xx, connection refused): retry with backoff."""
 
 
 # --- who is told ------------------------------------------------------------------------------
@@ -242,37 +235,6 @@ def webhook_signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def _check_destination(url: str) -> None:
-    """Refuse private and loopback addresses unless allowed (SSRF: the worker is inside)."""
-    if getattr(settings, "WEBHOOK_ALLOW_PRIVATE_NETWORKS", False):
-        return
-    host = urlsplit(url).hostname or ""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError as exc:
-        raise TransientDeliveryError(f"cannot resolve {host}: {exc}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if (
-            address.is_private
-            or address.is_loopback
-            or address.is_link_local
-            or address.is_reserved
-        ):
-            raise ValueError(f"{host} resolves to a non-public address ({address})")
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A webhook receiver answers; it does not send the worker elsewhere (SSRF: a redirect
-    would bypass the destination check)."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 def webhook_deliver(*, delivery_id: str, final_attempt: bool = False) -> bool:
     """POST one delivery. Raises TransientDeliveryError for the task to retry with backoff."""
     claimed = WebhookDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(
@@ -283,23 +245,17 @@ def webhook_deliver(*, delivery_id: str, final_attempt: bool = False) -> bool:
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
     body = json.dumps(delivery.payload, ensure_ascii=False, sort_keys=True).encode()
     timestamp = int(time.time())
-    request = urllib.request.Request(  # noqa: S310 (WEBHOOK_URL_VALIDATOR allows http(s) only)
-        delivery.endpoint.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "max-registry-webhooks/1",
-            "X-MAX-Event": delivery.event,
-            "X-MAX-Delivery": str(delivery.pk),
-            SIGNATURE_HEADER: webhook_signature(delivery.endpoint.secret, timestamp, body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "max-registry-webhooks/1",
+        "X-MAX-Event": delivery.event,
+        "X-MAX-Delivery": str(delivery.pk),
+        SIGNATURE_HEADER: webhook_signature(delivery.endpoint.secret, timestamp, body),
+    }
     status_code: int | None = None
     try:
-        _check_destination(delivery.endpoint.url)
-        with _opener.open(request, timeout=10) as response:
-            status_code = response.status
+        # The endpoint's URL validator allows http(s) only.
+        status_code = outbound.post(delivery.endpoint.url, body=body, headers=headers, timeout=10)
     except urllib.error.HTTPError as exc:
         status_code = exc.code
         error = f"HTTP {exc.code}"

@@ -6,8 +6,9 @@ from typing import Any
 
 from celery import Task, shared_task
 
+from common.outbound import TransientDeliveryError
+
 from . import notifications, services
-from .notifications import TransientDeliveryError
 
 # Backoff stays far below the broker's visibility timeout (3600 s), so a retry never runs twice.
 MAX_BACKOFF_SECONDS = 1800

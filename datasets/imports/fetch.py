@@ -23,8 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from django.utils.translation import gettext_noop as _
 from rdflib import URIRef
 
-from registry.notifications import TransientDeliveryError
-from registry.notifications import _check_destination as check_destination
+from common.outbound import TransientDeliveryError, check_destination
 
 from ..dcat.vocabulary import HYDRA
 from ..models import ImportFormat

@@ -10,10 +10,10 @@ from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.utils import timezone
 
 from accounts.models import MembershipRole
+from common.outbound import TransientDeliveryError
 from registry import notifications, services, tasks
 from registry.models import ApprovalRoute, DeliveryStatus, EmailNotification, Grant
 from registry.models import SharingRequestState as S
-from registry.notifications import TransientDeliveryError
 from tests.factories import DivisionLeadFactory, MembershipFactory, UserFactory
 from tests.registry.conftest import act
 
