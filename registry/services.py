@@ -21,7 +21,7 @@ from django.utils.translation import gettext_noop
 from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import Organization, User
-from accounts.selectors import Actor
+from accounts.selectors import Actor, actor_for
 from common import jobs
 from common.errors import Conflict
 from datasets.models import (
@@ -48,6 +48,16 @@ from .models import (
     SharingRequestEvent,
 )
 from .models import SharingRequestState as S
+from .permissions import (
+    can_act_for,
+    can_decide_after_escalation,
+    can_decide_as_division_lead,
+    can_decide_as_publisher,
+    can_download,
+    can_revoke,
+    can_withdraw,
+    grant_covers,
+)
 
 # --- access policies --------------------------------------------------------------------------
 
@@ -284,7 +294,7 @@ def sharing_request_create(
     """Submit a request: (request, created). A repeated Idempotency-Key returns the first."""
     user = actor.user
     assert user is not None
-    if not actor.is_member_of(requester.pk):
+    if not can_act_for(actor, requester):
         raise PermissionDenied(_("You may only ask on behalf of your own organisation."))
     if idempotency_key:
         existing = SharingRequest.objects.filter(
@@ -365,23 +375,6 @@ def sharing_request_check(*, request_id: Any) -> SharingRequest:
     return _move(request, sources=(S.SUBMITTED,), target=S.AWAITING_PUBLISHER, actor=None)
 
 
-def can_decide_as_publisher(actor: Actor, request: SharingRequest) -> bool:
-    return actor.is_steward_of(request.dataset.publisher_id)
-
-
-def can_decide_as_division_lead(actor: Actor, request: SharingRequest) -> bool:
-    return request.dataset.division_id in actor.lead_division_ids
-
-
-def _escalated_to(actor: Actor, request: SharingRequest) -> bool:
-    """An overdue request handed to the division lead: the lead may decide it alone."""
-    return (
-        request.state == S.AWAITING_PUBLISHER
-        and request.escalated_at is not None
-        and can_decide_as_division_lead(actor, request)
-    )
-
-
 @transaction.atomic
 def sharing_request_approve(
     *, actor: Actor, request: SharingRequest, comment: str = ""
@@ -425,7 +418,10 @@ def sharing_request_approve(
                 comment=comment,
                 routed_to_division_lead_at=timezone.now(),
             )
-    elif not (_escalated_to(actor, request) and request.approval_route == ApprovalRoute.PUBLISHER):
+    elif not (
+        can_decide_after_escalation(actor, request)
+        and request.approval_route == ApprovalRoute.PUBLISHER
+    ):
         # Two-step routes (restricted data) always need the publisher's approval first.
         raise PermissionDenied(_("Only data stewards of the publisher approve at this step."))
     request = _move(
@@ -457,7 +453,9 @@ def sharing_request_reject(
     if request.state not in open_steps:
         raise _invalid_transition(request.state, S.REJECTED, open_steps)
     if not (
-        is_publisher or request.state == S.AWAITING_DIVISION_LEAD or _escalated_to(actor, request)
+        is_publisher
+        or request.state == S.AWAITING_DIVISION_LEAD
+        or can_decide_after_escalation(actor, request)
     ):
         raise PermissionDenied(_("Only data stewards of the publisher decide at this step."))
     return _move(
@@ -474,7 +472,7 @@ def sharing_request_reject(
 def sharing_request_withdraw(
     *, actor: Actor, request: SharingRequest, comment: str = ""
 ) -> SharingRequest:
-    if not actor.is_member_of(request.requester_id):
+    if not can_withdraw(actor, request):
         raise PermissionDenied(_("Only the requesting organisation may withdraw its request."))
     return _move(
         request, sources=OPEN_STATES, target=S.WITHDRAWN, actor=actor.user, comment=comment
@@ -550,7 +548,7 @@ def _activate(request: SharingRequest, *, actor: User | None) -> SharingRequest:
 
 @transaction.atomic
 def grant_revoke(*, actor: Actor, request: SharingRequest, reason: str) -> SharingRequest:
-    if not (actor.is_secretariat or can_decide_as_publisher(actor, request)):
+    if not can_revoke(actor, request):
         raise PermissionDenied(_("Only the publisher's stewards or the secretariat may revoke."))
     now = timezone.now()
     Grant.objects.filter(agreement__sharing_request=request, revoked_at__isnull=True).update(
@@ -634,11 +632,11 @@ def download_link_open(*, signed: str) -> tuple[Grant, Distribution, User]:
     user = User.objects.filter(pk=payload["u"], is_active=True).first()
     if grant is None or distribution is None or user is None:
         raise PermissionDenied(_("This download link is not valid."))
-    if distribution.version_id != grant.version_id:
+    if not grant_covers(grant, distribution):
         raise PermissionDenied(_("This download link is not valid."))
     if not grant_is_valid(grant):
         raise PermissionDenied(_("The grant behind this link is revoked or expired."))
-    if not user.memberships.filter(organization_id=grant.organization_id).exists():
+    if not can_download(actor_for(user), grant):
         raise PermissionDenied(_("You are no longer a member of the grantee organisation."))
     return grant, distribution, user
 

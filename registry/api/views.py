@@ -28,6 +28,7 @@ from datasets.permissions import require_dataset_steward
 from .. import notifications, odrl, selectors, services
 from ..filters import AuditEventFilter, GrantFilter, SharingRequestFilter
 from ..models import Agreement, Grant, SharingRequest, WebhookEndpoint
+from ..permissions import can_act_for, can_download, can_manage_webhooks
 from .serializers import (
     AccessPolicyInputSerializer,
     AccessPolicyOutputSerializer,
@@ -75,7 +76,7 @@ def _acting_organization(actor: Actor, organization: Organization | None) -> Org
     if not actor.is_authenticated:
         raise NotAuthenticated()
     if organization is not None:
-        if not actor.is_member_of(organization.pk):
+        if not can_act_for(actor, organization):
             raise PermissionDenied(_("You may only act for your own organisation."))
         return organization
     if not actor.organization_ids:
@@ -388,7 +389,7 @@ class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RegistryVie
     @action(detail=True, methods=["post"], url_path="download-links")
     def download_links(self, request: Request, pk: str) -> Response:
         grant: Grant = self.get_object()
-        if not self.actor.is_member_of(grant.organization_id):
+        if not can_download(self.actor, grant):
             raise PermissionDenied(_("Only members of the grantee organisation may download."))
         if not services.grant_is_valid(grant):
             raise Conflict(_("This grant is revoked or expired."), code="grant_not_valid")
@@ -496,7 +497,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
         return selectors.webhook_endpoint_list(actor=self.actor)
 
     def _require_admin(self, organization_id: int) -> None:
-        if not self.actor.is_admin_of(organization_id):
+        if not can_manage_webhooks(self.actor, organization_id):
             raise PermissionDenied(_("Only the organisation's admins manage its webhooks."))
 
     @extend_schema(
