@@ -9,12 +9,14 @@ allowed from there.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -277,6 +279,23 @@ def _latest_version(dataset: Dataset) -> DatasetVersion | None:
     )
 
 
+def _asks_differently(
+    request: SharingRequest,
+    *,
+    dataset: Dataset,
+    requester: Organization,
+    purpose: str,
+    period_days: int,
+) -> bool:
+    """A retry with the same Idempotency-Key must ask for the same thing as the first."""
+    return (
+        request.dataset_id != dataset.pk
+        or request.purpose != purpose
+        or request.requester_id != requester.pk
+        or request.period_days != period_days
+    )
+
+
 @transaction.atomic
 def sharing_request_create(
     *,
@@ -291,7 +310,8 @@ def sharing_request_create(
     start_at: datetime | None = None,
     idempotency_key: str | None = None,
 ) -> tuple[SharingRequest, bool]:
-    """Submit a request: (request, created). A repeated Idempotency-Key returns the first."""
+    """Submit a request: (request, created). A repeated Idempotency-Key returns the first
+    request, or 409 when the first asked for something else."""
     user = actor.user
     assert user is not None
     if not can_act_for(actor, requester):
@@ -301,6 +321,17 @@ def sharing_request_create(
             requested_by=user, idempotency_key=idempotency_key
         ).first()
         if existing is not None:
+            if _asks_differently(
+                existing,
+                dataset=dataset,
+                requester=requester,
+                purpose=purpose,
+                period_days=period_days,
+            ):
+                raise Conflict(
+                    _("This Idempotency-Key was used for a different request."),
+                    code="idempotency_key_reused",
+                )
             return existing, False
     if version is not None and (
         version.dataset_id != dataset.pk or version.status != VersionStatus.PUBLISHED
@@ -617,6 +648,32 @@ def download_link_sign(*, grant: Grant, distribution: Distribution, user: User) 
 
 def download_link_max_age() -> int:
     return int(getattr(settings, "DOWNLOAD_LINK_MAX_AGE_SECONDS", 600))
+
+
+def download_links_issue(
+    *, actor: Actor, grant: Grant, absolute_uri: Callable[[str], str]
+) -> list[dict[str, Any]]:
+    """A signed link to every file of the granted version, for a member of the grantee.
+    `absolute_uri` makes the link's path a full URL (the API passes the request's
+    `build_absolute_uri`, so links point at the host the caller used)."""
+    if not can_download(actor, grant):
+        raise PermissionDenied(_("Only members of the grantee organisation may download."))
+    if not grant_is_valid(grant):
+        raise Conflict(_("This grant is revoked or expired."), code="grant_not_valid")
+    assert actor.user is not None
+    links = []
+    for distribution in grant.version.distributions.exclude(file=""):
+        signed = download_link_sign(grant=grant, distribution=distribution, user=actor.user)
+        links.append(
+            {
+                "distribution": distribution.pk,
+                "title": distribution.title,
+                "format": distribution.format,
+                "url": absolute_uri(reverse("download-file", args=[signed])),
+                "expires_in_seconds": download_link_max_age(),
+            }
+        )
+    return links
 
 
 def download_link_open(*, signed: str) -> tuple[Grant, Distribution, User]:

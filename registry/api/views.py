@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import FileResponse, Http404
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -28,7 +27,7 @@ from datasets.permissions import require_dataset_steward
 from .. import notifications, odrl, selectors, services
 from ..filters import AuditEventFilter, GrantFilter, SharingRequestFilter
 from ..models import Agreement, Grant, SharingRequest, WebhookEndpoint
-from ..permissions import can_act_for, can_download, can_manage_webhooks
+from ..permissions import can_act_for, can_manage_webhooks
 from .serializers import (
     AccessPolicyInputSerializer,
     AccessPolicyOutputSerializer,
@@ -268,16 +267,6 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
             start_at=data.get("start_at"),
             idempotency_key=key,
         )
-        if not created and (
-            sharing_request.dataset_id != dataset.pk
-            or sharing_request.purpose != data["purpose"]
-            or sharing_request.requester_id != organization.pk
-            or sharing_request.period_days != data["period_days"]
-        ):
-            raise Conflict(
-                _("This Idempotency-Key was used for a different request."),
-                code="idempotency_key_reused",
-            )
         return self._detail(
             sharing_request, status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
@@ -388,26 +377,9 @@ class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RegistryVie
     )
     @action(detail=True, methods=["post"], url_path="download-links")
     def download_links(self, request: Request, pk: str) -> Response:
-        grant: Grant = self.get_object()
-        if not can_download(self.actor, grant):
-            raise PermissionDenied(_("Only members of the grantee organisation may download."))
-        if not services.grant_is_valid(grant):
-            raise Conflict(_("This grant is revoked or expired."), code="grant_not_valid")
-        assert self.actor.user is not None
-        links = []
-        for distribution in grant.version.distributions.exclude(file=""):
-            signed = services.download_link_sign(
-                grant=grant, distribution=distribution, user=self.actor.user
-            )
-            links.append(
-                {
-                    "distribution": distribution.pk,
-                    "title": distribution.title,
-                    "format": distribution.format,
-                    "url": request.build_absolute_uri(reverse("download-file", args=[signed])),
-                    "expires_in_seconds": services.download_link_max_age(),
-                }
-            )
+        links = services.download_links_issue(
+            actor=self.actor, grant=self.get_object(), absolute_uri=request.build_absolute_uri
+        )
         return Response(DownloadLinkSerializer(links, many=True).data)
 
 
