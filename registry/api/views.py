@@ -24,10 +24,11 @@ from datasets import selectors as dataset_selectors
 from datasets.models import Dataset, DatasetVersion
 from datasets.permissions import require_dataset_steward
 
-from .. import notifications, odrl, selectors, services
+from .. import odrl, selectors
 from ..filters import AuditEventFilter, GrantFilter, SharingRequestFilter
 from ..models import Agreement, Grant, SharingRequest, WebhookEndpoint
 from ..permissions import can_act_for, can_manage_webhooks
+from ..services import agreements, downloads, policies, sharing_requests, webhooks
 from .serializers import (
     AccessPolicyInputSerializer,
     AccessPolicyOutputSerializer,
@@ -99,7 +100,7 @@ class AccessPolicyView(ActorMixin):
         summary="Get a dataset's current access policy", responses=AccessPolicyOutputSerializer
     )
     def get(self, request: Request, dataset: str) -> Response:
-        policy = services.policy_current(dataset=_visible_dataset(self.actor, dataset))
+        policy = policies.policy_current(dataset=_visible_dataset(self.actor, dataset))
         return Response(AccessPolicyOutputSerializer(policy).data)
 
     def _set(self, request: Request, dataset: str, partial: bool) -> Response:
@@ -107,7 +108,7 @@ class AccessPolicyView(ActorMixin):
         require_dataset_steward(self.actor, obj)
         serializer = AccessPolicyInputSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        policy = services.policy_set(
+        policy = policies.policy_set(
             dataset=obj, actor=self.actor.user, replace=not partial, **serializer.to_terms()
         )
         return Response(AccessPolicyOutputSerializer(policy).data)
@@ -137,7 +138,7 @@ class AccessPolicyRevisionsView(ActorMixin):
     )
     def get(self, request: Request, dataset: str) -> Response:
         obj = _visible_dataset(self.actor, dataset)
-        services.policy_current(dataset=obj)
+        policies.policy_current(dataset=obj)
         revisions = list(selectors.policy_revisions(dataset=obj))
         return Response(AccessPolicyOutputSerializer(revisions, many=True).data)
 
@@ -149,7 +150,7 @@ class AccessPolicyOdrlView(ActorMixin):
         responses={(200, JSON_LD): OpenApiTypes.OBJECT},
     )
     def get(self, request: Request, dataset: str) -> Response:
-        policy = services.policy_current(dataset=_visible_dataset(self.actor, dataset))
+        policy = policies.policy_current(dataset=_visible_dataset(self.actor, dataset))
         return Response(odrl.policy_offer(policy), content_type=JSON_LD)
 
 
@@ -169,8 +170,8 @@ class EligibilityView(ActorMixin):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         organization = _acting_organization(self.actor, data.get("organization"))
-        policy = services.policy_current(dataset=obj)
-        decision = services.eligibility_evaluate(
+        policy = policies.policy_current(dataset=obj)
+        decision = policies.eligibility_evaluate(
             dataset=obj,
             organization=organization,
             purpose=data["purpose"],
@@ -205,10 +206,10 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
         return selectors.sharing_request_list(actor=self.actor)
 
     def get_object(self) -> SharingRequest:
-        request = selectors.sharing_request_get(actor=self.actor, pk=self.kwargs["pk"])
-        if request is None:
+        sharing_request = selectors.sharing_request_get(actor=self.actor, pk=self.kwargs["pk"])
+        if sharing_request is None:
             raise Http404
-        return request
+        return sharing_request
 
     def _decide(self, request: Request, serializer_class: Any, service: Any) -> Response:
         """Approve, reject, withdraw: validate the comment, call the transition, answer."""
@@ -216,15 +217,15 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
         serializer.is_valid(raise_exception=True)
         result = service(
             actor=self.actor,
-            request=self.get_object(),
+            sharing_request=self.get_object(),
             comment=serializer.validated_data["comment"],
         )
         return self._detail(result)
 
     def _detail(
-        self, request_obj: SharingRequest, status_code: int = status.HTTP_200_OK
+        self, sharing_request: SharingRequest, status_code: int = status.HTTP_200_OK
     ) -> Response:
-        fresh = selectors.sharing_request_get(actor=self.actor, pk=str(request_obj.pk))
+        fresh = selectors.sharing_request_get(actor=self.actor, pk=str(sharing_request.pk))
         return Response(SharingRequestDetailSerializer(fresh).data, status=status_code)
 
     @extend_schema(
@@ -255,7 +256,7 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
             if version is None:
                 raise Conflict(_("No such version of this dataset."), code="version_not_available")
         key = request.headers.get("Idempotency-Key", "").strip()[:200] or None
-        sharing_request, created = services.sharing_request_create(
+        sharing_request, created = sharing_requests.sharing_request_create(
             actor=self.actor,
             dataset=dataset,
             requester=organization,
@@ -278,7 +279,9 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
     )
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str) -> Response:
-        return self._decide(request, DecisionInputSerializer, services.sharing_request_approve)
+        return self._decide(
+            request, DecisionInputSerializer, sharing_requests.sharing_request_approve
+        )
 
     @extend_schema(
         summary="Reject with a reason",
@@ -287,7 +290,7 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
     )
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str) -> Response:
-        return self._decide(request, RejectInputSerializer, services.sharing_request_reject)
+        return self._decide(request, RejectInputSerializer, sharing_requests.sharing_request_reject)
 
     @extend_schema(
         summary="Withdraw your request before a decision",
@@ -296,7 +299,9 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
-        return self._decide(request, DecisionInputSerializer, services.sharing_request_withdraw)
+        return self._decide(
+            request, DecisionInputSerializer, sharing_requests.sharing_request_withdraw
+        )
 
     @extend_schema(
         summary="Revoke an active grant (publisher's steward or secretariat)",
@@ -307,8 +312,10 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
     def revoke(self, request: Request, pk: str) -> Response:
         serializer = RevokeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = services.grant_revoke(
-            actor=self.actor, request=self.get_object(), reason=serializer.validated_data["reason"]
+        result = agreements.grant_revoke(
+            actor=self.actor,
+            sharing_request=self.get_object(),
+            reason=serializer.validated_data["reason"],
         )
         return self._detail(result)
 
@@ -377,7 +384,7 @@ class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RegistryVie
     )
     @action(detail=True, methods=["post"], url_path="download-links")
     def download_links(self, request: Request, pk: str) -> Response:
-        links = services.download_links_issue(
+        links = downloads.download_links_issue(
             actor=self.actor, grant=self.get_object(), absolute_uri=request.build_absolute_uri
         )
         return Response(DownloadLinkSerializer(links, many=True).data)
@@ -406,13 +413,13 @@ class DownloadFileView(ActorMixin):
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
     )
     def get(self, request: Request, signed: str) -> FileResponse:
-        grant, distribution, user = services.download_link_open(signed=signed)
+        grant, distribution, user = downloads.download_link_open(signed=signed)
         try:
             handle = distribution.file.open("rb")  # open first: a missing file is no download
         except (FileNotFoundError, ValueError) as exc:
             raise Http404(_("The file is no longer in storage.")) from exc
         try:
-            services.download_record(
+            downloads.download_record(
                 grant=grant,
                 distribution=distribution,
                 user=user,
@@ -483,7 +490,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
         data = serializer.validated_data
         organization = _acting_organization(self.actor, data.get("organization"))
         self._require_admin(organization.pk)
-        endpoint = notifications.webhook_create(
+        endpoint = webhooks.webhook_create(
             organization=organization, url=data["url"], events=data["events"]
         )
         return Response(
@@ -501,14 +508,14 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
         serializer = WebhookEndpointInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         fields = {k: v for k, v in serializer.validated_data.items() if k != "organization"}
-        endpoint = notifications.webhook_update(endpoint=endpoint, **fields)
+        endpoint = webhooks.webhook_update(endpoint=endpoint, **fields)
         return Response(WebhookEndpointOutputSerializer(endpoint).data)
 
     @extend_schema(summary="Delete an endpoint", responses={204: None})
     def destroy(self, request: Request, pk: str) -> Response:
         endpoint = self.get_object()
         self._require_admin(endpoint.organization_id)
-        notifications.webhook_delete(endpoint=endpoint)
+        webhooks.webhook_delete(endpoint=endpoint)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -518,7 +525,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
     def ping(self, request: Request, pk: str) -> Response:
         endpoint = self.get_object()
         self._require_admin(endpoint.organization_id)
-        delivery = notifications.webhook_ping(endpoint=endpoint)
+        delivery = webhooks.webhook_ping(endpoint=endpoint)
         return Response(
             WebhookDeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED
         )

@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from accounts.models import MembershipRole
 from common.outbound import TransientDeliveryError
-from registry import notifications, services, tasks
+from registry import tasks
 from registry.models import ApprovalRoute, DeliveryStatus, EmailNotification, Grant
 from registry.models import SharingRequestState as S
+from registry.services import agreements, notifications
 from tests.factories import DivisionLeadFactory, MembershipFactory, UserFactory
 from tests.registry.conftest import act
 
@@ -188,7 +189,7 @@ def test_an_expiry_tells_the_requester(
     )
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.grants_expire()
+        agreements.grants_expire()
 
     assert recipients(mailoutbox) == ["outsider_member@example.kr"]
     assert "데이터 접근 만료 / Access expired" in mailoutbox[0].subject
