@@ -100,7 +100,7 @@ class AccessPolicyView(ActorMixin):
         summary="Get a dataset's current access policy", responses=AccessPolicyOutputSerializer
     )
     def get(self, request: Request, dataset: str) -> Response:
-        policy = policies.policy_current(dataset=_visible_dataset(self.actor, dataset))
+        policy = selectors.policy_current_get(dataset=_visible_dataset(self.actor, dataset))
         return Response(AccessPolicyOutputSerializer(policy).data)
 
     def _set(self, request: Request, dataset: str, partial: bool) -> Response:
@@ -137,9 +137,7 @@ class AccessPolicyRevisionsView(ActorMixin):
         responses=AccessPolicyOutputSerializer(many=True),
     )
     def get(self, request: Request, dataset: str) -> Response:
-        obj = _visible_dataset(self.actor, dataset)
-        policies.policy_current(dataset=obj)
-        revisions = list(selectors.policy_revisions(dataset=obj))
+        revisions = selectors.policy_revisions(dataset=_visible_dataset(self.actor, dataset))
         return Response(AccessPolicyOutputSerializer(revisions, many=True).data)
 
 
@@ -150,7 +148,7 @@ class AccessPolicyOdrlView(ActorMixin):
         responses={(200, JSON_LD): OpenApiTypes.OBJECT},
     )
     def get(self, request: Request, dataset: str) -> Response:
-        policy = policies.policy_current(dataset=_visible_dataset(self.actor, dataset))
+        policy = selectors.policy_current_get(dataset=_visible_dataset(self.actor, dataset))
         return Response(odrl.policy_offer(policy), content_type=JSON_LD)
 
 
@@ -170,7 +168,7 @@ class EligibilityView(ActorMixin):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         organization = _acting_organization(self.actor, data.get("organization"))
-        policy = policies.policy_current(dataset=obj)
+        policy = selectors.policy_current_get(dataset=obj)
         decision = policies.eligibility_evaluate(
             dataset=obj,
             organization=organization,

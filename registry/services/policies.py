@@ -12,18 +12,9 @@ from common.errors import Conflict
 from datasets.models import LISTED_STATUSES, Dataset, DatasetVersion, VersionStatus
 
 from .. import policy as engine
+from .. import selectors
 from ..audit import audit_append
-from ..models import AccessPolicy, ApprovalRoute, Purpose
-
-
-def policy_defaults(dataset: Dataset) -> dict[str, Any]:
-    return {
-        "permitted_purposes": [p.value for p in Purpose],
-        "prohibitions": ["redistribution", "resale", "reidentification"],
-        "obligations": ["attribution", "delete_at_expiry"],
-        "max_period_days": engine.DEFAULT_MAX_PERIOD_DAYS[dataset.sensitivity],
-        "approval_route": engine.DEFAULT_ROUTE[dataset.sensitivity].value,
-    }
+from ..models import AccessPolicy, ApprovalRoute
 
 
 def _validate_route(dataset: Dataset, route: str) -> None:
@@ -44,7 +35,11 @@ def policy_set(
     # The dataset row is the lock: two first edits cannot both make revision 1.
     Dataset.objects.select_for_update().filter(pk=dataset.pk).values_list("pk").get()
     current = AccessPolicy.objects.filter(dataset=dataset, is_current=True).first()
-    base = policy_defaults(dataset) if current is None or replace else policy_terms_dict(current)
+    base = (
+        engine.default_terms(dataset.sensitivity)
+        if current is None or replace
+        else policy_terms_dict(current)
+    )
     merged = {**base, **terms}
     _validate_route(dataset, merged["approval_route"])
     revision = 1
@@ -79,14 +74,16 @@ def policy_terms_dict(policy: AccessPolicy) -> dict[str, Any]:
     }
 
 
-def policy_current(*, dataset: Dataset) -> AccessPolicy:
-    """The dataset's current policy. Every dataset gets one when it is created; one created
-    before that rule gets the defaults of its sensitivity on first use."""
+def policy_ensure(*, dataset: Dataset) -> AccessPolicy:
+    """The dataset's current policy, saved, for a write that needs the row (a sharing request
+    points at it). Every dataset gets one when it is created; for one created before that rule
+    the defaults of its sensitivity are saved here as revision 1. Reads never save it: they
+    show those defaults unsaved (selectors.policy_current_get)."""
     found = AccessPolicy.objects.filter(dataset=dataset, is_current=True).first()
     if found is not None:
         return found
     with transaction.atomic():
-        # Look again under the dataset's lock: a concurrent first read may have made it.
+        # Look again under the dataset's lock: a concurrent first use may have made it.
         Dataset.objects.select_for_update().filter(pk=dataset.pk).values_list("pk").get()
         found = AccessPolicy.objects.filter(dataset=dataset, is_current=True).first()
         return found if found is not None else policy_set(dataset=dataset, actor=None)
@@ -129,7 +126,9 @@ def eligibility_evaluate(
     accepted_obligations: list[str],
     policy: AccessPolicy | None = None,
 ) -> engine.Decision:
-    policy = policy or policy_current(dataset=dataset)
+    """The policy engine's decision for this ask; reads only (the current policy when none is
+    given)."""
+    policy = policy or selectors.policy_current_get(dataset=dataset)
     applicant = engine.Applicant(
         organization_id=organization.pk,
         kind=organization.kind,

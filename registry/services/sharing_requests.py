@@ -33,7 +33,7 @@ from ..permissions import (
     can_withdraw,
 )
 from .agreements import agreement_activate
-from .policies import eligibility_evaluate, policy_current
+from .policies import eligibility_evaluate, policy_ensure
 from .transitions import (
     sharing_request_event_record,
     sharing_request_locked_state,
@@ -103,7 +103,7 @@ def sharing_request_create(
             _("Only a published version of this dataset can be asked for."),
             code="version_not_available",
         )
-    policy = policy_current(dataset=dataset)
+    policy = policy_ensure(dataset=dataset)
     sharing_request = SharingRequest.objects.create(
         dataset=dataset,
         version=version,

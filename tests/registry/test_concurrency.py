@@ -351,11 +351,11 @@ def test_same_idempotency_key_at_once_makes_one_request(
 
     # Both calls look for the key before either inserts: the interleaving of a quick retry.
     both_looked = threading.Barrier(2, timeout=20)
-    policy_current = policies.policy_current
+    policy_ensure = policies.policy_ensure
 
     def policy_after_both_looked(**kwargs: Any) -> Any:
         both_looked.wait()
-        return policy_current(**kwargs)
+        return policy_ensure(**kwargs)
 
     def create() -> Any:
         client = APIClient()
@@ -364,7 +364,7 @@ def test_same_idempotency_key_at_once_makes_one_request(
             "/api/v1/sharing-requests/", body, format="json", HTTP_IDEMPOTENCY_KEY="retry-1"
         )
 
-    with mock.patch.object(sharing_requests, "policy_current", policy_after_both_looked):
+    with mock.patch.object(sharing_requests, "policy_ensure", policy_after_both_looked):
         responses = run_together([create, create])
 
     assert not [r for r in responses if isinstance(r, BaseException)], responses
@@ -383,14 +383,15 @@ def test_same_idempotency_key_at_once_makes_one_request(
         assert_problem(second, 409, second.json()["code"])
 
 
-# --- the first read of a dataset's policy ------------------------------------------------------
+# --- the first use of a dataset's policy -------------------------------------------------------
 
 
-def test_first_policy_reads_at_once_make_one_policy(world: World) -> None:
-    # A dataset from before every dataset got a policy at creation.
+def test_first_policy_uses_at_once_make_one_policy(world: World) -> None:
+    # A dataset from before every dataset got a policy at creation: reads show its defaults
+    # unsaved; the first writes that need the row (policy_ensure: sharing requests) save it.
     dataset = dataset_without_policy(publisher=world.acme, division=world.ai_factory)
-    # Both readers find no policy; the first to lock the dataset writes revision 1 while the
-    # other waits for the lock, and the other then returns that revision instead of writing.
+    # Both find no policy; the first to lock the dataset writes revision 1 while the other
+    # waits for the lock, and the other then returns that revision instead of writing.
     policy_set = policies.policy_set
     waited: list[bool] = []
 
@@ -398,21 +399,16 @@ def test_first_policy_reads_at_once_make_one_policy(world: World) -> None:
         waited.append(_wait_until_blocked_on_my_locks())
         return policy_set(**kwargs)
 
-    url = f"/api/v1/datasets/{dataset.pk}/policy/"
-
-    def read() -> Any:
-        client = APIClient()
-        client.force_authenticate(world.users["outsider_member"])
-        return client.get(url)
+    def ensure() -> AccessPolicy:
+        return policies.policy_ensure(dataset=dataset)
 
     with mock.patch.object(policies, "policy_set", policy_set_while_the_other_waits):
-        responses = run_together([read, read])
+        results = run_together([ensure, ensure])
 
-    assert not [r for r in responses if isinstance(r, BaseException)], responses
-    assert [r.status_code for r in responses] == [200, 200], [r.content for r in responses]
-    assert waited == [True]  # one write, during which the other reader waited for the lock
-    assert responses[0].json()["id"] == responses[1].json()["id"]
-    assert responses[0].json()["revision"] == 1
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert waited == [True]  # one write, during which the other waited for the lock
+    assert results[0].pk == results[1].pk
+    assert results[0].revision == 1
     assert AccessPolicy.objects.filter(dataset=dataset).count() == 1
     events = AuditEvent.objects.filter(action="policy.changed", object_id=str(dataset.pk))
     assert [(e.actor_id, e.data["revision"]) for e in events] == [(None, 1)]
