@@ -20,9 +20,9 @@ from accounts.models import Membership, MembershipRole, OrganizationKind, User
 from accounts.selectors import actor_for
 from datasets import services as dataset_services
 from datasets.models import Dataset, DatasetStatus, DatasetVersion, Sensitivity, VersionStatus
-from registry import services
 from registry.models import AccessPolicy, ApprovalRoute, SharingRequest
 from registry.models import SharingRequestState as S
+from registry.services import agreements, downloads, policies, sharing_requests
 
 KEY_PREFIX = "seed-demo-"
 SAMPLE_CSV = (
@@ -78,7 +78,7 @@ def _policies(counter: Counter[str]) -> None:
         pk__in=AccessPolicy.objects.values("dataset_id")
     ).select_related("publisher")
     for dataset in missing.order_by("slug"):
-        services.policy_set(dataset=dataset, actor=None)
+        policies.policy_set(dataset=dataset, actor=None)
         counter["access policies"] += 1
 
 
@@ -137,12 +137,12 @@ def _run(scenario: Scenario, dataset: Dataset, requester: User, counter: Counter
     policy_terms: dict[str, Any] = {"approval_route": scenario.route}
     if scenario.name == "policy-rejects":
         policy_terms["permitted_purposes"] = ["ai_model_training", "research"]
-    services.policy_set(dataset=dataset, actor=steward, **policy_terms)
+    policies.policy_set(dataset=dataset, actor=steward, **policy_terms)
     requester_actor = actor_for(requester)
     membership = Membership.objects.get(
         user=requester, organization__kind=OrganizationKind.AI_COMPANY
     )
-    request, _created = services.sharing_request_create(
+    sharing_request, _created = sharing_requests.sharing_request_create(
         actor=requester_actor,
         dataset=dataset,
         requester=membership.organization,
@@ -161,34 +161,39 @@ def _run(scenario: Scenario, dataset: Dataset, requester: User, counter: Counter
     counter["sharing requests"] += 1
     if scenario.target == S.SUBMITTED:
         return
-    request = services.sharing_request_check(request_id=request.pk)
+    sharing_request = sharing_requests.sharing_request_check(sharing_request_id=sharing_request.pk)
     if scenario.name == "publisher-rejects":
-        services.sharing_request_reject(
+        sharing_requests.sharing_request_reject(
             actor=publisher_actor,
-            request=request,
+            sharing_request=sharing_request,
             comment="개인정보 포함 가능성 검토 중 / personal data still under review",
         )
     elif scenario.name == "withdrawn":
-        services.sharing_request_withdraw(
-            actor=requester_actor, request=request, comment="다른 데이터로 대체 / found another"
+        sharing_requests.sharing_request_withdraw(
+            actor=requester_actor,
+            sharing_request=sharing_request,
+            comment="다른 데이터로 대체 / found another",
         )
-    elif request.state == S.AWAITING_PUBLISHER and scenario.target != S.AWAITING_PUBLISHER:
-        request = services.sharing_request_approve(
-            actor=publisher_actor, request=request, comment="승인합니다 / approved"
+    elif sharing_request.state == S.AWAITING_PUBLISHER and scenario.target != S.AWAITING_PUBLISHER:
+        sharing_request = sharing_requests.sharing_request_approve(
+            actor=publisher_actor, sharing_request=sharing_request, comment="승인합니다 / approved"
         )
-    if request.state == S.AWAITING_DIVISION_LEAD and scenario.target != S.AWAITING_DIVISION_LEAD:
+    if (
+        sharing_request.state == S.AWAITING_DIVISION_LEAD
+        and scenario.target != S.AWAITING_DIVISION_LEAD
+    ):
         lead = User.objects.filter(division_leads__division_id=dataset.division_id).first()
         if lead is not None:
-            request = services.sharing_request_approve(
+            sharing_request = sharing_requests.sharing_request_approve(
                 actor=actor_for(lead),
-                request=request,
+                sharing_request=sharing_request,
                 comment="분과 검토 완료 / division review done",
             )
-    request.refresh_from_db()
-    if request.state in (S.ACTIVE, S.REVOKED) and scenario.with_file:
-        grant = request.agreement.grant
+    sharing_request.refresh_from_db()
+    if sharing_request.state in (S.ACTIVE, S.REVOKED) and scenario.with_file:
+        grant = sharing_request.agreement.grant
         for distribution in grant.version.distributions.exclude(file=""):
-            services.download_record(
+            downloads.download_record(
                 grant=grant,
                 distribution=distribution,
                 user=requester,
@@ -197,12 +202,14 @@ def _run(scenario: Scenario, dataset: Dataset, requester: User, counter: Counter
             )
             counter["downloads"] += 1
     if scenario.target == S.REVOKED:
-        services.grant_revoke(
-            actor=publisher_actor, request=request, reason="계약 조건 위반 / terms breached"
+        agreements.grant_revoke(
+            actor=publisher_actor,
+            sharing_request=sharing_request,
+            reason="계약 조건 위반 / terms breached",
         )
     if scenario.target == S.EXPIRED:
-        grant = request.agreement.grant
-        services.grants_expire(now=grant.valid_until + timedelta(seconds=1))
+        grant = sharing_request.agreement.grant
+        agreements.grants_expire(now=grant.valid_until + timedelta(seconds=1))
 
 
 def seed_sharing_demo() -> Counter[str]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.utils.translation import gettext_noop
 
-from .models import ApprovalRoute
+from .models import ApprovalRoute, Purpose
 
 # Defaults by dataset sensitivity: public data flows automatically, restricted data always
 # needs the publisher and the division lead.
@@ -29,6 +29,17 @@ DEFAULT_ROUTE = {
     "restricted": ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD,
 }
 DEFAULT_MAX_PERIOD_DAYS = {"public": 730, "members": 365, "confidential": 365, "restricted": 180}
+
+
+def default_terms(sensitivity: str) -> dict[str, Any]:
+    """The terms of a dataset's first policy revision, by its sensitivity."""
+    return {
+        "permitted_purposes": [p.value for p in Purpose],
+        "prohibitions": ["redistribution", "resale", "reidentification"],
+        "obligations": ["attribution", "delete_at_expiry"],
+        "max_period_days": DEFAULT_MAX_PERIOD_DAYS[sensitivity],
+        "approval_route": DEFAULT_ROUTE[sensitivity].value,
+    }
 
 
 @dataclass(frozen=True)

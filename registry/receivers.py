@@ -6,7 +6,7 @@ from typing import Any
 
 from datasets.models import Dataset
 
-from .services import policy_follow_sensitivity
+from .services.policies import policy_follow_sensitivity
 
 
 def dataset_sensitivity_set(sender: Any, *, dataset: Dataset, **kwargs: Any) -> None:

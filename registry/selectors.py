@@ -18,6 +18,7 @@ from audit.models import AuditEvent
 from datasets.models import Dataset
 from interop.odrl import OdrlLookups
 
+from . import policy as engine
 from .models import AccessPolicy, Agreement, Download, Grant, SharingRequest, WebhookEndpoint
 
 
@@ -81,8 +82,31 @@ def download_list(*, actor: Actor) -> QuerySet[Download]:
     ).select_related("grant", "distribution", "user")
 
 
-def policy_revisions(*, dataset: Dataset) -> QuerySet[AccessPolicy]:
-    return AccessPolicy.objects.filter(dataset=dataset).order_by("-revision")
+def _policy_unsaved_default(dataset: Dataset) -> AccessPolicy:
+    """Revision 1 with the defaults of the dataset's sensitivity, not saved: what a dataset
+    from before every dataset got a policy at creation shows until a write needs its policy
+    (services.policies.policy_ensure saves it then). Its id is saved nowhere and it has no
+    `created_at` yet."""
+    return AccessPolicy(
+        dataset=dataset,
+        revision=1,
+        is_current=True,
+        created_by=None,
+        **engine.default_terms(dataset.sensitivity),
+    )
+
+
+def policy_current_get(*, dataset: Dataset) -> AccessPolicy:
+    """The dataset's current policy, read only (a GET never writes): every dataset gets one at
+    creation; one from before that rule shows its defaults, unsaved."""
+    found = AccessPolicy.objects.filter(dataset=dataset, is_current=True).first()
+    return found if found is not None else _policy_unsaved_default(dataset)
+
+
+def policy_revisions(*, dataset: Dataset) -> list[AccessPolicy]:
+    """Every revision, newest first (the unsaved defaults alone for a dataset without one)."""
+    revisions = list(AccessPolicy.objects.filter(dataset=dataset).order_by("-revision"))
+    return revisions or [_policy_unsaved_default(dataset)]
 
 
 def audit_event_list(*, actor: Actor) -> QuerySet[AuditEvent]:

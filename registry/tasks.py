@@ -6,8 +6,9 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from . import notifications, services
-from .notifications import TransientDeliveryError
+from common.outbound import TransientDeliveryError
+
+from .services import agreements, notifications, reminders, sharing_requests, webhooks
 
 # Backoff stays far below the broker's visibility timeout (3600 s), so a retry never runs twice.
 MAX_BACKOFF_SECONDS = 1800
@@ -18,29 +19,29 @@ def _backoff(retries: int) -> int:
 
 
 @shared_task(name="registry.check_sharing_request", time_limit=120, soft_time_limit=100)
-def check_sharing_request(request_id: str) -> str:
+def check_sharing_request(sharing_request_id: str) -> str:
     """Check a submitted request against its policy (a no-op when already checked)."""
-    return str(services.sharing_request_check(request_id=request_id).state)
+    return str(sharing_requests.sharing_request_check(sharing_request_id=sharing_request_id).state)
 
 
 @shared_task(name="registry.expire_grants", time_limit=300, soft_time_limit=240)
 def expire_grants() -> int:
-    return services.grants_expire()
+    return agreements.grants_expire()
 
 
 @shared_task(name="registry.start_grants", time_limit=300, soft_time_limit=240)
 def start_grants() -> int:
-    return services.grants_start()
+    return agreements.grants_start()
 
 
 @shared_task(name="registry.remind_expiring_grants", time_limit=300, soft_time_limit=240)
 def remind_expiring_grants() -> int:
-    return services.grants_remind_expiring()
+    return reminders.grants_remind_expiring()
 
 
 @shared_task(name="registry.remind_approvers", time_limit=300, soft_time_limit=240)
 def remind_approvers() -> dict[str, Any]:
-    return services.approvals_remind()
+    return reminders.approvals_remind()
 
 
 @shared_task(
@@ -60,7 +61,7 @@ def send_email(self: Task, notification_id: int) -> bool:  # type: ignore[type-a
 def deliver_webhook(self: Task, delivery_id: str) -> bool:  # type: ignore[type-arg]
     final = self.request.retries >= (self.max_retries or 0)
     try:
-        return notifications.webhook_deliver(delivery_id=delivery_id, final_attempt=final)
+        return webhooks.webhook_deliver(delivery_id=delivery_id, final_attempt=final)
     except TransientDeliveryError as exc:
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
 

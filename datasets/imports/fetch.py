@@ -23,9 +23,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from django.utils.translation import gettext_noop as _
 from rdflib import URIRef
 
+from common.outbound import TransientDeliveryError, check_destination
 from interop.dcat import HYDRA
-from registry.notifications import TransientDeliveryError
-from registry.notifications import _check_destination as check_destination
 
 from ..models import ImportFormat
 from . import dcat

@@ -29,6 +29,7 @@ from ..models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from ..services.agreements import grant_is_valid
 
 # --- policies ---------------------------------------------------------------------------------
 
@@ -339,8 +340,6 @@ class GrantOutputSerializer(serializers.ModelSerializer[Grant]):
 
     @extend_schema_field(serializers.BooleanField())
     def get_is_active(self, obj: Grant) -> bool:
-        from ..services import grant_is_valid
-
         return grant_is_valid(obj)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import FileResponse, Http404
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -26,9 +25,11 @@ from datasets.models import Dataset, DatasetVersion
 from datasets.permissions import require_dataset_steward
 from interop import odrl
 
-from .. import notifications, selectors, services
+from .. import selectors
 from ..filters import AuditEventFilter, GrantFilter, SharingRequestFilter
 from ..models import Agreement, Grant, SharingRequest, WebhookEndpoint
+from ..permissions import can_act_for, can_manage_webhooks
+from ..services import agreements, downloads, policies, sharing_requests, webhooks
 from .serializers import (
     AccessPolicyInputSerializer,
     AccessPolicyOutputSerializer,
@@ -76,7 +77,7 @@ def _acting_organization(actor: Actor, organization: Organization | None) -> Org
     if not actor.is_authenticated:
         raise NotAuthenticated()
     if organization is not None:
-        if not actor.is_member_of(organization.pk):
+        if not can_act_for(actor, organization):
             raise PermissionDenied(_("You may only act for your own organisation."))
         return organization
     if not actor.organization_ids:
@@ -100,7 +101,7 @@ class AccessPolicyView(ActorMixin):
         summary="Get a dataset's current access policy", responses=AccessPolicyOutputSerializer
     )
     def get(self, request: Request, dataset: str) -> Response:
-        policy = services.policy_current(dataset=_visible_dataset(self.actor, dataset))
+        policy = selectors.policy_current_get(dataset=_visible_dataset(self.actor, dataset))
         return Response(AccessPolicyOutputSerializer(policy).data)
 
     def _set(self, request: Request, dataset: str, partial: bool) -> Response:
@@ -108,7 +109,7 @@ class AccessPolicyView(ActorMixin):
         require_dataset_steward(self.actor, obj)
         serializer = AccessPolicyInputSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        policy = services.policy_set(
+        policy = policies.policy_set(
             dataset=obj, actor=self.actor.user, replace=not partial, **serializer.to_terms()
         )
         return Response(AccessPolicyOutputSerializer(policy).data)
@@ -137,9 +138,7 @@ class AccessPolicyRevisionsView(ActorMixin):
         responses=AccessPolicyOutputSerializer(many=True),
     )
     def get(self, request: Request, dataset: str) -> Response:
-        obj = _visible_dataset(self.actor, dataset)
-        services.policy_current(dataset=obj)
-        revisions = list(selectors.policy_revisions(dataset=obj))
+        revisions = selectors.policy_revisions(dataset=_visible_dataset(self.actor, dataset))
         return Response(AccessPolicyOutputSerializer(revisions, many=True).data)
 
 
@@ -150,7 +149,7 @@ class AccessPolicyOdrlView(ActorMixin):
         responses={(200, JSON_LD): OpenApiTypes.OBJECT},
     )
     def get(self, request: Request, dataset: str) -> Response:
-        policy = services.policy_current(dataset=_visible_dataset(self.actor, dataset))
+        policy = selectors.policy_current_get(dataset=_visible_dataset(self.actor, dataset))
         return Response(
             odrl.policy_offer(policy, selectors.policy_odrl_lookups([policy])),
             content_type=JSON_LD,
@@ -173,8 +172,8 @@ class EligibilityView(ActorMixin):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         organization = _acting_organization(self.actor, data.get("organization"))
-        policy = services.policy_current(dataset=obj)
-        decision = services.eligibility_evaluate(
+        policy = selectors.policy_current_get(dataset=obj)
+        decision = policies.eligibility_evaluate(
             dataset=obj,
             organization=organization,
             purpose=data["purpose"],
@@ -209,10 +208,10 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
         return selectors.sharing_request_list(actor=self.actor)
 
     def get_object(self) -> SharingRequest:
-        request = selectors.sharing_request_get(actor=self.actor, pk=self.kwargs["pk"])
-        if request is None:
+        sharing_request = selectors.sharing_request_get(actor=self.actor, pk=self.kwargs["pk"])
+        if sharing_request is None:
             raise Http404
-        return request
+        return sharing_request
 
     def _decide(self, request: Request, serializer_class: Any, service: Any) -> Response:
         """Approve, reject, withdraw: validate the comment, call the transition, answer."""
@@ -220,15 +219,15 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
         serializer.is_valid(raise_exception=True)
         result = service(
             actor=self.actor,
-            request=self.get_object(),
+            sharing_request=self.get_object(),
             comment=serializer.validated_data["comment"],
         )
         return self._detail(result)
 
     def _detail(
-        self, request_obj: SharingRequest, status_code: int = status.HTTP_200_OK
+        self, sharing_request: SharingRequest, status_code: int = status.HTTP_200_OK
     ) -> Response:
-        fresh = selectors.sharing_request_get(actor=self.actor, pk=str(request_obj.pk))
+        fresh = selectors.sharing_request_get(actor=self.actor, pk=str(sharing_request.pk))
         return Response(SharingRequestDetailSerializer(fresh).data, status=status_code)
 
     @extend_schema(
@@ -259,7 +258,7 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
             if version is None:
                 raise Conflict(_("No such version of this dataset."), code="version_not_available")
         key = request.headers.get("Idempotency-Key", "").strip()[:200] or None
-        sharing_request, created = services.sharing_request_create(
+        sharing_request, created = sharing_requests.sharing_request_create(
             actor=self.actor,
             dataset=dataset,
             requester=organization,
@@ -271,16 +270,6 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
             start_at=data.get("start_at"),
             idempotency_key=key,
         )
-        if not created and (
-            sharing_request.dataset_id != dataset.pk
-            or sharing_request.purpose != data["purpose"]
-            or sharing_request.requester_id != organization.pk
-            or sharing_request.period_days != data["period_days"]
-        ):
-            raise Conflict(
-                _("This Idempotency-Key was used for a different request."),
-                code="idempotency_key_reused",
-            )
         return self._detail(
             sharing_request, status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
@@ -292,7 +281,9 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
     )
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str) -> Response:
-        return self._decide(request, DecisionInputSerializer, services.sharing_request_approve)
+        return self._decide(
+            request, DecisionInputSerializer, sharing_requests.sharing_request_approve
+        )
 
     @extend_schema(
         summary="Reject with a reason",
@@ -301,7 +292,7 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
     )
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str) -> Response:
-        return self._decide(request, RejectInputSerializer, services.sharing_request_reject)
+        return self._decide(request, RejectInputSerializer, sharing_requests.sharing_request_reject)
 
     @extend_schema(
         summary="Withdraw your request before a decision",
@@ -310,7 +301,9 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
-        return self._decide(request, DecisionInputSerializer, services.sharing_request_withdraw)
+        return self._decide(
+            request, DecisionInputSerializer, sharing_requests.sharing_request_withdraw
+        )
 
     @extend_schema(
         summary="Revoke an active grant (publisher's steward or secretariat)",
@@ -321,8 +314,10 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
     def revoke(self, request: Request, pk: str) -> Response:
         serializer = RevokeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = services.grant_revoke(
-            actor=self.actor, request=self.get_object(), reason=serializer.validated_data["reason"]
+        result = agreements.grant_revoke(
+            actor=self.actor,
+            sharing_request=self.get_object(),
+            reason=serializer.validated_data["reason"],
         )
         return self._detail(result)
 
@@ -391,26 +386,9 @@ class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RegistryVie
     )
     @action(detail=True, methods=["post"], url_path="download-links")
     def download_links(self, request: Request, pk: str) -> Response:
-        grant: Grant = self.get_object()
-        if not self.actor.is_member_of(grant.organization_id):
-            raise PermissionDenied(_("Only members of the grantee organisation may download."))
-        if not services.grant_is_valid(grant):
-            raise Conflict(_("This grant is revoked or expired."), code="grant_not_valid")
-        assert self.actor.user is not None
-        links = []
-        for distribution in grant.version.distributions.exclude(file=""):
-            signed = services.download_link_sign(
-                grant=grant, distribution=distribution, user=self.actor.user
-            )
-            links.append(
-                {
-                    "distribution": distribution.pk,
-                    "title": distribution.title,
-                    "format": distribution.format,
-                    "url": request.build_absolute_uri(reverse("download-file", args=[signed])),
-                    "expires_in_seconds": services.download_link_max_age(),
-                }
-            )
+        links = downloads.download_links_issue(
+            actor=self.actor, grant=self.get_object(), absolute_uri=request.build_absolute_uri
+        )
         return Response(DownloadLinkSerializer(links, many=True).data)
 
 
@@ -437,13 +415,13 @@ class DownloadFileView(ActorMixin):
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
     )
     def get(self, request: Request, signed: str) -> FileResponse:
-        grant, distribution, user = services.download_link_open(signed=signed)
+        grant, distribution, user = downloads.download_link_open(signed=signed)
         try:
             handle = distribution.file.open("rb")  # open first: a missing file is no download
         except (FileNotFoundError, ValueError) as exc:
             raise Http404(_("The file is no longer in storage.")) from exc
         try:
-            services.download_record(
+            downloads.download_record(
                 grant=grant,
                 distribution=distribution,
                 user=user,
@@ -500,7 +478,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
         return selectors.webhook_endpoint_list(actor=self.actor)
 
     def _require_admin(self, organization_id: int) -> None:
-        if not self.actor.is_admin_of(organization_id):
+        if not can_manage_webhooks(self.actor, organization_id):
             raise PermissionDenied(_("Only the organisation's admins manage its webhooks."))
 
     @extend_schema(
@@ -514,7 +492,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
         data = serializer.validated_data
         organization = _acting_organization(self.actor, data.get("organization"))
         self._require_admin(organization.pk)
-        endpoint = notifications.webhook_create(
+        endpoint = webhooks.webhook_create(
             organization=organization, url=data["url"], events=data["events"]
         )
         return Response(
@@ -532,14 +510,14 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
         serializer = WebhookEndpointInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         fields = {k: v for k, v in serializer.validated_data.items() if k != "organization"}
-        endpoint = notifications.webhook_update(endpoint=endpoint, **fields)
+        endpoint = webhooks.webhook_update(endpoint=endpoint, **fields)
         return Response(WebhookEndpointOutputSerializer(endpoint).data)
 
     @extend_schema(summary="Delete an endpoint", responses={204: None})
     def destroy(self, request: Request, pk: str) -> Response:
         endpoint = self.get_object()
         self._require_admin(endpoint.organization_id)
-        notifications.webhook_delete(endpoint=endpoint)
+        webhooks.webhook_delete(endpoint=endpoint)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -549,7 +527,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
     def ping(self, request: Request, pk: str) -> Response:
         endpoint = self.get_object()
         self._require_admin(endpoint.organization_id)
-        delivery = notifications.webhook_ping(endpoint=endpoint)
+        delivery = webhooks.webhook_ping(endpoint=endpoint)
         return Response(
             WebhookDeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED
         )

@@ -14,8 +14,8 @@ from django.utils import timezone
 from accounts.models import ApiToken
 from audit.chain import GENESIS, audit_append, audit_verify, event_digest
 from audit.models import AuditEvent
-from registry import services
 from registry.models import ApprovalRoute, Grant
+from registry.services import agreements
 from tests.common.problems import assert_problem
 from tests.factories import PASSWORD
 from tests.registry.conftest import act
@@ -175,7 +175,7 @@ def test_rejection_withdrawal_revocation_and_expiry_are_audited(
         valid_from=now - timedelta(days=2), valid_until=now - timedelta(days=1)
     )
     with capture(execute=True):
-        services.grants_expire()
+        agreements.grants_expire()
 
     def last(request):
         return actions(object_id=str(request.pk))[-1]

@@ -22,8 +22,8 @@ from datasets.models import (
     DistributionRole,
     VersionStatus,
 )
-from registry import services as registry_services
 from registry.models import AccessPolicy
+from registry.services import policies as registry_policies
 from tests.factories import DatasetFactory, DatasetVersionFactory, DistributionFactory
 
 CATALOG_URL = "/api/v1/catalog"
@@ -168,7 +168,7 @@ def rich(world: Any) -> Rich:
     draft_distribution = DistributionFactory.create(
         version=draft, access_url="https://data.acme.example.kr/press/next.csv"
     )
-    policy = registry_services.policy_set(
+    policy = registry_policies.policy_set(
         dataset=dataset,
         actor=None,
         permitted_purposes=["research", "ai_model_training"],

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from interop.odrl import OdrlLookups, policy_offer
-from registry import services as registry_services
 from registry.models import AccessPolicy
 from registry.selectors import policy_odrl_lookups
+from registry.services import policies as registry_policies
 from tests.factories import DatasetFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ def policies(world):
     for n in range(3):
         dataset = DatasetFactory.create(publisher=world.acme, sensitivity="members")
         made.append(
-            registry_services.policy_set(
+            registry_policies.policy_set(
                 dataset=dataset,
                 actor=None,
                 allowed_division_ids=[d.pk for d in divisions[n:]],
@@ -77,7 +77,7 @@ def test_lookups_for_many_policies_take_two_queries(policies, django_assert_num_
 
 def test_no_names_no_queries(world, django_assert_num_queries):
     policy = _fresh(
-        registry_services.policy_set(
+        registry_policies.policy_set(
             dataset=DatasetFactory.create(publisher=world.acme), actor=None
         )
     )

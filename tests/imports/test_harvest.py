@@ -147,9 +147,9 @@ def loopback_looks_public(settings, monkeypatch):
             return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 0))]
         return real(host, *args, **kwargs)
 
-    from registry import notifications
+    from common import outbound
 
-    monkeypatch.setattr(notifications, "socket", SimpleNamespace(getaddrinfo=getaddrinfo))
+    monkeypatch.setattr(outbound, "socket", SimpleNamespace(getaddrinfo=getaddrinfo))
 
 
 def test_a_redirect_to_a_private_address_is_refused(site, run_url_import, loopback_looks_public):

@@ -13,8 +13,8 @@ from rest_framework.test import APIClient
 
 from datasets.models import Dataset, DatasetStatus, Distribution, Sensitivity
 from datasets.services import dataset_index
-from registry import services
 from registry.models import AccessPolicy, SharingRequest
+from registry.services import policies
 from tests.conftest import World
 from tests.factories import DatasetFactory, DatasetVersionFactory
 
@@ -60,7 +60,7 @@ def set_route(shared_dataset: Dataset, world: World) -> Callable[..., AccessPoli
     with the dataset)."""
 
     def apply(route: str, **terms: Any) -> AccessPolicy:
-        return services.policy_set(
+        return policies.policy_set(
             dataset=shared_dataset, actor=world.users["steward"], approval_route=route, **terms
         )
 

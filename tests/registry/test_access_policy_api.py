@@ -9,11 +9,11 @@ import pytest
 from audit.chain import canonical_json
 from audit.models import AuditEvent
 from datasets.models import DatasetStatus, Sensitivity
-from registry.models import AccessPolicy, Agreement, ApprovalRoute
+from registry.models import AccessPolicy, Agreement, ApprovalRoute, SharingRequest
 from registry.models import SharingRequestState as S
 from tests.common.problems import assert_field_error, assert_problem
 from tests.factories import DatasetFactory, OrganizationFactory
-from tests.registry.conftest import act, dataset_without_policy
+from tests.registry.conftest import REQUEST_BODY, act, dataset_without_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -123,15 +123,73 @@ def test_a_dataset_without_a_policy_gets_the_defaults_of_its_sensitivity(
     assert_default_revision_1(response.json(), dataset, route, max_days)
 
 
-def test_reading_the_defaults_twice_keeps_one_revision(world, client_for):
+def test_reading_the_defaults_twice_writes_nothing(world, client_for):
+    """A GET never writes: the defaults are shown unsaved (so with no stored id), until a write
+    that needs the policy saves them as revision 1."""
     dataset = dataset_without_policy(publisher=world.acme, division=world.ai_factory)
     client = client_for("outsider_member")
 
     first = client.get(url(dataset)).json()
     second = client.get(url(dataset)).json()
 
-    assert first["id"] == second["id"]
-    assert AccessPolicy.objects.filter(dataset=dataset).count() == 1
+    assert {**first, "id": None} == {**second, "id": None}
+    assert not AccessPolicy.objects.filter(dataset=dataset).exists()
+
+
+@pytest.mark.parametrize("suffix", ["", "revisions/", "odrl/"])
+def test_reading_the_policy_writes_nothing(world, client_for, shared_dataset, suffix):
+    legacy = dataset_without_policy(publisher=world.acme, division=world.ai_factory)
+    rows = (AccessPolicy.objects.count(), AuditEvent.objects.count())
+
+    for dataset in (shared_dataset, legacy):
+        response = client_for("outsider_member").get(url(dataset, suffix))
+        assert response.status_code == 200, response.json()
+
+    assert (AccessPolicy.objects.count(), AuditEvent.objects.count()) == rows
+    assert not AccessPolicy.objects.filter(dataset=legacy).exists()
+
+
+def test_the_revisions_of_a_dataset_without_a_policy_are_its_defaults(world, client_for):
+    dataset = dataset_without_policy(
+        publisher=world.acme, division=world.ai_factory, sensitivity=Sensitivity.RESTRICTED
+    )
+
+    [revision] = client_for("outsider_member").get(url(dataset, "revisions/")).json()
+
+    assert_default_revision_1(revision, dataset, ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD, 180)
+
+
+def test_checking_eligibility_writes_nothing(world, client_for):
+    dataset = dataset_without_policy(publisher=world.acme, division=world.ai_factory)
+    ask = {
+        "purpose": "ai_model_training",
+        "period_days": 90,
+        "accepted_obligations": ["attribution", "delete_at_expiry"],
+    }
+
+    response = client_for("outsider_member").post(
+        f"/api/v1/datasets/{dataset.pk}/eligibility/", ask, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["policy_revision"] == 1
+    assert not AccessPolicy.objects.filter(dataset=dataset).exists()
+
+
+def test_the_first_sharing_request_saves_the_defaults(world, client_for):
+    dataset = dataset_without_policy(publisher=world.acme, division=world.ai_factory)
+    shown = client_for("outsider_member").get(url(dataset)).json()
+
+    response = client_for("outsider_member").post(
+        "/api/v1/sharing-requests/", {**REQUEST_BODY, "dataset": str(dataset.pk)}, format="json"
+    )
+
+    assert response.status_code == 201, response.json()
+    [policy] = AccessPolicy.objects.filter(dataset=dataset)
+    assert (policy.revision, policy.is_current, policy.created_by) == (1, True, None)
+    assert SharingRequest.objects.get(pk=response.json()["id"]).policy == policy
+    saved = client_for("outsider_member").get(url(dataset)).json()
+    assert {**saved, "id": None, "created_at": None} == {**shown, "id": None}
 
 
 def test_anonymous_reads_the_policy_of_a_public_dataset_only(world, client_for, shared_dataset):

@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.selectors import actor_for
-from registry import services
 from registry.models import SharingRequest
+from registry.services import sharing_requests
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def test_nothing_is_added_from_the_admin(admin_client, model):
 
 
 def test_a_sharing_request_shows_its_history_read_only(admin_client, world, shared_dataset):
-    request, _created = services.sharing_request_create(
+    request, _created = sharing_requests.sharing_request_create(
         actor=actor_for(world.users["outsider_member"]),
         dataset=shared_dataset,
         requester=world.other,

@@ -27,7 +27,7 @@ from accounts.selectors import actor_for
 from audit.chain import audit_verify
 from audit.models import AuditEvent
 from datasets.models import Dataset
-from registry import selectors, services, tasks
+from registry import selectors, tasks
 from registry.models import (
     AccessPolicy,
     Agreement,
@@ -37,6 +37,7 @@ from registry.models import (
     SharingRequestEvent,
 )
 from registry.models import SharingRequestState as S
+from registry.services import agreements, policies, sharing_requests
 from tests.common.problems import assert_problem
 from tests.conftest import World
 from tests.factories import MembershipFactory, UserFactory
@@ -236,7 +237,7 @@ def test_expiry_and_revocation_at_once_end_the_request_once(
 
     results = run_together(
         [
-            lambda: services.grants_expire(now=grant.valid_until),
+            lambda: agreements.grants_expire(now=grant.valid_until),
             _post(world.users["steward"], url, {"reason": "breach"}),
         ]
     )
@@ -271,16 +272,21 @@ def test_check_run_twice_at_once_is_a_no_op_for_the_second(
 
     # Two deliveries at once: the first run, while evaluating, waits until the second is
     # blocked on the request's row; the second then finds it checked and returns it as it is.
-    evaluate = services.eligibility_evaluate
+    evaluate = policies.eligibility_evaluate
     waited: list[bool] = []
 
     def evaluate_while_the_other_waits(**kwargs: Any) -> Any:
         waited.append(_wait_until_blocked_on_my_locks())
         return evaluate(**kwargs)
 
-    with mock.patch.object(services, "eligibility_evaluate", evaluate_while_the_other_waits):
+    with mock.patch.object(
+        sharing_requests, "eligibility_evaluate", evaluate_while_the_other_waits
+    ):
         results = run_together(
-            [lambda: services.sharing_request_check(request_id=request_id) for _ in range(2)]
+            [
+                lambda: sharing_requests.sharing_request_check(sharing_request_id=request_id)
+                for _ in range(2)
+            ]
         )
 
     assert [type(r).__name__ for r in results] == ["SharingRequest", "SharingRequest"], results
@@ -321,9 +327,9 @@ def test_event_records_the_state_actually_left(
     assert moved.json()["state"] == S.AWAITING_DIVISION_LEAD
 
     if verb == "reject":
-        services.sharing_request_reject(actor=actor, request=stale, comment="no")
+        sharing_requests.sharing_request_reject(actor=actor, sharing_request=stale, comment="no")
     else:
-        services.sharing_request_withdraw(actor=actor, request=stale)
+        sharing_requests.sharing_request_withdraw(actor=actor, sharing_request=stale)
 
     last = SharingRequestEvent.objects.filter(sharing_request=request).order_by("id").last()
     assert last is not None
@@ -345,11 +351,11 @@ def test_same_idempotency_key_at_once_makes_one_request(
 
     # Both calls look for the key before either inserts: the interleaving of a quick retry.
     both_looked = threading.Barrier(2, timeout=20)
-    policy_current = services.policy_current
+    policy_ensure = policies.policy_ensure
 
     def policy_after_both_looked(**kwargs: Any) -> Any:
         both_looked.wait()
-        return policy_current(**kwargs)
+        return policy_ensure(**kwargs)
 
     def create() -> Any:
         client = APIClient()
@@ -358,7 +364,7 @@ def test_same_idempotency_key_at_once_makes_one_request(
             "/api/v1/sharing-requests/", body, format="json", HTTP_IDEMPOTENCY_KEY="retry-1"
         )
 
-    with mock.patch.object(services, "policy_current", policy_after_both_looked):
+    with mock.patch.object(sharing_requests, "policy_ensure", policy_after_both_looked):
         responses = run_together([create, create])
 
     assert not [r for r in responses if isinstance(r, BaseException)], responses
@@ -377,36 +383,32 @@ def test_same_idempotency_key_at_once_makes_one_request(
         assert_problem(second, 409, second.json()["code"])
 
 
-# --- the first read of a dataset's policy ------------------------------------------------------
+# --- the first use of a dataset's policy -------------------------------------------------------
 
 
-def test_first_policy_reads_at_once_make_one_policy(world: World) -> None:
-    # A dataset from before every dataset got a policy at creation.
+def test_first_policy_uses_at_once_make_one_policy(world: World) -> None:
+    # A dataset from before every dataset got a policy at creation: reads show its defaults
+    # unsaved; the first writes that need the row (policy_ensure: sharing requests) save it.
     dataset = dataset_without_policy(publisher=world.acme, division=world.ai_factory)
-    # Both readers find no policy; the first to lock the dataset writes revision 1 while the
-    # other waits for the lock, and the other then returns that revision instead of writing.
-    policy_set = services.policy_set
+    # Both find no policy; the first to lock the dataset writes revision 1 while the other
+    # waits for the lock, and the other then returns that revision instead of writing.
+    policy_set = policies.policy_set
     waited: list[bool] = []
 
     def policy_set_while_the_other_waits(**kwargs: Any) -> AccessPolicy:
         waited.append(_wait_until_blocked_on_my_locks())
         return policy_set(**kwargs)
 
-    url = f"/api/v1/datasets/{dataset.pk}/policy/"
+    def ensure() -> AccessPolicy:
+        return policies.policy_ensure(dataset=dataset)
 
-    def read() -> Any:
-        client = APIClient()
-        client.force_authenticate(world.users["outsider_member"])
-        return client.get(url)
+    with mock.patch.object(policies, "policy_set", policy_set_while_the_other_waits):
+        results = run_together([ensure, ensure])
 
-    with mock.patch.object(services, "policy_set", policy_set_while_the_other_waits):
-        responses = run_together([read, read])
-
-    assert not [r for r in responses if isinstance(r, BaseException)], responses
-    assert [r.status_code for r in responses] == [200, 200], [r.content for r in responses]
-    assert waited == [True]  # one write, during which the other reader waited for the lock
-    assert responses[0].json()["id"] == responses[1].json()["id"]
-    assert responses[0].json()["revision"] == 1
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert waited == [True]  # one write, during which the other waited for the lock
+    assert results[0].pk == results[1].pk
+    assert results[0].revision == 1
     assert AccessPolicy.objects.filter(dataset=dataset).count() == 1
     events = AuditEvent.objects.filter(action="policy.changed", object_id=str(dataset.pk))
     assert [(e.actor_id, e.data["revision"]) for e in events] == [(None, 1)]

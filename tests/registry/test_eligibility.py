@@ -6,7 +6,7 @@ import pytest
 
 from accounts.models import MembershipRole
 from datasets.models import DatasetStatus
-from registry import services
+from registry.services import policies
 from tests.common.problems import assert_field_error, assert_problem
 from tests.factories import DatasetFactory, MembershipFactory, OrganizationFactory
 
@@ -125,7 +125,7 @@ def test_obligations_default_to_none_accepted(world, client_for, shared_dataset)
 
 
 def test_the_answer_matches_the_service(world, client_for, shared_dataset):
-    decision = services.eligibility_evaluate(
+    decision = policies.eligibility_evaluate(
         dataset=shared_dataset,
         organization=world.other,
         purpose="education",

@@ -18,9 +18,10 @@ from django.utils import timezone
 from accounts.models import Membership, MembershipRole
 from audit.models import AuditEvent
 from datasets.models import Distribution
-from registry import services
 from registry.models import ApprovalRoute, Download, Grant
 from registry.models import SharingRequestState as S
+from registry.services.agreements import grants_expire
+from registry.services.downloads import download_link_sign
 from tests.common.problems import assert_problem
 from tests.factories import (
     DatasetFactory,
@@ -360,8 +361,8 @@ def test_grants_expire_ends_the_request_once_the_window_passed(
     _move_window_into_the_past(grant)
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.grants_expire() == 1
-    assert services.grants_expire() == 0
+        assert grants_expire() == 1
+    assert grants_expire() == 0
 
     request = grant.agreement.sharing_request
     request.refresh_from_db()
@@ -374,8 +375,8 @@ def test_grants_expire_ends_the_request_once_the_window_passed(
 def test_grants_expire_with_a_later_now(world, client_for, grant):
     request = grant.agreement.sharing_request
 
-    assert services.grants_expire(now=grant.valid_until - timedelta(seconds=1)) == 0
-    assert services.grants_expire(now=grant.valid_until) == 1
+    assert grants_expire(now=grant.valid_until - timedelta(seconds=1)) == 0
+    assert grants_expire(now=grant.valid_until) == 1
 
     request.refresh_from_db()
     assert request.state == S.EXPIRED
@@ -427,9 +428,9 @@ def test_an_old_link_is_refused(world, client_for, grant):
     distribution = Distribution.objects.get(version=grant.version)
     user = world.users["outsider_member"]
     with mock.patch("time.time", return_value=time.time() - 601):
-        old = services.download_link_sign(grant=grant, distribution=distribution, user=user)
+        old = download_link_sign(grant=grant, distribution=distribution, user=user)
     with mock.patch("time.time", return_value=time.time() - 599):
-        recent = services.download_link_sign(grant=grant, distribution=distribution, user=user)
+        recent = download_link_sign(grant=grant, distribution=distribution, user=user)
 
     expired, _ = fetch(client_for("anonymous"), f"/api/v1/download-links/{old}/")
     fresh, content = fetch(client_for("anonymous"), f"/api/v1/download-links/{recent}/")
@@ -443,7 +444,7 @@ def test_an_old_link_is_refused(world, client_for, grant):
 def test_a_shorter_max_age_applies_to_links_already_made(world, client_for, grant, settings):
     distribution = Distribution.objects.get(version=grant.version)
     with mock.patch("time.time", return_value=time.time() - 60):
-        signed = services.download_link_sign(
+        signed = download_link_sign(
             grant=grant, distribution=distribution, user=world.users["outsider_member"]
         )
     settings.DOWNLOAD_LINK_MAX_AGE_SECONDS = 30
@@ -461,7 +462,7 @@ def test_a_link_for_a_file_outside_the_grant_is_refused(world, client_for, grant
     foreign = Distribution(version=foreign_version, format="csv", media_type="text/csv")
     foreign.file.save("secret.csv", ContentFile(b"secret\n"), save=False)
     foreign.save()
-    signed = services.download_link_sign(
+    signed = download_link_sign(
         grant=grant, distribution=foreign, user=world.users["outsider_member"]
     )
 

@@ -20,9 +20,9 @@ from django.utils.functional import Promise
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from registry import services
 from registry.models import AccessPolicy, ApprovalRoute, SharingRequest, SharingRequestEvent
 from registry.models import SharingRequestState as S
+from registry.services import reminders
 from tests.common.problems import assert_problem
 from tests.conftest import World
 from tests.registry.conftest import REQUEST_BODY, act
@@ -58,7 +58,7 @@ def test_a_decision_refused_at_the_publishers_step_in_both_languages(
     # Two steps: once escalated the lead sees the request, but the publisher still goes first.
     set_route(ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD)
     request = submit()
-    assert services.approvals_remind(now=timezone.now() + timedelta(days=30))["escalated"] == 1
+    assert reminders.approvals_remind(now=timezone.now() + timedelta(days=30))["escalated"] == 1
     lead = world.users["division_lead"]
     url = f"/api/v1/sharing-requests/{request.pk}/approve/"
 

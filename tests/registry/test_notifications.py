@@ -10,10 +10,11 @@ from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.utils import timezone
 
 from accounts.models import MembershipRole
-from registry import notifications, services, tasks
+from common.outbound import TransientDeliveryError
+from registry import tasks
 from registry.models import ApprovalRoute, DeliveryStatus, EmailNotification, Grant
 from registry.models import SharingRequestState as S
-from registry.notifications import TransientDeliveryError
+from registry.services import agreements, notifications
 from tests.factories import DivisionLeadFactory, MembershipFactory, UserFactory
 from tests.registry.conftest import act
 
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 class FailingBackend(BaseEmailBackend):
     """An SMTP server that is down."""
 
-    def send_messages(self, email_messages):  # type: ignore[no-untyped-def]
+    def send_messages(self, email_messages):
         raise ConnectionRefusedError("smtp.example.kr:587 refused the connection")
 
 
@@ -43,7 +44,7 @@ class FlakyBackend(BaseEmailBackend):
 
     calls = 0
 
-    def send_messages(self, email_messages):  # type: ignore[no-untyped-def]
+    def send_messages(self, email_messages):
         type(self).calls += 1
         if type(self).calls == 1:
             raise TimeoutError("smtp.example.kr timed out")
@@ -188,7 +189,7 @@ def test_an_expiry_tells_the_requester(
     )
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.grants_expire()
+        agreements.grants_expire()
 
     assert recipients(mailoutbox) == ["outsider_member@example.kr"]
     assert "데이터 접근 만료 / Access expired" in mailoutbox[0].subject

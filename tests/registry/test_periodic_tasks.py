@@ -14,9 +14,10 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from config.celery import app as celery_app
-from registry import notifications, services, tasks
+from registry import tasks
 from registry.models import ApprovalRoute, EmailNotification, Grant, SharingRequest, WebhookDelivery
 from registry.models import SharingRequestState as S
+from registry.services import agreements, reminders, webhooks
 from tests.common.problems import assert_problem
 from tests.registry.conftest import act
 
@@ -69,9 +70,9 @@ def test_a_grant_ending_soon_is_announced_once_to_the_requester(
     set_window(active_grant, ends_in=timedelta(days=settings.GRANT_EXPIRY_NOTICE_DAYS - 1))
 
     with django_capture_on_commit_callbacks(execute=True):
-        first = services.grants_remind_expiring()
+        first = reminders.grants_remind_expiring()
     with django_capture_on_commit_callbacks(execute=True):
-        second = services.grants_remind_expiring()
+        second = reminders.grants_remind_expiring()
 
     assert (first, second) == (1, 0)
     assert recipients(mailoutbox) == ["outsider_member@example.kr"]
@@ -98,7 +99,7 @@ def test_grants_outside_the_notice_window_are_left_alone(
     set_window(active_grant, ends_in=ends_in)
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.grants_remind_expiring() == 0
+        assert reminders.grants_remind_expiring() == 0
 
     assert mailoutbox == []
 
@@ -112,7 +113,7 @@ def test_a_revoked_grant_gets_no_notice(
     set_window(active_grant, ends_in=timedelta(days=1))
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.grants_remind_expiring() == 0
+        assert reminders.grants_remind_expiring() == 0
 
     assert mailoutbox == []
 
@@ -121,20 +122,18 @@ def test_a_notice_is_judged_against_the_given_now(world, active_grant):
     set_window(active_grant, ends_in=timedelta(days=60))
     later = timezone.now() + timedelta(days=50)
 
-    assert services.grants_remind_expiring(now=later) == 1
-    assert services.grants_remind_expiring(now=later) == 0
+    assert reminders.grants_remind_expiring(now=later) == 1
+    assert reminders.grants_remind_expiring(now=later) == 0
 
 
 def test_the_notice_goes_to_the_requesters_webhooks_only(world, active_grant):
-    mine = notifications.webhook_create(
+    mine = webhooks.webhook_create(
         organization=world.other, url="https://hooks.other.example/in", events=[]
     )
-    notifications.webhook_create(
-        organization=world.acme, url="https://hooks.acme.example/in", events=[]
-    )
+    webhooks.webhook_create(organization=world.acme, url="https://hooks.acme.example/in", events=[])
     set_window(active_grant, ends_in=timedelta(days=2))
 
-    services.grants_remind_expiring()  # no on_commit capture: rows only, nothing is sent
+    reminders.grants_remind_expiring()  # no on_commit capture: rows only, nothing is sent
 
     [delivery] = WebhookDelivery.objects.filter(event="grant.expiring")
     assert delivery.endpoint_id == mine.pk
@@ -151,7 +150,7 @@ def test_a_fresh_request_gets_no_reminder(
     waiting_since(waiting, days_ago(settings.APPROVAL_REMINDER_DAYS, minutes=-5))
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.approvals_remind() == {"reminded": 0, "escalated": 0}
+        assert reminders.approvals_remind() == {"reminded": 0, "escalated": 0}
 
     assert mailoutbox == []
 
@@ -162,9 +161,9 @@ def test_a_waiting_request_reminds_the_stewards_once(
     waiting_since(waiting, days_ago(settings.APPROVAL_REMINDER_DAYS))
 
     with django_capture_on_commit_callbacks(execute=True):
-        first = services.approvals_remind()
+        first = reminders.approvals_remind()
     with django_capture_on_commit_callbacks(execute=True):
-        second = services.approvals_remind()
+        second = reminders.approvals_remind()
 
     assert first == {"reminded": 1, "escalated": 0}
     assert second == {"reminded": 0, "escalated": 0}
@@ -185,9 +184,9 @@ def test_a_long_wait_escalates_to_the_division_lead(
     waiting_since(waiting, days_ago(settings.APPROVAL_ESCALATION_DAYS))
 
     with django_capture_on_commit_callbacks(execute=True):
-        first = services.approvals_remind()
+        first = reminders.approvals_remind()
     with django_capture_on_commit_callbacks(execute=True):
-        second = services.approvals_remind()
+        second = reminders.approvals_remind()
 
     assert first == {"reminded": 1, "escalated": 1}
     assert second == {"reminded": 0, "escalated": 0}
@@ -215,8 +214,8 @@ def test_a_long_wait_escalates_to_the_division_lead(
 def test_escalation_is_judged_against_the_given_now(world, waiting):
     later = timezone.now() + timedelta(days=settings.APPROVAL_ESCALATION_DAYS, minutes=1)
 
-    assert services.approvals_remind(now=later) == {"reminded": 1, "escalated": 1}
-    assert services.approvals_remind(now=later) == {"reminded": 0, "escalated": 0}
+    assert reminders.approvals_remind(now=later) == {"reminded": 1, "escalated": 1}
+    assert reminders.approvals_remind(now=later) == {"reminded": 0, "escalated": 0}
 
 
 def test_a_decided_request_gets_no_reminder(
@@ -227,7 +226,7 @@ def test_a_decided_request_gets_no_reminder(
     mailoutbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.approvals_remind() == {"reminded": 0, "escalated": 0}
+        assert reminders.approvals_remind() == {"reminded": 0, "escalated": 0}
 
     assert mailoutbox == []
 
@@ -239,13 +238,13 @@ def test_each_approval_step_gets_its_own_reminder(
     request = submit()
     waiting_since(request, days_ago(settings.APPROVAL_REMINDER_DAYS))
     with django_capture_on_commit_callbacks(execute=True):
-        services.approvals_remind()
+        reminders.approvals_remind()
     act(client_for("steward"), request, "approve", django_capture_on_commit_callbacks)
     waiting_since(request, days_ago(settings.APPROVAL_REMINDER_DAYS))
     mailoutbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.approvals_remind()
+        result = reminders.approvals_remind()
 
     assert result == {"reminded": 1, "escalated": 0}  # the lead's step is never escalated
     assert recipients(mailoutbox) == ["lead@example.kr"]
@@ -261,8 +260,8 @@ def test_grants_expire_ends_requests_whose_window_passed(
     set_window(active_grant, ends_in=timedelta(minutes=-1))
 
     with django_capture_on_commit_callbacks(execute=True):
-        first = services.grants_expire()
-    second = services.grants_expire()
+        first = agreements.grants_expire()
+    second = agreements.grants_expire()
 
     assert (first, second) == (1, 0)
     request = active_grant.agreement.sharing_request
@@ -273,7 +272,7 @@ def test_grants_expire_ends_requests_whose_window_passed(
 
 
 def test_grants_expire_leaves_running_grants(world, active_grant):
-    assert services.grants_expire() == 0
+    assert agreements.grants_expire() == 0
 
     active_grant.agreement.sharing_request.refresh_from_db()
     assert active_grant.agreement.sharing_request.state == S.ACTIVE

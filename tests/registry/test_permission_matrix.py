@@ -5,7 +5,8 @@ the endpoints act on) is built once for the module inside an outer transaction; 
 in a savepoint that is rolled back, so a cell that approves or revokes leaves the scene as it was.
 That keeps about 250 cells to a few seconds.
 
-Rules, as the code reads (registry/selectors.py, registry/services.py, registry/api/views.py):
+Rules, as the code reads (registry/selectors.py, registry/permissions.py, registry/services/,
+registry/api/views.py):
 - members of the requesting organisation see its requests, agreements, grants and downloads;
 - data stewards of the publisher (not its plain members or admins) see those for its datasets;
 - a division lead sees requests routed to them (their approval step, or an escalation);
@@ -31,9 +32,9 @@ from rest_framework.test import APIClient
 from accounts.models import Division, MembershipRole, Organization, OrganizationKind, User
 from accounts.selectors import actor_for
 from datasets.models import Dataset, Distribution, Sensitivity
-from registry import services
 from registry.models import Agreement, ApprovalRoute, Grant, SharingRequest
 from registry.models import SharingRequestState as S
+from registry.services import downloads, policies, reminders, sharing_requests
 from tests.common.problems import assert_problem
 from tests.factories import (
     DatasetFactory,
@@ -146,14 +147,14 @@ def _build(media_root: Path) -> Scene:
     distribution.save()
     steward = actor_for(users["steward"])
     lead = actor_for(users["division_lead"])
-    services.policy_set(
+    policies.policy_set(
         dataset=dataset,
         actor=users["steward"],
         approval_route=ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD,
     )
 
     def ask(persona: str, organization: Organization, justification: str) -> SharingRequest:
-        request, created = services.sharing_request_create(
+        request, created = sharing_requests.sharing_request_create(
             actor=actor_for(users[persona]),
             dataset=dataset,
             requester=organization,
@@ -163,23 +164,25 @@ def _build(media_root: Path) -> Scene:
             accepted_obligations=OBLIGATIONS,
         )
         assert created
-        request = services.sharing_request_check(request_id=request.pk)
+        request = sharing_requests.sharing_request_check(sharing_request_id=request.pk)
         assert request.state == S.AWAITING_PUBLISHER, request.decision_reasons
         return request
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         active = ask("outsider_member", other, SECRET_JUSTIFICATION)
-        active = services.sharing_request_approve(actor=steward, request=active)
-        active = services.sharing_request_approve(actor=lead, request=active)
+        active = sharing_requests.sharing_request_approve(actor=steward, sharing_request=active)
+        active = sharing_requests.sharing_request_approve(actor=lead, sharing_request=active)
         assert active.state == S.ACTIVE
         awaiting_publisher = ask("outsider_member", other, SECRET_JUSTIFICATION)
         awaiting_lead = ask("outsider_member", other, SECRET_JUSTIFICATION)
-        awaiting_lead = services.sharing_request_approve(actor=steward, request=awaiting_lead)
+        awaiting_lead = sharing_requests.sharing_request_approve(
+            actor=steward, sharing_request=awaiting_lead
+        )
         assert awaiting_lead.state == S.AWAITING_DIVISION_LEAD
         third_request = ask("third_member", third, THIRD_JUSTIFICATION)
         agreement = Agreement.objects.get(sharing_request=active)
         grant = Grant.objects.get(agreement=agreement)
-        services.download_record(
+        downloads.download_record(
             grant=grant,
             distribution=distribution,
             user=users["outsider_member"],
@@ -409,7 +412,7 @@ def test_escalation_shows_the_request_to_the_division_lead(scene: Scene) -> None
     lead = scene.client("division_lead")
     url = f"{SR}/{scene.awaiting_publisher.pk}/"
     assert_problem(lead.get(url), 404, "not_found")
-    services.approvals_remind(now=timezone.now() + timedelta(days=30))
+    reminders.approvals_remind(now=timezone.now() + timedelta(days=30))
     assert lead.get(url).status_code == 200
     assert str(scene.awaiting_publisher.pk) in _ids(lead.get(f"{SR}/"))
     # A lead of another division still sees nothing and decides nothing.

@@ -19,7 +19,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from datasets.models import Dataset, Sensitivity
-from registry import services, tasks
+from registry import tasks
 from registry.models import (
     AccessPolicy,
     Agreement,
@@ -29,6 +29,7 @@ from registry.models import (
     SharingRequestEvent,
 )
 from registry.models import SharingRequestState as S
+from registry.services import agreements, reminders
 from tests.common.problems import assert_problem
 from tests.conftest import World
 from tests.factories import DatasetFactory, DatasetVersionFactory
@@ -124,7 +125,7 @@ def reach(
             if state != S.AWAITING_DIVISION_LEAD:
                 ok(act(client_for("division_lead"), request, "approve", capture))
             if state == S.EXPIRED:
-                assert services.grants_expire(now=timezone.now() + timedelta(days=365)) == 1
+                assert agreements.grants_expire(now=timezone.now() + timedelta(days=365)) == 1
             elif state == S.REVOKED:
                 ok(act(client_for("steward"), request, "revoke", capture, reason="breach"))
         request.refresh_from_db()
@@ -736,7 +737,7 @@ ESCALATED_APPROVAL = "Approved by the division lead after escalation."
 
 def _escalate() -> None:
     """Run the reminder sweep long after the request stopped moving."""
-    assert services.approvals_remind(now=timezone.now() + timedelta(days=30))["escalated"] == 1
+    assert reminders.approvals_remind(now=timezone.now() + timedelta(days=30))["escalated"] == 1
 
 
 @pytest.mark.parametrize(
@@ -850,12 +851,12 @@ def test_timed_release_starts_once(
     assert_problem(links, 409, "grant_not_valid")
     before = event_rows(request, world)
 
-    assert services.grants_start(now=grant.valid_from - timedelta(seconds=1)) == 0
+    assert agreements.grants_start(now=grant.valid_from - timedelta(seconds=1)) == 0
     request.refresh_from_db()
     assert request.state == S.APPROVED
 
-    assert services.grants_start(now=grant.valid_from) == 1
-    assert services.grants_start(now=grant.valid_from + timedelta(hours=1)) == 0
+    assert agreements.grants_start(now=grant.valid_from) == 1
+    assert agreements.grants_start(now=grant.valid_from + timedelta(hours=1)) == 0
     request.refresh_from_db()
     assert request.state == S.ACTIVE
     assert event_rows(request, world) == [*before, (None, S.APPROVED, S.ACTIVE, STARTED)]
@@ -868,7 +869,7 @@ def test_timed_release_revoked_before_it_starts_never_starts(
     grant = Grant.objects.get(agreement__sharing_request=request)
     response = act(client_for("steward"), request, "revoke", capture, reason="changed our mind")
     assert response.status_code == 200, response.json()
-    assert services.grants_start(now=grant.valid_from + timedelta(days=1)) == 0
+    assert agreements.grants_start(now=grant.valid_from + timedelta(days=1)) == 0
     request.refresh_from_db()
     assert request.state == S.REVOKED
     grant.refresh_from_db()
@@ -896,16 +897,16 @@ def test_expiry_ends_an_active_request_once(
     grant = Grant.objects.get(agreement__sharing_request=request)
     before = event_rows(request, world)
 
-    assert services.grants_expire(now=grant.valid_until - timedelta(seconds=1)) == 0
+    assert agreements.grants_expire(now=grant.valid_until - timedelta(seconds=1)) == 0
     request.refresh_from_db()
     assert request.state == S.ACTIVE
 
-    assert services.grants_expire(now=grant.valid_until) == 1
+    assert agreements.grants_expire(now=grant.valid_until) == 1
     request.refresh_from_db()
     assert request.state == S.EXPIRED
     assert event_rows(request, world) == [*before, (None, S.ACTIVE, S.EXPIRED, WINDOW_ENDED)]
 
-    assert services.grants_expire(now=grant.valid_until + timedelta(days=1)) == 0
+    assert agreements.grants_expire(now=grant.valid_until + timedelta(days=1)) == 0
     assert event_rows(request, world) == [*before, (None, S.ACTIVE, S.EXPIRED, WINDOW_ENDED)]
     body = client_for("outsider_member").get(f"/api/v1/sharing-requests/{request.pk}/").json()
     assert (body["state"], body["dsp_state"]) == (S.EXPIRED, "TERMINATED")
@@ -916,7 +917,7 @@ def test_expiry_skips_revoked_requests(
 ) -> None:
     request = reach(S.REVOKED)
     before = event_rows(request, world)
-    assert services.grants_expire(now=timezone.now() + timedelta(days=3650)) == 0
+    assert agreements.grants_expire(now=timezone.now() + timedelta(days=3650)) == 0
     request.refresh_from_db()
     assert request.state == S.REVOKED
     assert event_rows(request, world) == before

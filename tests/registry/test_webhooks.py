@@ -529,7 +529,7 @@ def test_a_redirect_to_a_private_address_is_not_followed(
 
     # Only the destination check sees the fake resolver; urllib connects for real.
     with (
-        mock.patch("registry.notifications.socket", SimpleNamespace(getaddrinfo=looks_public)),
+        mock.patch("common.outbound.socket", SimpleNamespace(getaddrinfo=looks_public)),
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = client_for("org_admin").post(f"{URL}{endpoint['id']}/ping/")

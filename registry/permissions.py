@@ -1,0 +1,74 @@
+"""Who may do what in the exchange, as small predicates on an Actor.
+
+Services and views ask these and raise their own PermissionDenied (each with the message that
+fits the step). Reads need no rule here: every queryset starts from `selectors`' visibility, so
+what the caller may not see is a 404, never a 403. Who may edit a dataset's access policy is the
+dataset's rule (datasets.permissions: its publisher's data stewards).
+"""
+
+from __future__ import annotations
+
+from accounts.models import Organization
+from accounts.selectors import Actor
+from datasets.models import Distribution
+
+from .models import Grant, SharingRequest
+from .models import SharingRequestState as S
+
+# --- sharing requests -------------------------------------------------------------------------
+
+
+def can_act_for(actor: Actor, organization: Organization) -> bool:
+    """A member acts for their own organisation only: asks on its behalf, checks its
+    eligibility, names it for a webhook."""
+    return actor.is_member_of(organization.pk)
+
+
+def can_withdraw(actor: Actor, sharing_request: SharingRequest) -> bool:
+    return actor.is_member_of(sharing_request.requester_id)
+
+
+def can_decide_as_publisher(actor: Actor, sharing_request: SharingRequest) -> bool:
+    """The publisher's data stewards approve or reject at the publisher's step."""
+    return actor.is_steward_of(sharing_request.dataset.publisher_id)
+
+
+def can_decide_as_division_lead(actor: Actor, sharing_request: SharingRequest) -> bool:
+    """The lead of the dataset's division decides at the division lead's step."""
+    return sharing_request.dataset.division_id in actor.lead_division_ids
+
+
+def can_decide_after_escalation(actor: Actor, sharing_request: SharingRequest) -> bool:
+    """An overdue request handed to the division lead: the lead may decide it alone (approve
+    only on the publisher-only route; see sharing_request_approve)."""
+    return (
+        sharing_request.state == S.AWAITING_PUBLISHER
+        and sharing_request.escalated_at is not None
+        and can_decide_as_division_lead(actor, sharing_request)
+    )
+
+
+def can_revoke(actor: Actor, sharing_request: SharingRequest) -> bool:
+    """The publisher's data stewards or the secretariat end an agreement early."""
+    return actor.is_secretariat or can_decide_as_publisher(actor, sharing_request)
+
+
+# --- grants and downloads ---------------------------------------------------------------------
+
+
+def can_download(actor: Actor, grant: Grant) -> bool:
+    """Members of the grantee organisation download through its grant."""
+    return actor.is_member_of(grant.organization_id)
+
+
+def grant_covers(grant: Grant, distribution: Distribution) -> bool:
+    """A grant opens the files of the version it grants, no other."""
+    return distribution.version_id == grant.version_id
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+def can_manage_webhooks(actor: Actor, organization_id: int) -> bool:
+    """An organisation's admins add, change, delete and ping its endpoints; members read them."""
+    return actor.is_admin_of(organization_id)

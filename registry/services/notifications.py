@@ -1,0 +1,211 @@
+"""Emails to the people who must act, and what every sharing-request move tells whom.
+
+A notification is a row written in the same transaction as the change it reports; a task is
+queued after commit and claims the row with a conditional UPDATE, so a task run twice sends once.
+Webhooks are in `webhooks`; this module queues them for each move.
+
+Emails are written in Korean and English at once (`한국어 / English`), whoever's request caused
+them: the recipient is not the caller, and their language is not known. Fixed texts are written
+out in both languages here, not run through gettext; labels of codes (purpose, state) are taken
+from the catalog in both languages (`_both`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db.models import F
+from django.utils import timezone, translation
+
+from accounts.models import DivisionLead, Membership, MembershipRole
+from common import jobs
+from common.outbound import TransientDeliveryError
+
+from ..models import (
+    DeliveryStatus,
+    EmailNotification,
+    Purpose,
+    SharingRequest,
+    WebhookDelivery,
+)
+from ..models import SharingRequestState as S
+from .webhooks import sharing_request_payload, webhook_queue
+
+# --- who is told ------------------------------------------------------------------------------
+
+
+def _steward_emails(organization_id: int) -> list[str]:
+    return list(
+        Membership.objects.filter(
+            organization_id=organization_id,
+            role=MembershipRole.DATA_STEWARD,
+            user__is_active=True,
+        ).values_list("user__email", flat=True)
+    )
+
+
+def division_lead_emails(division_id: int) -> list[str]:
+    return list(
+        DivisionLead.objects.filter(division_id=division_id, user__is_active=True).values_list(
+            "user__email", flat=True
+        )
+    )
+
+
+def email_recipients(sharing_request: SharingRequest, state: str) -> list[str]:
+    """Who must act on, or hear of, a request in `state`."""
+    dataset = sharing_request.dataset
+    if state == S.AWAITING_PUBLISHER:
+        return _steward_emails(dataset.publisher_id)
+    if state == S.AWAITING_DIVISION_LEAD:
+        return division_lead_emails(dataset.division_id)
+    if state in (S.ACTIVE, S.REJECTED, S.REVOKED, S.EXPIRED):
+        return [sharing_request.requested_by.email]
+    return []
+
+
+# --- what they are told -----------------------------------------------------------------------
+
+
+def email_subject(sharing_request: SharingRequest, event: str) -> str:
+    title = sharing_request.dataset.title_ko or sharing_request.dataset.title_en
+    labels = {
+        "sharing_request.awaiting_publisher": "승인 요청 / Approval needed",
+        "sharing_request.awaiting_division_lead": "분과장 승인 요청 / Division lead approval",
+        "sharing_request.active": "데이터 공유 승인 / Access granted",
+        "sharing_request.rejected": "데이터 공유 거절 / Request rejected",
+        "sharing_request.revoked": "데이터 접근 회수 / Access revoked",
+        "sharing_request.expired": "데이터 접근 만료 / Access expired",
+        "sharing_request.reminder": "승인 대기 알림 / Waiting for your decision",
+        "sharing_request.escalated": "승인 지연 보고 / Approval overdue",
+        "grant.expiring": "접근 만료 예정 / Access expires soon",
+    }
+    return f"[M.AX] {labels.get(event, event)}: {title}"
+
+
+def _both(choices: Any, code: str) -> str:
+    """The label of `code` in Korean and English ("AI 모델 학습 / AI model training"), whatever
+    language is active; the code itself when it has no label."""
+    label = dict(choices).get(code)
+    if label is None:
+        return code
+    with translation.override("ko"):
+        korean = str(label)
+    with translation.override("en"):
+        english = str(label)
+    return korean if korean == english else f"{korean} / {english}"
+
+
+def email_body(sharing_request: SharingRequest, event: str, extra: str = "") -> str:
+    base = getattr(settings, "PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    requester = sharing_request.requester
+    names = " / ".join(dict.fromkeys(n for n in (requester.name_ko, requester.name_en) if n))
+    return (
+        f"{email_subject(sharing_request, event)}\n\n"
+        f"요청 / Request: {sharing_request.pk}\n"
+        f"데이터셋 / Dataset: {sharing_request.dataset.title_ko} / "
+        f"{sharing_request.dataset.title_en}\n"
+        f"요청 기관 / Requester: {names}\n"
+        f"목적 / Purpose: {_both(Purpose.choices, sharing_request.purpose)}\n"
+        f"기간 / Period: {sharing_request.period_days}일 / {sharing_request.period_days} days\n"
+        f"상태 / State: {_both(S.choices, sharing_request.state)}\n{extra}\n"
+        f"{base}/api/v1/sharing-requests/{sharing_request.pk}/\n"
+    )
+
+
+# --- queueing ---------------------------------------------------------------------------------
+
+
+def email_queue(
+    *, recipients: Iterable[str], subject: str, body: str, event: str, object_id: str = ""
+) -> list[EmailNotification]:
+    rows = EmailNotification.objects.bulk_create(
+        EmailNotification(
+            recipient=recipient, subject=subject, body=body, event=event, object_id=object_id
+        )
+        for recipient in sorted(set(recipients))
+    )
+    if rows:
+        ids = [row.pk for row in rows]
+        for pk in ids:
+            jobs.enqueue_on_commit("registry.send_email", pk)
+    return rows
+
+
+def sharing_request_notify(*, sharing_request: SharingRequest, state: str) -> None:
+    """Called by every transition, inside its transaction."""
+    event = f"sharing_request.{state}"
+    recipients = email_recipients(sharing_request, state)
+    if recipients:
+        email_queue(
+            recipients=recipients,
+            subject=email_subject(sharing_request, event),
+            body=email_body(sharing_request, event),
+            event=event,
+            object_id=str(sharing_request.pk),
+        )
+    webhook_queue(
+        organization_ids=[sharing_request.requester_id, sharing_request.dataset.publisher_id],
+        event=event,
+        payload=sharing_request_payload(sharing_request, event),
+    )
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+def email_send(*, notification_id: int, final_attempt: bool = False) -> bool:
+    """Send one queued email; False when another run already took it or it finally failed."""
+    claimed = EmailNotification.objects.filter(
+        pk=notification_id, status=DeliveryStatus.PENDING
+    ).update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1)
+    if not claimed:
+        return False
+    notification = EmailNotification.objects.get(pk=notification_id)
+    try:
+        send_mail(
+            notification.subject,
+            notification.body,
+            settings.DEFAULT_FROM_EMAIL,
+            [notification.recipient],
+        )
+    except Exception as exc:  # SMTP errors are many; all of them mean "try again later"
+        EmailNotification.objects.filter(pk=notification_id).update(
+            status=DeliveryStatus.FAILED if final_attempt else DeliveryStatus.PENDING,
+            last_error=str(exc)[:2000],
+        )
+        if final_attempt:
+            return False
+        raise TransientDeliveryError(str(exc)) from exc
+    EmailNotification.objects.filter(pk=notification_id).update(
+        status=DeliveryStatus.DELIVERED, sent_at=timezone.now(), last_error=""
+    )
+    return True
+
+
+def notifications_requeue_stuck(*, older_than: timedelta = timedelta(minutes=15)) -> int:
+    """Queue again what a lost task or a killed worker left behind: rows still pending, or
+    stuck in `sending`, long after they were made. Safe to run twice (the send claims)."""
+    cutoff = timezone.now() - older_than
+    unfinished = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+    emails = list(
+        EmailNotification.objects.filter(status__in=unfinished, created_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:1000]
+    )
+    EmailNotification.objects.filter(pk__in=emails).update(status=DeliveryStatus.PENDING)
+    for email_id in emails:
+        jobs.enqueue("registry.send_email", email_id)
+    deliveries = list(
+        WebhookDelivery.objects.filter(status__in=unfinished, created_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:1000]
+    )
+    WebhookDelivery.objects.filter(pk__in=deliveries).update(status=DeliveryStatus.PENDING)
+    for delivery_id in deliveries:
+        jobs.enqueue("registry.deliver_webhook", str(delivery_id))
+    return len(emails) + len(deliveries)

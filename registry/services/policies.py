@@ -1,0 +1,149 @@
+"""Access policies (revisions of a dataset's terms) and eligibility under them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import Organization, User
+from audit.chain import audit_append
+from common.errors import Conflict
+from datasets.models import LISTED_STATUSES, Dataset, DatasetVersion, VersionStatus
+
+from .. import policy as engine
+from .. import selectors
+from ..models import AccessPolicy, ApprovalRoute
+
+
+def _validate_route(dataset: Dataset, route: str) -> None:
+    if dataset.sensitivity == "restricted" and route != ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD:
+        raise Conflict(
+            _("Restricted data always needs the publisher and the division lead to approve."),
+            code="route_not_allowed",
+            required_route=ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD,
+        )
+
+
+@transaction.atomic
+def policy_set(
+    *, dataset: Dataset, actor: User | None, replace: bool = False, **terms: Any
+) -> AccessPolicy:
+    """Add a revision and make it current. Terms not given keep their current value, or, with
+    `replace`, take the defaults of the dataset's sensitivity."""
+    # The dataset row is the lock: two first edits cannot both make revision 1.
+    Dataset.objects.select_for_update().filter(pk=dataset.pk).values_list("pk").get()
+    current = AccessPolicy.objects.filter(dataset=dataset, is_current=True).first()
+    base = (
+        engine.default_terms(dataset.sensitivity)
+        if current is None or replace
+        else policy_terms_dict(current)
+    )
+    merged = {**base, **terms}
+    _validate_route(dataset, merged["approval_route"])
+    revision = 1
+    if current is not None:
+        revision = current.revision + 1
+        AccessPolicy.objects.filter(pk=current.pk).update(is_current=False)
+    policy = AccessPolicy(dataset=dataset, revision=revision, created_by=actor, **merged)
+    policy.full_clean(exclude=["is_current"])
+    policy.save()
+    audit_append(
+        actor=actor,
+        action="policy.changed",
+        object_type="dataset",
+        object_id=dataset.pk,
+        steward_organization_ids=[dataset.publisher_id],
+        data={"revision": revision, "terms": merged},
+    )
+    return policy
+
+
+def policy_terms_dict(policy: AccessPolicy) -> dict[str, Any]:
+    return {
+        "allowed_division_ids": list(policy.allowed_division_ids),
+        "allowed_organization_kinds": list(policy.allowed_organization_kinds),
+        "allowed_organization_ids": list(policy.allowed_organization_ids),
+        "denied_organization_ids": list(policy.denied_organization_ids),
+        "permitted_purposes": list(policy.permitted_purposes),
+        "prohibitions": list(policy.prohibitions),
+        "obligations": list(policy.obligations),
+        "max_period_days": policy.max_period_days,
+        "approval_route": policy.approval_route,
+    }
+
+
+def policy_ensure(*, dataset: Dataset) -> AccessPolicy:
+    """The dataset's current policy, saved, for a write that needs the row (a sharing request
+    points at it). Every dataset gets one when it is created; for one created before that rule
+    the defaults of its sensitivity are saved here as revision 1. Reads never save it: they
+    show those defaults unsaved (selectors.policy_current_get)."""
+    found = AccessPolicy.objects.filter(dataset=dataset, is_current=True).first()
+    if found is not None:
+        return found
+    with transaction.atomic():
+        # Look again under the dataset's lock: a concurrent first use may have made it.
+        Dataset.objects.select_for_update().filter(pk=dataset.pk).values_list("pk").get()
+        found = AccessPolicy.objects.filter(dataset=dataset, is_current=True).first()
+        return found if found is not None else policy_set(dataset=dataset, actor=None)
+
+
+def policy_follow_sensitivity(*, dataset: Dataset, actor: User | None) -> None:
+    """Restricted data always needs both approvers: raise the route when sensitivity rises."""
+    current = AccessPolicy.objects.filter(dataset=dataset, is_current=True).first()
+    if current is None:
+        policy_set(dataset=dataset, actor=actor)
+    elif dataset.sensitivity == "restricted" and (
+        current.approval_route != ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD
+    ):
+        policy_set(
+            dataset=dataset,
+            actor=actor,
+            approval_route=ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD,
+        )
+
+
+def _terms(policy: AccessPolicy) -> engine.PolicyTerms:
+    return engine.PolicyTerms(
+        permitted_purposes=frozenset(policy.permitted_purposes),
+        obligations=frozenset(policy.obligations),
+        max_period_days=policy.max_period_days,
+        approval_route=policy.approval_route,
+        allowed_division_ids=frozenset(policy.allowed_division_ids),
+        allowed_organization_kinds=frozenset(policy.allowed_organization_kinds),
+        allowed_organization_ids=frozenset(policy.allowed_organization_ids),
+        denied_organization_ids=frozenset(policy.denied_organization_ids),
+    )
+
+
+def eligibility_evaluate(
+    *,
+    dataset: Dataset,
+    organization: Organization,
+    purpose: str,
+    period_days: int,
+    accepted_obligations: list[str],
+    policy: AccessPolicy | None = None,
+) -> engine.Decision:
+    """The policy engine's decision for this ask; reads only (the current policy when none is
+    given)."""
+    policy = policy or selectors.policy_current_get(dataset=dataset)
+    applicant = engine.Applicant(
+        organization_id=organization.pk,
+        kind=organization.kind,
+        division_ids=frozenset(organization.divisions.values_list("id", flat=True)),
+    )
+    ask = engine.Ask(
+        purpose=purpose,
+        period_days=period_days,
+        accepted_obligations=frozenset(accepted_obligations),
+    )
+    return engine.evaluate(
+        _terms(policy),
+        applicant,
+        ask,
+        publisher_id=dataset.publisher_id,
+        dataset_available=dataset.status in LISTED_STATUSES
+        and DatasetVersion.objects.filter(dataset=dataset, status=VersionStatus.PUBLISHED).exists(),
+    )

@@ -1,0 +1,286 @@
+"""Sharing requests: submit, the worker's check against the policy, approve, reject, withdraw.
+
+Each decision checks the actor's right (registry.permissions), moves the state under a row lock
+(transitions.sharing_request_move, so of two approvers acting at once exactly one wins), writes a
+SharingRequestEvent and an audit event in the same transaction, and answers 409 with the current
+state when the move is not allowed from there.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from rest_framework.exceptions import PermissionDenied
+
+from accounts.models import Organization
+from accounts.selectors import Actor
+from common import jobs
+from common.errors import Conflict
+from datasets.models import Dataset, DatasetVersion, VersionStatus
+
+from ..models import OPEN_STATES, ApprovalRoute, SharingRequest
+from ..models import SharingRequestState as S
+from ..permissions import (
+    can_act_for,
+    can_decide_after_escalation,
+    can_decide_as_division_lead,
+    can_decide_as_publisher,
+    can_withdraw,
+)
+from .agreements import agreement_activate
+from .policies import eligibility_evaluate, policy_ensure
+from .transitions import (
+    sharing_request_event_record,
+    sharing_request_locked_state,
+    sharing_request_move,
+    transition_conflict,
+)
+
+
+def _asks_differently(
+    sharing_request: SharingRequest,
+    *,
+    dataset: Dataset,
+    requester: Organization,
+    purpose: str,
+    period_days: int,
+) -> bool:
+    """A retry with the same Idempotency-Key must ask for the same thing as the first."""
+    return (
+        sharing_request.dataset_id != dataset.pk
+        or sharing_request.purpose != purpose
+        or sharing_request.requester_id != requester.pk
+        or sharing_request.period_days != period_days
+    )
+
+
+@transaction.atomic
+def sharing_request_create(
+    *,
+    actor: Actor,
+    dataset: Dataset,
+    requester: Organization,
+    purpose: str,
+    justification: str,
+    period_days: int,
+    accepted_obligations: list[str],
+    version: DatasetVersion | None = None,
+    start_at: datetime | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[SharingRequest, bool]:
+    """Submit a request: (sharing request, created). A repeated Idempotency-Key returns the
+    first request, or 409 when the first asked for something else."""
+    user = actor.user
+    assert user is not None
+    if not can_act_for(actor, requester):
+        raise PermissionDenied(_("You may only ask on behalf of your own organisation."))
+    if idempotency_key:
+        existing = SharingRequest.objects.filter(
+            requested_by=user, idempotency_key=idempotency_key
+        ).first()
+        if existing is not None:
+            if _asks_differently(
+                existing,
+                dataset=dataset,
+                requester=requester,
+                purpose=purpose,
+                period_days=period_days,
+            ):
+                raise Conflict(
+                    _("This Idempotency-Key was used for a different request."),
+                    code="idempotency_key_reused",
+                )
+            return existing, False
+    if version is not None and (
+        version.dataset_id != dataset.pk or version.status != VersionStatus.PUBLISHED
+    ):
+        raise Conflict(
+            _("Only a published version of this dataset can be asked for."),
+            code="version_not_available",
+        )
+    policy = policy_ensure(dataset=dataset)
+    sharing_request = SharingRequest.objects.create(
+        dataset=dataset,
+        version=version,
+        requester=requester,
+        requested_by=user,
+        purpose=purpose,
+        justification=justification,
+        period_days=period_days,
+        start_at=start_at,
+        accepted_obligations=sorted(set(accepted_obligations)),
+        policy=policy,
+        approval_route=policy.approval_route,
+        state=S.SUBMITTED,
+        idempotency_key=idempotency_key or "",
+    )
+    sharing_request_event_record(
+        sharing_request=sharing_request, actor=user, from_state="", to_state=S.SUBMITTED
+    )
+    jobs.enqueue_on_commit("registry.check_sharing_request", str(sharing_request.pk))
+    return sharing_request, True
+
+
+@transaction.atomic
+def sharing_request_check(*, sharing_request_id: Any) -> SharingRequest:
+    """The worker's check against the policy: reject with reasons, approve, or route onwards.
+
+    Safe to run twice: a request no longer `submitted` is returned as it is.
+    """
+    sharing_request = (
+        SharingRequest.objects.select_for_update(of=("self",))
+        .select_related("dataset", "requester", "policy")
+        .get(pk=sharing_request_id)
+    )
+    if sharing_request.state != S.SUBMITTED:  # checked already (a task delivered twice)
+        return sharing_request
+    decision = eligibility_evaluate(
+        dataset=sharing_request.dataset,
+        organization=sharing_request.requester,
+        purpose=sharing_request.purpose,
+        period_days=sharing_request.period_days,
+        accepted_obligations=list(sharing_request.accepted_obligations),
+        policy=sharing_request.policy,
+    )
+    reasons = [reason.as_dict() for reason in decision.reasons]
+    if not decision.eligible:
+        return sharing_request_move(
+            sharing_request=sharing_request,
+            sources=(S.SUBMITTED,),
+            target=S.REJECTED,
+            actor=None,
+            comment=gettext_noop("Rejected by the policy check."),
+            decision_reasons=reasons,
+            decided_at=timezone.now(),
+        )
+    if decision.automatic:
+        sharing_request = sharing_request_move(
+            sharing_request=sharing_request,
+            sources=(S.SUBMITTED,),
+            target=S.APPROVED,
+            actor=None,
+            comment=gettext_noop("Approved automatically: eligible under the policy."),
+            decided_at=timezone.now(),
+        )
+        return agreement_activate(sharing_request=sharing_request, actor=None)
+    return sharing_request_move(
+        sharing_request=sharing_request,
+        sources=(S.SUBMITTED,),
+        target=S.AWAITING_PUBLISHER,
+        actor=None,
+    )
+
+
+@transaction.atomic
+def sharing_request_approve(
+    *, actor: Actor, sharing_request: SharingRequest, comment: str = ""
+) -> SharingRequest:
+    """The publisher's steward approves at awaiting_publisher (onwards to the division lead when
+    the route says so); the lead approves at awaiting_division_lead, and alone at
+    awaiting_publisher once an overdue request on the publisher-only route is escalated."""
+    user = actor.user
+    is_publisher = can_decide_as_publisher(actor, sharing_request)
+    is_lead = can_decide_as_division_lead(actor, sharing_request)
+    if not (is_publisher or is_lead):
+        raise PermissionDenied(_("You may not decide on this request."))
+    sharing_request.state = sharing_request_locked_state(sharing_request=sharing_request)
+    sharing_request.refresh_from_db(fields=["escalated_at"])
+    decided = {"decided_at": timezone.now()}
+    if sharing_request.state == S.AWAITING_DIVISION_LEAD:
+        if not is_lead:
+            if is_publisher:  # the publisher's step is done: a repeat or a lost race
+                raise transition_conflict(
+                    sharing_request.state, S.APPROVED, (S.AWAITING_PUBLISHER,)
+                )
+            raise PermissionDenied(_("Only the division lead approves at this step."))
+        sharing_request = sharing_request_move(
+            sharing_request=sharing_request,
+            sources=(S.AWAITING_DIVISION_LEAD,),
+            target=S.APPROVED,
+            actor=user,
+            comment=comment,
+            **decided,
+        )
+        return agreement_activate(sharing_request=sharing_request, actor=user)
+    if sharing_request.state != S.AWAITING_PUBLISHER:
+        raise transition_conflict(
+            sharing_request.state, S.APPROVED, (S.AWAITING_PUBLISHER, S.AWAITING_DIVISION_LEAD)
+        )
+    if is_publisher:
+        if sharing_request.approval_route == ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD:
+            return sharing_request_move(
+                sharing_request=sharing_request,
+                sources=(S.AWAITING_PUBLISHER,),
+                target=S.AWAITING_DIVISION_LEAD,
+                actor=user,
+                comment=comment,
+                routed_to_division_lead_at=timezone.now(),
+            )
+    elif not (
+        can_decide_after_escalation(actor, sharing_request)
+        and sharing_request.approval_route == ApprovalRoute.PUBLISHER
+    ):
+        # Two-step routes (restricted data) always need the publisher's approval first.
+        raise PermissionDenied(_("Only data stewards of the publisher approve at this step."))
+    sharing_request = sharing_request_move(
+        sharing_request=sharing_request,
+        sources=(S.AWAITING_PUBLISHER,),
+        target=S.APPROVED,
+        actor=user,
+        comment=comment
+        or (
+            "" if is_publisher else gettext_noop("Approved by the division lead after escalation.")
+        ),
+        **decided,
+    )
+    return agreement_activate(sharing_request=sharing_request, actor=user)
+
+
+@transaction.atomic
+def sharing_request_reject(
+    *, actor: Actor, sharing_request: SharingRequest, comment: str
+) -> SharingRequest:
+    """Either approver may refuse at their step; the lead also once a request is escalated."""
+    is_publisher = can_decide_as_publisher(actor, sharing_request)
+    is_lead = can_decide_as_division_lead(actor, sharing_request)
+    if not (is_publisher or is_lead):
+        raise PermissionDenied(_("You may not decide on this request."))
+    sharing_request.state = sharing_request_locked_state(sharing_request=sharing_request)
+    sharing_request.refresh_from_db(fields=["escalated_at"])
+    open_steps = (S.AWAITING_PUBLISHER, S.AWAITING_DIVISION_LEAD)
+    if sharing_request.state not in open_steps:
+        raise transition_conflict(sharing_request.state, S.REJECTED, open_steps)
+    if not (
+        is_publisher
+        or sharing_request.state == S.AWAITING_DIVISION_LEAD
+        or can_decide_after_escalation(actor, sharing_request)
+    ):
+        raise PermissionDenied(_("Only data stewards of the publisher decide at this step."))
+    return sharing_request_move(
+        sharing_request=sharing_request,
+        sources=open_steps,
+        target=S.REJECTED,
+        actor=actor.user,
+        comment=comment,
+        decided_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def sharing_request_withdraw(
+    *, actor: Actor, sharing_request: SharingRequest, comment: str = ""
+) -> SharingRequest:
+    if not can_withdraw(actor, sharing_request):
+        raise PermissionDenied(_("Only the requesting organisation may withdraw its request."))
+    return sharing_request_move(
+        sharing_request=sharing_request,
+        sources=OPEN_STATES,
+        target=S.WITHDRAWN,
+        actor=actor.user,
+        comment=comment,
+    )
