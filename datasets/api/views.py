@@ -39,7 +39,7 @@ from ..models import (
     VersionStatus,
 )
 from ..permissions import require_any_steward, require_dataset_steward
-from ..services import checks
+from ..services import validation as validation_services
 from .formats import DATA_PACKAGE, DataPackageNegotiationMixin, datapackage_response
 from .serializers import (
     DatasetInputSerializer,
@@ -312,7 +312,7 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
         serializer = PublishInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         assert self.actor.user is not None
-        version = checks.version_publish_checked(
+        version = validation_services.version_publish_validated(
             version=version,
             actor=self.actor.user,
             waiver_reason=serializer.validated_data.get("waiver_reason", ""),
@@ -366,7 +366,7 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
                         or [_("Not valid JSON.")]
                     }
                 )
-        version = checks.schema_set(version=version, schema=schema, kind=data["kind"])
+        version = validation_services.schema_set(version=version, schema=schema, kind=data["kind"])
         return Response(VersionOutputSerializer(self._fresh(version)).data)
 
     @extend_schema(
@@ -378,7 +378,7 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
     def accept_inferred_schema(self, request: Request, dataset: str, pk: str) -> Response:
         version = self.get_object()
         self.require_steward(version.dataset)
-        version = checks.schema_accept_inferred(version=version)
+        version = validation_services.schema_accept_inferred(version=version)
         return Response(VersionOutputSerializer(self._fresh(version)).data)
 
     @extend_schema(
@@ -395,7 +395,7 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
         serializer = SampleInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        sample = checks.sample_upload(
+        sample = validation_services.sample_upload(
             version=version,
             file=data["file"],
             data_format=data["format"],
@@ -414,7 +414,7 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
     def validate(self, request: Request, dataset: str, pk: str) -> Response:
         version = self.get_object()
         self.require_steward(version.dataset)
-        report = checks.validation_enqueue(version=version)
+        report = validation_services.validation_enqueue(version=version)
         return Response(ValidationReportSerializer(report).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(

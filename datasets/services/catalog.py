@@ -201,7 +201,7 @@ def _delete_files_on_commit(names: list[str]) -> None:
         transaction.on_commit(delete)
 
 
-def _lock_writable_dataset(dataset_id: Any) -> Dataset:
+def dataset_lock_writable(dataset_id: Any) -> Dataset:
     """Lock the dataset row and refuse changes to a withdrawn dataset's versions and files."""
     dataset = Dataset.objects.select_for_update().get(pk=dataset_id)
     _ensure_dataset_writable(dataset)
@@ -217,7 +217,7 @@ def _ensure_dataset_writable(dataset: Dataset) -> None:
         )
 
 
-def _ensure_version_draft(version: DatasetVersion) -> None:
+def version_ensure_draft(version: DatasetVersion) -> None:
     if version.status != VersionStatus.DRAFT:
         raise Conflict(
             _("A published version is immutable; create a new version instead."),
@@ -244,9 +244,9 @@ def version_create(*, dataset: Dataset, **fields: Any) -> DatasetVersion:
 @transaction.atomic
 def version_update(*, version: DatasetVersion, fields: dict[str, Any]) -> DatasetVersion:
     """Change a draft version. `fields` is a dict: one of them is itself called `version`."""
-    _lock_writable_dataset(version.dataset_id)
+    dataset_lock_writable(version.dataset_id)
     version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
-    _ensure_version_draft(version)
+    version_ensure_draft(version)
     model_update(instance=version, data=fields)
     return version
 
@@ -273,9 +273,9 @@ def version_publish(*, version: DatasetVersion) -> DatasetVersion:
 
 @transaction.atomic
 def version_delete(*, version: DatasetVersion) -> None:
-    _lock_writable_dataset(version.dataset_id)
+    dataset_lock_writable(version.dataset_id)
     version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
-    _ensure_version_draft(version)
+    version_ensure_draft(version)
     files = list(version.distributions.exclude(file="").values_list("file", flat=True))
     version.delete()
     _delete_files_on_commit(files)
@@ -299,9 +299,9 @@ def _digest(upload: File) -> tuple[str, int]:
 def distribution_create(
     *, version: DatasetVersion, file: File | None = None, **fields: Any
 ) -> Distribution:
-    _lock_writable_dataset(version.dataset_id)
+    dataset_lock_writable(version.dataset_id)
     version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
-    _ensure_version_draft(version)
+    version_ensure_draft(version)
     distribution = Distribution(version=version, **fields)
     if file is not None:
         sha256, size = _digest(file)
@@ -330,16 +330,16 @@ def distribution_update(*, distribution: Distribution, **fields: Any) -> Distrib
     distribution = (
         Distribution.objects.select_related("version").select_for_update().get(pk=distribution.pk)
     )
-    _lock_writable_dataset(distribution.version.dataset_id)
-    _ensure_version_draft(distribution.version)
+    dataset_lock_writable(distribution.version.dataset_id)
+    version_ensure_draft(distribution.version)
     model_update(instance=distribution, data=fields)
     return distribution
 
 
 @transaction.atomic
 def distribution_delete(*, distribution: Distribution) -> None:
-    _lock_writable_dataset(distribution.version.dataset_id)
-    _ensure_version_draft(distribution.version)
+    dataset_lock_writable(distribution.version.dataset_id)
+    version_ensure_draft(distribution.version)
     files = [distribution.file.name] if distribution.file else []
     distribution.delete()
     _delete_files_on_commit(files)
