@@ -28,10 +28,10 @@ from registry.notifications import _check_destination as check_destination
 
 from ..dcat.vocabulary import HYDRA
 from ..models import ImportFormat
-from . import dcat
-from .detect import detect_format, read_head
 from .limits import ImportLimits
 from .records import SourceError, stored_error, stored_message
+from .sources import dcat
+from .sources.detect import detect_format, read_head
 
 USER_AGENT = "max-registry-import/1"
 ACCEPT = "text/turtle, application/ld+json;q=0.9, application/json;q=0.9, text/csv;q=0.8, */*;q=0.1"

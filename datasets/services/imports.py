@@ -45,10 +45,10 @@ from common import jobs
 from common.errors import Conflict
 
 from ..imports import ImportLimits, ParsedSource, Problem, Record, SourceError, read_source
-from ..imports import csv as csv_format
-from ..imports.detect import HEAD_BYTES, read_head, resolve_format
 from ..imports.fetch import TransientFetchError, check_url, harvest
 from ..imports.records import stored_message
+from ..imports.sources import csv as csv_format
+from ..imports.sources.detect import HEAD_BYTES, read_head, resolve_format
 from ..models import (
     IMPORT_OUTCOMES,
     Dataset,

@@ -229,7 +229,7 @@ def test_a_source_that_breaks_midway_fails_keeping_and_auditing_what_was_done(
     world, small_batches, monkeypatch
 ):
     from datasets.imports import ParsedSource, SourceError
-    from datasets.imports import csv as csv_format
+    from datasets.imports.sources import csv as csv_format
     from registry.models import AuditEvent
 
     def breaks_after_three(path: Any, limits: Any) -> ParsedSource:

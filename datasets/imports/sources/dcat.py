@@ -23,7 +23,7 @@ from django.utils.translation import gettext_noop as _
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
-from ..dcat.vocabulary import (
+from ...dcat.vocabulary import (
     ACCESS_RIGHTS,
     DCAT,
     DCTERMS,
@@ -36,14 +36,12 @@ from ..dcat.vocabulary import (
     SKOS,
     VCARD,
 )
+from ..limits import ImportLimits
+from ..records import ParsedSource, Record, SourceError
 from .detect import JSON_LD, TURTLE, rdf_syntax
-from .limits import ImportLimits
-from .records import (
+from .values import (
     SENSITIVITIES,
     THEMES,
-    ParsedSource,
-    Record,
-    SourceError,
     check_temporal,
     map_license,
     set_code,
@@ -65,7 +63,7 @@ BASE_IRI = "urn:max-registry:import:"
 MAX_JSON_DEPTH = 200
 
 
-def _read_text(path: Path, limits: ImportLimits) -> str:
+def read_text(path: Path, limits: ImportLimits) -> str:
     size = path.stat().st_size
     if size > limits.document_max_bytes:
         raise SourceError(
@@ -131,7 +129,7 @@ def _refuse_remote_context(context: Any, depth: int) -> None:
 
 
 def parse_graph(path: Path, limits: ImportLimits) -> Graph:
-    content = _read_text(path, limits)
+    content = read_text(path, limits)
     syntax = rdf_syntax(content[:1024].encode())
     graph = Graph()
     if syntax == JSON_LD:

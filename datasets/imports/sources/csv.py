@@ -32,16 +32,14 @@ from typing import Any
 
 from django.utils.translation import gettext_noop as _
 
-from ..dcat.vocabulary import FREQUENCIES
-from ..validation.encoding import CP949, UTF8, UTF8_BOM, EncodingProblem, detect_encoding
+from ...dcat.vocabulary import FREQUENCIES
+from ...validation.encoding import CP949, UTF8, UTF8_BOM, EncodingProblem, detect_encoding
+from ..limits import ImportLimits
+from ..records import ParsedSource, Record, SourceError, stored_message
 from .detect import HEAD_BYTES, read_head
-from .limits import ImportLimits
-from .records import (
+from .values import (
     SENSITIVITIES,
     THEMES,
-    ParsedSource,
-    Record,
-    SourceError,
     check_temporal,
     set_code,
     set_date,
@@ -50,7 +48,6 @@ from .records import (
     set_keywords,
     set_license,
     set_text,
-    stored_message,
     text,
 )
 
