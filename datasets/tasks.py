@@ -7,8 +7,10 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.utils.translation import gettext_noop
 
 from .imports import SourceError
+from .imports import jobs as import_jobs
+from .imports import runner as import_runner
 from .imports.fetch import TransientFetchError, fetch_error
-from .services import imports, validation
+from .services import validation
 
 # Far below the broker's visibility timeout, so a slow validation is never handed out twice.
 VALIDATION_TIME_LIMIT = 1800
@@ -57,21 +59,21 @@ IMPORT_TIME_LIMIT = 1800
 )
 def run_import(self: Task, job_id: str) -> str:  # type: ignore[type-arg]
     try:
-        return str(imports.import_job_run(job_id=job_id).status)
+        return str(import_runner.import_job_run(job_id=job_id).status)
     except TransientFetchError as exc:
         if self.request.retries >= (self.max_retries or 0):
-            imports.import_job_fail(job_id=job_id, error=fetch_error(exc))
+            import_jobs.import_job_fail(job_id=job_id, error=fetch_error(exc))
             return "failed"
-        imports.import_job_release(job_id=job_id, error=fetch_error(exc, retrying=True))
+        import_jobs.import_job_release(job_id=job_id, error=fetch_error(exc, retrying=True))
         raise self.retry(exc=exc, countdown=min(600, 30 * 2**self.request.retries)) from exc
     except SoftTimeLimitExceeded:
         error = SourceError(
             gettext_noop("The import took too long; split the source."), code="time_limit"
         )
-        imports.import_job_fail(job_id=job_id, error=error.as_dict())
+        import_jobs.import_job_fail(job_id=job_id, error=error.as_dict())
         return "failed"
 
 
 @shared_task(name="datasets.requeue_stuck_imports", time_limit=120, soft_time_limit=100)
 def requeue_stuck_imports() -> int:
-    return imports.import_job_requeue_stuck()
+    return import_jobs.import_job_requeue_stuck()

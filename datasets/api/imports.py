@@ -32,9 +32,9 @@ from common.uploads import limit_uploads
 from common.views import RegistryViewSet
 
 from ..imports import SourceError
+from ..imports.jobs import import_job_create
 from ..imports.selectors import import_job_get, import_job_list, revision_list
 from ..models import DatasetRevision, ImportJob
-from ..services import imports as import_services
 from .import_serializers import (
     DatasetRevisionSerializer,
     ImportInputSerializer,
@@ -156,7 +156,7 @@ class ImportJobViewSet(RegistryViewSet):
         organization = self._organization(data.get("publisher"))
         upload = data.get("file")
         try:
-            job = import_services.import_job_create(
+            job = import_job_create(
                 organization=organization,
                 created_by=self.actor.user,
                 file=upload,

@@ -43,7 +43,7 @@ def dataset_index(dataset: Dataset) -> None:
     dataset.search_body = document_tokens(dataset.description_ko, dataset.description_en)
 
 
-def _unique_slug(base: str) -> str:
+def unique_dataset_slug(base: str) -> str:
     base = (slugify(base) or "dataset")[:100].strip("-") or "dataset"
     slug = base
     while Dataset.objects.filter(slug=slug).exists():
@@ -63,7 +63,7 @@ def dataset_create(
 ) -> Dataset:
     """A new draft, with its first revision (`changed_by`, `import_job`: who made it)."""
     dataset = Dataset(publisher=publisher, division=division, **fields)
-    dataset.slug = slug or _unique_slug(dataset.title_en or dataset.title_ko)
+    dataset.slug = slug or unique_dataset_slug(dataset.title_en or dataset.title_ko)
     dataset_index(dataset)
     dataset.full_clean()
     dataset.save()

@@ -167,9 +167,9 @@ def test_a_redirect_to_a_private_address_is_refused(site, run_url_import, loopba
 
 def test_the_worker_checks_the_destination_again(site, world, settings):
     # Allowed when the job was made (say DNS changed since): the worker refuses it.
-    from datasets.services import imports
+    from datasets.imports import jobs, runner
 
-    job = imports.import_job_create(
+    job = jobs.import_job_create(
         organization=world.acme,
         created_by=world.users["steward"],
         url=site.url("/catalog.ttl"),
@@ -177,7 +177,7 @@ def test_the_worker_checks_the_destination_again(site, world, settings):
     )
     settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
 
-    job = imports.import_job_run(job_id=job.pk)
+    job = runner.import_job_run(job_id=job.pk)
 
     assert job.status == ImportStatus.FAILED
     assert job.error is not None
@@ -193,10 +193,10 @@ def test_a_slow_server_is_a_transient_error(site):
 
 
 def test_unavailable_servers_are_retried_then_the_job_fails(site, world):
-    from datasets.services import imports
+    from datasets.imports import jobs
 
     site.routes["/down"] = Route(b"busy", status=503)
-    job = imports.import_job_create(
+    job = jobs.import_job_create(
         organization=world.acme,
         created_by=world.users["steward"],
         url=site.url("/down"),
