@@ -15,6 +15,7 @@ from common.i18n import LocalizedTextField
 from ..models import (
     DataFormat,
     Dataset,
+    DatasetRevision,
     DatasetVersion,
     Distribution,
     SchemaKind,
@@ -136,6 +137,35 @@ class DatasetInputSerializer(serializers.ModelSerializer[Dataset]):
                 {"temporal_end": [_("Must not be before temporal_start.")]}
             )
         return attrs
+
+
+class DatasetRevisionSerializer(serializers.ModelSerializer[DatasetRevision]):
+    created_by = serializers.SerializerMethodField(
+        help_text=_("Email of who made the change: shown to the publisher and the secretariat.")
+    )
+    import_job = serializers.SerializerMethodField(
+        help_text=_("The import that made the change, if one did (publisher and secretariat).")
+    )
+
+    class Meta:
+        model = DatasetRevision
+        fields = ["number", "created_at", "changed_fields", "snapshot", "created_by", "import_job"]
+        read_only_fields = fields
+
+    def _insider(self) -> bool:
+        return bool(self.context.get("insider"))
+
+    @extend_schema_field(serializers.EmailField(allow_null=True))
+    def get_created_by(self, revision: DatasetRevision) -> str | None:
+        if not self._insider() or revision.created_by is None:
+            return None
+        return revision.created_by.email
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_import_job(self, revision: DatasetRevision) -> str | None:
+        if not self._insider() or revision.import_job_id is None:
+            return None
+        return str(revision.import_job_id)
 
 
 # --- versions ---------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from .. import selectors, services
 from ..filters import DatasetFilter, DatasetOrderingFilter
 from ..models import (
     Dataset,
+    DatasetRevision,
     DatasetVersion,
     Distribution,
     DistributionRole,
@@ -44,6 +45,7 @@ from .formats import DATA_PACKAGE, DataPackageNegotiationMixin, datapackage_resp
 from .serializers import (
     DatasetInputSerializer,
     DatasetOutputSerializer,
+    DatasetRevisionSerializer,
     DistributionInputSerializer,
     DistributionOutputSerializer,
     DistributionUpdateSerializer,
@@ -210,6 +212,28 @@ class DatasetViewSet(DatasetScopedMixin):
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, dataset: str) -> Response:
         return self._transition(services.dataset_withdraw)
+
+
+@extend_schema(tags=["datasets"], parameters=[DATASET_KEY])
+class DatasetRevisionViewSet(DatasetScopedMixin):
+    """A dataset's metadata history, newest first; visible to whoever sees the dataset."""
+
+    serializer_class = DatasetRevisionSerializer
+    filter_backends: list[Any] = []
+    ordering = "-number"
+    queryset = DatasetRevision.objects.none()
+
+    def get_queryset(self) -> QuerySet[DatasetRevision]:
+        return selectors.revision_list(dataset=self.get_dataset())
+
+    @extend_schema(summary="A dataset's revisions, newest first")
+    def list(self, request: Request, dataset: str) -> Response:
+        parent = self.get_dataset()
+        page = self.paginate_queryset(self.get_queryset())
+        insider = self.actor.is_secretariat or self.actor.is_member_of(parent.publisher_id)
+        return self.get_paginated_response(
+            DatasetRevisionSerializer(page, many=True, context={"insider": insider}).data
+        )
 
 
 @extend_schema(tags=["versions"], parameters=[DATASET_KEY])

@@ -1,9 +1,8 @@
 """Catalog imports by stewards: DCAT, CKAN and CSV metadata into their organisation.
 
 `POST /imports/` stores the source (or checks the URL), answers 202 with the job, and the
-workers do the rest; `GET /imports/{id}/` shows progress and the per-record report. Dataset
-histories (`GET /datasets/{dataset}/revisions/`) live here too: imports are what make them
-long, though every change to a dataset's metadata writes one.
+workers do the rest; `GET /imports/{id}/` shows progress and the per-record report. The
+histories imports write (`GET /datasets/{dataset}/revisions/`) are the datasets' own API.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
-from django.urls import URLPattern, path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
@@ -31,17 +30,11 @@ from accounts.models import Organization
 from common.uploads import limit_uploads
 from common.views import RegistryViewSet
 
-from ..imports import SourceError
-from ..imports.jobs import import_job_create
-from ..imports.selectors import import_job_get, import_job_list, revision_list
-from ..models import DatasetRevision, ImportJob
-from .import_serializers import (
-    DatasetRevisionSerializer,
-    ImportInputSerializer,
-    ImportJobDetailSerializer,
-    ImportJobSerializer,
-)
-from .views import DATASET_KEY, DatasetScopedMixin
+from ...models import ImportJob
+from ..jobs import import_job_create
+from ..records import SourceError
+from ..selectors import import_job_get, import_job_list
+from .serializers import ImportInputSerializer, ImportJobDetailSerializer, ImportJobSerializer
 
 IMPORT_DESCRIPTION = """
 Import dataset metadata into your organisation: a DCAT document (JSON-LD or Turtle, as the
@@ -176,40 +169,3 @@ class ImportJobViewSet(RegistryViewSet):
             status=status.HTTP_202_ACCEPTED,
             headers={"Location": request.build_absolute_uri(location)},
         )
-
-
-@extend_schema(tags=["datasets"], parameters=[DATASET_KEY])
-class DatasetRevisionViewSet(DatasetScopedMixin):
-    """A dataset's metadata history, newest first; visible to whoever sees the dataset."""
-
-    serializer_class = DatasetRevisionSerializer
-    filter_backends: list[Any] = []
-    ordering = "-number"
-    queryset = DatasetRevision.objects.none()
-
-    def get_queryset(self) -> QuerySet[DatasetRevision]:
-        return revision_list(dataset=self.get_dataset())
-
-    @extend_schema(summary="A dataset's revisions, newest first")
-    def list(self, request: Request, dataset: str) -> Response:
-        parent = self.get_dataset()
-        page = self.paginate_queryset(self.get_queryset())
-        insider = self.actor.is_secretariat or self.actor.is_member_of(parent.publisher_id)
-        return self.get_paginated_response(
-            DatasetRevisionSerializer(page, many=True, context={"insider": insider}).data
-        )
-
-
-urlpatterns: list[URLPattern] = [
-    path(
-        "imports/",
-        ImportJobViewSet.as_view({"get": "list", "post": "create"}),
-        name="import-list",
-    ),
-    path("imports/<uuid:pk>/", ImportJobViewSet.as_view({"get": "retrieve"}), name="import-detail"),
-    path(
-        "datasets/<str:dataset>/revisions/",
-        DatasetRevisionViewSet.as_view({"get": "list"}),
-        name="dataset-revisions",
-    ),
-]
