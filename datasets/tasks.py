@@ -50,14 +50,14 @@ IMPORT_TIME_LIMIT = 1800
 
 @shared_task(
     bind=True,
-    name="datasets.run_import",
+    name="datasets.import_job_run",
     max_retries=3,
     time_limit=IMPORT_TIME_LIMIT,
     soft_time_limit=IMPORT_TIME_LIMIT - 60,
     acks_late=True,
     reject_on_worker_lost=False,  # a source that kills workers must not loop: the sweep retries
 )
-def run_import(self: Task, job_id: str) -> str:  # type: ignore[type-arg]
+def import_job_run(self: Task, job_id: str) -> str:  # type: ignore[type-arg]
     try:
         return str(import_runner.import_job_run(job_id=job_id).status)
     except TransientFetchError as exc:
@@ -74,6 +74,6 @@ def run_import(self: Task, job_id: str) -> str:  # type: ignore[type-arg]
         return "failed"
 
 
-@shared_task(name="datasets.requeue_stuck_imports", time_limit=120, soft_time_limit=100)
-def requeue_stuck_imports() -> int:
+@shared_task(name="datasets.import_job_requeue_stuck", time_limit=120, soft_time_limit=100)
+def import_job_requeue_stuck() -> int:
     return import_jobs.import_job_requeue_stuck()

@@ -241,8 +241,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "datasets.validation_requeue_stuck",
         "schedule": timedelta(minutes=5),
     },
-    "datasets.requeue_stuck_imports": {
-        "task": "datasets.requeue_stuck_imports",
+    "datasets.import_job_requeue_stuck": {
+        "task": "datasets.import_job_requeue_stuck",
         "schedule": timedelta(minutes=5),
     },
     "registry.expire_grants": {"task": "registry.expire_grants", "schedule": timedelta(minutes=5)},

@@ -2,7 +2,7 @@
 transient failure, fail it, and queue again the jobs whose worker stopped.
 
 A job row is written when the steward sends a file or a URL (`import_job_create`) and
-`datasets.run_import` is queued after commit; the worker claims the job with a conditional
+`datasets.import_job_run` is queued after commit; the worker claims the job with a conditional
 UPDATE (queued → running), so a job delivered twice is done once, and `runner` does the work.
 A job whose worker died is queued again by the beat sweep (`import_job_requeue_stuck`) and
 resumes after its last committed batch.
@@ -125,7 +125,7 @@ def import_job_create(
             job.file.delete(save=False)
         raise
     if enqueue:
-        jobs.enqueue_on_commit("datasets.run_import", str(job.pk))
+        jobs.enqueue_on_commit("datasets.import_job_run", str(job.pk))
     return job
 
 
@@ -219,5 +219,5 @@ def import_job_requeue_stuck(*, older_than: timedelta | None = None) -> int:
         .values_list("pk", flat=True)[:500]
     )
     for pk in {*stuck, *lost}:
-        jobs.enqueue("datasets.run_import", str(pk))
+        jobs.enqueue("datasets.import_job_run", str(pk))
     return len({*stuck, *lost})

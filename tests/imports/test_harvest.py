@@ -202,11 +202,11 @@ def test_unavailable_servers_are_retried_then_the_job_fails(site, world):
         url=site.url("/down"),
         enqueue=False,
     )
-    conf = tasks.run_import.app.conf
+    conf = tasks.import_job_run.app.conf
     previous = conf.task_eager_propagates
     conf.task_eager_propagates = False  # let eager retries run inline
     try:
-        tasks.run_import.apply(args=(str(job.pk),))
+        tasks.import_job_run.apply(args=(str(job.pk),))
     finally:
         conf.task_eager_propagates = previous
 
@@ -215,7 +215,7 @@ def test_unavailable_servers_are_retried_then_the_job_fails(site, world):
     assert job.error is not None
     assert job.error["code"] == "fetch_failed"
     assert "503" in job.error["detail"]
-    assert len(site.requests) == (tasks.run_import.max_retries or 0) + 1
+    assert len(site.requests) == (tasks.import_job_run.max_retries or 0) + 1
 
 
 def test_fetch_refuses_other_schemes():

@@ -44,9 +44,9 @@ def make_job(world: Any, content: bytes, **options: Any) -> ImportJob:
 def test_the_task_does_the_work_once_when_run_twice(world):
     job = make_job(world, rows(3))
 
-    assert tasks.run_import(str(job.pk)) == "succeeded"
+    assert tasks.import_job_run(str(job.pk)) == "succeeded"
     revisions = DatasetRevision.objects.count()
-    assert tasks.run_import(str(job.pk)) == "succeeded"
+    assert tasks.import_job_run(str(job.pk)) == "succeeded"
 
     job.refresh_from_db()
     assert job.attempts == 1
@@ -74,16 +74,19 @@ def test_the_task_is_queued_after_commit_by_the_api(
 
 def test_task_settings_stay_below_the_visibility_timeout(settings):
     visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
-    time_limit, soft_time_limit = tasks.run_import.time_limit, tasks.run_import.soft_time_limit
-    assert tasks.run_import.name == "datasets.run_import"
+    time_limit, soft_time_limit = (
+        tasks.import_job_run.time_limit,
+        tasks.import_job_run.soft_time_limit,
+    )
+    assert tasks.import_job_run.name == "datasets.import_job_run"
     assert time_limit is not None
     assert soft_time_limit is not None
     assert time_limit < visibility
     assert soft_time_limit < time_limit
-    assert tasks.run_import.acks_late
+    assert tasks.import_job_run.acks_late
     assert visibility > settings.IMPORT_STUCK_AFTER_SECONDS
-    beat = settings.CELERY_BEAT_SCHEDULE["datasets.requeue_stuck_imports"]
-    assert beat["task"] == tasks.requeue_stuck_imports.name
+    beat = settings.CELERY_BEAT_SCHEDULE["datasets.import_job_requeue_stuck"]
+    assert beat["task"] == tasks.import_job_requeue_stuck.name
 
 
 def test_progress_is_written_after_each_batch(world, small_batches, monkeypatch):
@@ -159,7 +162,7 @@ def test_a_job_whose_worker_died_resumes_after_its_last_batch(world, small_batch
 
     # The sweep finds it silent and queues it again (tasks run inline in tests).
     ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
-    assert tasks.requeue_stuck_imports() == 1
+    assert tasks.import_job_requeue_stuck() == 1
 
     job.refresh_from_db()
     assert job.status == ImportStatus.SUCCEEDED
