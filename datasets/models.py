@@ -250,6 +250,33 @@ class Dataset(TimeStampedModel):
         return self.title_ko or self.title_en
 
 
+# A dataset's metadata, in the order the API lists it: what its stewards set (through the API,
+# the admin or an import) and what every revision records. Not metadata: the publisher (fixed
+# when the dataset is made), the status and its dates (the lifecycle), the search columns
+# (derived). The API's input, the CSV import's columns and the revisions derive from this list.
+DATASET_METADATA_FIELDS: tuple[str, ...] = (
+    "slug",
+    "title_ko",
+    "title_en",
+    "description_ko",
+    "description_en",
+    "division",
+    "keywords",
+    "theme",
+    "formats",
+    "temporal_start",
+    "temporal_end",
+    "spatial",
+    "update_frequency",
+    "license",
+    "sensitivity",
+    "contact_name",
+    "contact_email",
+    "compatibility_mode",
+    "source_identifier",
+)
+
+
 class VersionStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     PUBLISHED = "published", _("Published")

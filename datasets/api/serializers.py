@@ -13,6 +13,7 @@ from accounts.models import Division, Organization
 from common.i18n import LocalizedTextField
 
 from ..models import (
+    DATASET_METADATA_FIELDS,
     DataFormat,
     Dataset,
     DatasetRevision,
@@ -64,6 +65,18 @@ class DatasetOutputSerializer(serializers.ModelSerializer[Dataset]):
         read_only_fields = fields
 
 
+def _input_fields() -> list[str]:
+    """The metadata a steward sets (the source identifier is an import's), with the publisher
+    beside the division."""
+    fields: list[str] = []
+    for name in DATASET_METADATA_FIELDS:
+        if name != "source_identifier":
+            fields.append(name)
+        if name == "division":
+            fields.append("publisher")
+    return fields
+
+
 class DatasetInputSerializer(serializers.ModelSerializer[Dataset]):
     """Create and update (PATCH takes any subset)."""
 
@@ -86,27 +99,7 @@ class DatasetInputSerializer(serializers.ModelSerializer[Dataset]):
 
     class Meta:
         model = Dataset
-        fields = [
-            "slug",
-            "title_ko",
-            "title_en",
-            "description_ko",
-            "description_en",
-            "division",
-            "publisher",
-            "keywords",
-            "theme",
-            "formats",
-            "temporal_start",
-            "temporal_end",
-            "spatial",
-            "update_frequency",
-            "license",
-            "sensitivity",
-            "contact_name",
-            "contact_email",
-            "compatibility_mode",
-        ]
+        fields = _input_fields()
         # No model-level validators here: the service runs full_clean (a taken slug: 400).
         validators: list[Any] = []
 

@@ -17,6 +17,7 @@ from common.errors import Conflict
 from common.services import model_update
 
 from ..models import (
+    DATASET_METADATA_FIELDS,
     Dataset,
     DatasetStatus,
     DatasetVersion,
@@ -25,7 +26,7 @@ from ..models import (
     VersionStatus,
 )
 from ..search import document_tokens
-from .revisions import REVISION_FIELDS, changed_fields, dataset_comparable, dataset_revision_record
+from .revisions import changed_fields, dataset_comparable, dataset_revision_record
 
 # Allowed dataset status transitions: target -> statuses it may come from.
 DATASET_TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -69,7 +70,10 @@ def dataset_create(
     dataset.save()
     _policy_for(dataset)
     dataset_revision_record(
-        dataset=dataset, changed=REVISION_FIELDS, changed_by=changed_by, import_job=import_job
+        dataset=dataset,
+        changed=DATASET_METADATA_FIELDS,
+        changed_by=changed_by,
+        import_job=import_job,
     )
     return dataset
 
@@ -90,7 +94,7 @@ def dataset_update(
     import_job: ImportJob | None = None,
     **fields: Any,
 ) -> Dataset:
-    """Change metadata; a change to any revision field records a new revision."""
+    """Change metadata; a change to any metadata field records a new revision."""
     dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
     if dataset.status == DatasetStatus.WITHDRAWN:
         raise Conflict(
