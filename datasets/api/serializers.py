@@ -100,36 +100,10 @@ class DatasetInputSerializer(serializers.ModelSerializer[Dataset]):
     class Meta:
         model = Dataset
         fields = _input_fields()
-        # No model-level validators here: the service runs full_clean (a taken slug: 400).
+        # Only the input's shape here: the model's rules (`Dataset.clean`: a title, the
+        # temporal order, keywords and formats as sets; a taken slug) hold in the service's
+        # full_clean, for the API, the admin and imports alike.
         validators: list[Any] = []
-
-    def validate_keywords(self, value: list[str]) -> list[str]:
-        # Keep order, drop blanks and duplicates.
-        seen: dict[str, None] = {}
-        for keyword in value:
-            keyword = keyword.strip()
-            if keyword:
-                seen.setdefault(keyword, None)
-        return list(seen)
-
-    def validate_formats(self, value: list[str]) -> list[str]:
-        return list(dict.fromkeys(value))
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        instance = self.instance
-        title_ko = attrs.get("title_ko", getattr(instance, "title_ko", ""))
-        title_en = attrs.get("title_en", getattr(instance, "title_en", ""))
-        if not (title_ko or title_en):
-            raise serializers.ValidationError(
-                {"title_ko": [_("Give a title in Korean or English (or both).")]}
-            )
-        start = attrs.get("temporal_start", getattr(instance, "temporal_start", None))
-        end = attrs.get("temporal_end", getattr(instance, "temporal_end", None))
-        if start and end and start > end:
-            raise serializers.ValidationError(
-                {"temporal_end": [_("Must not be before temporal_start.")]}
-            )
-        return attrs
 
 
 class DatasetRevisionSerializer(serializers.ModelSerializer[DatasetRevision]):
@@ -340,13 +314,6 @@ class DistributionInputSerializer(serializers.ModelSerializer[Distribution]):
     class Meta:
         model = Distribution
         fields = ["title", "format", "media_type", "byte_size", "sha256", "access_url", "file"]
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if self.instance is None and not attrs.get("file") and not attrs.get("access_url"):
-            raise serializers.ValidationError(
-                {"access_url": [_("Give an access_url or upload a file.")]}
-            )
-        return attrs
 
 
 class DistributionUpdateSerializer(DistributionInputSerializer):
