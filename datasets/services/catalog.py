@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.files import File
@@ -36,12 +37,28 @@ DATASET_TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+def dataset_search_columns(
+    dataset: Dataset, changes: Mapping[str, Any] | None = None
+) -> dict[str, str]:
+    """The token streams PostgreSQL derives the search vectors from, for `dataset` with
+    `changes` applied."""
+    changes = changes or {}
+
+    def value(name: str) -> Any:
+        return changes.get(name, getattr(dataset, name))
+
+    return {
+        "search_title": document_tokens(
+            value("title_ko"), value("title_en"), " ".join(value("keywords") or [])
+        ),
+        "search_body": document_tokens(value("description_ko"), value("description_en")),
+    }
+
+
 def dataset_index(dataset: Dataset) -> None:
-    """Refresh the token streams PostgreSQL derives the search vector from."""
-    dataset.search_title = document_tokens(
-        dataset.title_ko, dataset.title_en, " ".join(dataset.keywords or [])
-    )
-    dataset.search_body = document_tokens(dataset.description_ko, dataset.description_en)
+    """Refresh the token streams PostgreSQL derives the search vectors from."""
+    for name, tokens in dataset_search_columns(dataset).items():
+        setattr(dataset, name, tokens)
 
 
 def unique_dataset_slug(base: str) -> str:
@@ -104,11 +121,8 @@ def dataset_update(
         )
     sensitivity_before = dataset.sensitivity
     before = dataset_comparable(dataset)
-    for name, value in fields.items():
-        setattr(dataset, name, value)
-    dataset_index(dataset)
-    dataset.full_clean()
-    dataset.save()
+    # The search columns change with the text they index: set, checked and saved together.
+    model_update(instance=dataset, data={**fields, **dataset_search_columns(dataset, fields)})
     if dataset.sensitivity != sensitivity_before:
         _policy_for(dataset)
     dataset_revision_record(
