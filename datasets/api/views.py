@@ -15,16 +15,13 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import (
     ErrorDetail,
-    NotAuthenticated,
     NotFound,
-    PermissionDenied,
     ValidationError,
 )
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Organization
 from common.uploads import limit_uploads
 from common.views import RegistryViewSet
 
@@ -35,11 +32,15 @@ from ..models import (
     DatasetRevision,
     DatasetVersion,
     Distribution,
-    DistributionRole,
-    Sensitivity,
-    VersionStatus,
 )
-from ..permissions import require_any_steward, require_dataset_steward
+from ..permissions import (
+    can_see_revision_authors,
+    require_any_steward,
+    require_dataset_steward,
+    require_distribution_download,
+    require_publisher_organization,
+    require_publisher_unchanged,
+)
 from ..services import validation as validation_services
 from .formats import DATA_PACKAGE, DataPackageNegotiationMixin, datapackage_response
 from .serializers import (
@@ -127,15 +128,7 @@ class DatasetViewSet(DatasetScopedMixin):
         serializer = DatasetInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        publisher: Organization | None = data.pop("publisher", None)
-        if publisher is None:
-            if len(self.actor.steward_organization_ids) > 1:
-                raise PermissionDenied(
-                    _("You steward several organisations: say which one publishes (publisher).")
-                )
-            publisher = Organization.objects.get(pk=next(iter(self.actor.steward_organization_ids)))
-        if not self.actor.is_steward_of(publisher.pk):
-            raise PermissionDenied(_("You are not a data steward of that organisation."))
+        publisher = require_publisher_organization(self.actor, data.pop("publisher", None))
         dataset = services.dataset_create(publisher=publisher, changed_by=self.actor.user, **data)
         return self._output(dataset, status.HTTP_201_CREATED)
 
@@ -145,9 +138,7 @@ class DatasetViewSet(DatasetScopedMixin):
         serializer = DatasetInputSerializer(dataset, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        if "publisher" in data and data["publisher"].pk != dataset.publisher_id:
-            raise PermissionDenied(_("A dataset cannot move to another publisher."))
-        data.pop("publisher", None)
+        require_publisher_unchanged(dataset, data.pop("publisher", None))
         dataset = services.dataset_update(dataset=dataset, changed_by=self.actor.user, **data)
         return self._output(dataset)
 
@@ -230,7 +221,7 @@ class DatasetRevisionViewSet(DatasetScopedMixin):
     def list(self, request: Request, dataset: str) -> Response:
         parent = self.get_dataset()
         page = self.paginate_queryset(self.get_queryset())
-        insider = self.actor.is_secretariat or self.actor.is_member_of(parent.publisher_id)
+        insider = can_see_revision_authors(self.actor, parent)
         return self.get_paginated_response(
             DatasetRevisionSerializer(page, many=True, context={"insider": insider}).data
         )
@@ -557,18 +548,7 @@ class DistributionViewSet(DatasetScopedMixin):
     @action(detail=True, methods=["get"])
     def download(self, request: Request, dataset: str, version: str, pk: str) -> FileResponse:
         distribution = self.get_object()
-        parent = distribution.version.dataset
-        # Samples show what the data looks like, like the metadata: whoever sees the version.
-        open_to_all = distribution.role == DistributionRole.SAMPLE or (
-            parent.sensitivity == Sensitivity.PUBLIC
-            and distribution.version.status == VersionStatus.PUBLISHED
-        )
-        if not (
-            open_to_all or self.actor.is_secretariat or self.actor.is_member_of(parent.publisher_id)
-        ):
-            if not self.actor.is_authenticated:
-                raise NotAuthenticated()
-            raise PermissionDenied(_("This file is shared only under a sharing agreement."))
+        require_distribution_download(self.actor, distribution)
         if not distribution.file:
             raise NotFound(_("This distribution has no file; use its access_url."))
         return FileResponse(

@@ -13,24 +13,22 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
-from rest_framework.exceptions import (
-    ErrorDetail,
-    NotAuthenticated,
-    PermissionDenied,
-    ValidationError,
-)
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Organization
 from common.uploads import limit_uploads
 from common.views import RegistryViewSet
 
 from ...models import ImportJob
+from ...permissions import (
+    require_import_jobs_reader,
+    require_import_organization,
+    require_importer,
+)
 from ..jobs import import_job_create
 from ..records import SourceError
 from ..selectors import import_job_get, import_job_list
@@ -73,13 +71,6 @@ UTF-8 (BOM or not) or CP949. See docs/imports.md.
 """
 
 
-def _require_import_role(actor: Any) -> None:
-    if not actor.is_authenticated:
-        raise NotAuthenticated()
-    if not (actor.steward_organization_ids or actor.is_secretariat):
-        raise PermissionDenied(_("Only data stewards import catalogs."))
-
-
 @extend_schema(tags=["imports"])
 @extend_schema_view(
     list=extend_schema(summary="Import jobs of the organisations you steward (all: secretariat)"),
@@ -102,32 +93,16 @@ class ImportJobViewSet(RegistryViewSet):
         return import_job_list(actor=self.actor)
 
     def list(self, request: Request) -> Response:
-        _require_import_role(self.actor)
+        require_import_jobs_reader(self.actor)
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(ImportJobSerializer(page, many=True).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        _require_import_role(self.actor)
+        require_import_jobs_reader(self.actor)
         job = import_job_get(actor=self.actor, job_id=pk)
         if job is None:
             raise Http404
         return Response(ImportJobDetailSerializer(job).data)
-
-    def _organization(self, publisher: Organization | None) -> Organization:
-        stewarded = self.actor.steward_organization_ids
-        if publisher is None:
-            if len(stewarded) > 1:
-                raise PermissionDenied(
-                    _(
-                        "You steward several organisations: name the one to import into "
-                        "(publisher)."
-                    ),
-                    code="publisher_required",
-                )
-            return Organization.objects.get(pk=next(iter(stewarded)))
-        if not self.actor.is_steward_of(publisher.pk):
-            raise PermissionDenied(_("You are not a data steward of that organisation."))
-        return publisher
 
     @extend_schema(
         summary="Import datasets from DCAT, CKAN JSON or CSV (a job)",
@@ -139,14 +114,11 @@ class ImportJobViewSet(RegistryViewSet):
         responses={202: ImportJobDetailSerializer},
     )
     def create(self, request: Request) -> Response:
-        if not self.actor.is_authenticated:
-            raise NotAuthenticated()
-        if not self.actor.steward_organization_ids:
-            raise PermissionDenied(_("Only data stewards import catalogs."))
+        require_importer(self.actor)
         serializer = ImportInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        organization = self._organization(data.get("publisher"))
+        organization = require_import_organization(self.actor, data.get("publisher"))
         upload = data.get("file")
         try:
             job = import_job_create(
