@@ -14,9 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import (
-    ErrorDetail,
     NotFound,
-    ValidationError,
 )
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -363,25 +361,9 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
         serializer = SchemaInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        schema = data.get("schema")
-        if "file" in data:
-            from .. import validation
-
-            schema, problems = validation.load_schema_bytes(
-                data["file"].read(settings.UPLOAD_LIMITS["schema"] + 1), validation.Limits()
-            )
-            if schema is None:
-                raise ValidationError(
-                    # The validator's words (Frictionless'), in English like its reports, with
-                    # its codes for clients to show in their own language.
-                    {
-                        "file": [
-                            ErrorDetail(problem.message, code=problem.code) for problem in problems
-                        ]
-                        or [_("Not valid JSON.")]
-                    }
-                )
-        version = validation_services.schema_set(version=version, schema=schema, kind=data["kind"])
+        version = validation_services.schema_set(
+            version=version, kind=data["kind"], schema=data.get("schema"), file=data.get("file")
+        )
         return Response(VersionOutputSerializer(self._fresh(version)).data)
 
     @extend_schema(

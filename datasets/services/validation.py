@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.db.models import F
@@ -62,9 +63,36 @@ def schema_digest(schema: Any) -> str:
 # --- writes -----------------------------------------------------------------------------------
 
 
+def schema_read(*, file: File) -> Any:
+    """The schema in an uploaded JSON file (read up to the schema upload limit); a
+    ValidationError on `file` when it is not one."""
+    from .. import validation as engine
+
+    schema, problems = engine.load_schema_bytes(
+        file.read(settings.UPLOAD_LIMITS["schema"] + 1), engine.Limits()
+    )
+    if schema is None:
+        # The validator's words (Frictionless'), in English like its reports, with its codes
+        # for clients to show in their own language.
+        raise ValidationError(
+            {
+                "file": [
+                    ValidationError(problem.message, code=problem.code) for problem in problems
+                ]
+                or [ValidationError(_("Not valid JSON."))]
+            }
+        )
+    return schema
+
+
 @transaction.atomic
-def schema_set(*, version: DatasetVersion, schema: Any, kind: str) -> DatasetVersion:
-    """Attach a schema to a draft version and have the workers check it (and the sample)."""
+def schema_set(
+    *, version: DatasetVersion, kind: str, schema: Any = None, file: File | None = None
+) -> DatasetVersion:
+    """Attach a schema (given, or read from an uploaded `file`) to a draft version and have the
+    workers validate it (and the sample)."""
+    if file is not None:
+        schema = schema_read(file=file)
     dataset_lock_writable(version.dataset_id)
     version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
     version_ensure_draft(version)
