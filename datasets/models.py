@@ -260,16 +260,15 @@ class Dataset(TimeStampedModel):
         super().clean_fields(exclude=exclude)
 
     def clean(self) -> None:
-        # One error at a time, as a reader fixes them; on the field a form would show it by.
-        # The database backs both with a constraint (which full_clean then skips).
+        # On the field a form shows it by. The database backs both rules with a constraint,
+        # which full_clean then skips: the field's message says more than the constraint's.
+        errors: dict[str, ValidationError] = {}
         if not (self.title_ko or self.title_en):
-            raise ValidationError(
-                {"title_ko": ValidationError(_("Give a title in Korean or English (or both)."))}
-            )
+            errors["title_ko"] = ValidationError(_("Give a title in Korean or English (or both)."))
         if self.temporal_start and self.temporal_end and self.temporal_start > self.temporal_end:
-            raise ValidationError(
-                {"temporal_end": ValidationError(_("Must not be before temporal_start."))}
-            )
+            errors["temporal_end"] = ValidationError(_("Must not be before temporal_start."))
+        if errors:
+            raise ValidationError(errors)
 
 
 # A dataset's metadata, in the order the API lists it: what its stewards set (through the API,
