@@ -17,13 +17,7 @@ from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from accounts.models import Organization
 from accounts.selectors import Actor
 
-from .models import (
-    Dataset,
-    Distribution,
-    DistributionRole,
-    Sensitivity,
-    VersionStatus,
-)
+from .models import Dataset, Distribution, DistributionRole, Sensitivity, VersionStatus
 
 # --- the catalog: data stewards of the publishing organisation, nobody else --------------------
 

@@ -13,9 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import (
-    NotFound,
-)
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,12 +23,7 @@ from common.views import RegistryViewSet
 
 from .. import selectors, services
 from ..filters import DatasetFilter, DatasetOrderingFilter
-from ..models import (
-    Dataset,
-    DatasetRevision,
-    DatasetVersion,
-    Distribution,
-)
+from ..models import Dataset, DatasetRevision, DatasetVersion, Distribution
 from ..permissions import (
     can_see_revision_authors,
     require_any_steward,

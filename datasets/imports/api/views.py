@@ -24,11 +24,7 @@ from common.uploads import limit_uploads
 from common.views import RegistryViewSet
 
 from ...models import ImportJob
-from ...permissions import (
-    require_import_jobs_reader,
-    require_import_organization,
-    require_importer,
-)
+from ...permissions import require_import_jobs_reader, require_import_organization, require_importer
 from ..jobs import import_job_create
 from ..records import SourceError
 from ..selectors import import_job_get, import_job_list
