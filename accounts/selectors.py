@@ -70,7 +70,7 @@ def acting_organization(
     if len(theirs) != 1:
         if steward:
             raise PermissionDenied(
-                _("You steward several organisations: say which one acts (publisher)."),
+                _("You steward several organisations: name the one you act for (publisher)."),
                 code="publisher_required",
             )
         raise PermissionDenied(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Func, Q
@@ -249,6 +251,52 @@ class Dataset(TimeStampedModel):
     def title(self) -> str:
         return self.title_ko or self.title_en
 
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        # Keywords and formats are sets kept in the order given: surrounding spaces, blanks and
+        # repeats go before the fields are checked (which would refuse a blank keyword).
+        keywords = (keyword.strip() for keyword in self.keywords or [])
+        self.keywords = list(dict.fromkeys(keyword for keyword in keywords if keyword))
+        self.formats = list(dict.fromkeys(self.formats or []))
+        super().clean_fields(exclude=exclude)
+
+    def clean(self) -> None:
+        # On the field a form shows it by. The database backs both rules with a constraint,
+        # which full_clean then skips: the field's message says more than the constraint's.
+        errors: dict[str, ValidationError] = {}
+        if not (self.title_ko or self.title_en):
+            errors["title_ko"] = ValidationError(_("Give a title in Korean or English (or both)."))
+        if self.temporal_start and self.temporal_end and self.temporal_start > self.temporal_end:
+            errors["temporal_end"] = ValidationError(_("Must not be before temporal_start."))
+        if errors:
+            raise ValidationError(errors)
+
+
+# A dataset's metadata, in the order the API lists it: what its stewards set (through the API,
+# the admin or an import) and what every revision records. Not metadata: the publisher (fixed
+# when the dataset is made), the status and its dates (the lifecycle), the search columns
+# (derived). The API's input, the CSV import's columns and the revisions derive from this list.
+DATASET_METADATA_FIELDS: tuple[str, ...] = (
+    "slug",
+    "title_ko",
+    "title_en",
+    "description_ko",
+    "description_en",
+    "division",
+    "keywords",
+    "theme",
+    "formats",
+    "temporal_start",
+    "temporal_end",
+    "spatial",
+    "update_frequency",
+    "license",
+    "sensitivity",
+    "contact_name",
+    "contact_email",
+    "compatibility_mode",
+    "source_identifier",
+)
+
 
 class VersionStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -369,6 +417,13 @@ class Distribution(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title or gettext("%(format)s distribution") % {"format": self.format}
+
+    def clean(self) -> None:
+        # The database backs it with a constraint (which full_clean then skips).
+        if not self.file and not self.access_url:
+            raise ValidationError(
+                {"access_url": ValidationError(_("Give an access_url or upload a file."))}
+            )
 
 
 class ValidationStatus(models.TextChoices):

@@ -21,6 +21,7 @@ from common.pagination import Tiers
 from .models import (
     LISTED_STATUSES,
     Dataset,
+    DatasetRevision,
     DatasetVersion,
     Distribution,
     Sensitivity,
@@ -70,6 +71,11 @@ def dataset_search(queryset: QuerySet[Dataset], text: str) -> QuerySet[Dataset]:
         return queryset.none().annotate(relevance=Value(0, output_field=IntegerField()))
     in_title = Tiers((Q(search_title_vector=query), 1), default=0, output_field=IntegerField())
     return queryset.filter(search_vector=query).annotate(relevance=in_title)
+
+
+def revision_list(*, dataset: Dataset) -> QuerySet[DatasetRevision]:
+    """A dataset's history; the caller got `dataset` through the catalog's visibility."""
+    return DatasetRevision.objects.filter(dataset=dataset).select_related("created_by")
 
 
 def dataset_get(*, actor: Actor, key: str) -> Dataset | None:

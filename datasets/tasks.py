@@ -7,36 +7,40 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.utils.translation import gettext_noop
 
 from .imports import SourceError
+from .imports import jobs as import_jobs
+from .imports import runner as import_runner
 from .imports.fetch import TransientFetchError, fetch_error
-from .services import checks, imports
+from .services import validation
 
-# Far below the broker's visibility timeout, so a slow check is never handed out twice.
+# Far below the broker's visibility timeout, so a slow validation is never handed out twice.
 VALIDATION_TIME_LIMIT = 1800
 
 
 @shared_task(
     bind=True,
-    name="datasets.run_validation",
+    name="datasets.validation_run",
     max_retries=5,
     time_limit=VALIDATION_TIME_LIMIT,
     soft_time_limit=VALIDATION_TIME_LIMIT - 60,
     acks_late=True,
     reject_on_worker_lost=False,  # a file that kills workers must not loop: the sweep retries
 )
-def run_validation(self: Task, report_id: str) -> str:  # type: ignore[type-arg]
+def validation_run(self: Task, report_id: str) -> str:  # type: ignore[type-arg]
     try:
-        return str(checks.validation_run(report_id=report_id).status)
-    except checks.TransientStorageError as exc:
-        checks.validation_release(report_id=report_id, error=str(exc))
+        return str(validation.validation_run(report_id=report_id).status)
+    except validation.TransientStorageError as exc:
+        validation.validation_release(report_id=report_id, error=str(exc))
         raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
     except SoftTimeLimitExceeded:
-        checks.validation_fail(report_id=report_id, error=gettext_noop("The check took too long."))
+        validation.validation_fail(
+            report_id=report_id, error=gettext_noop("The check took too long.")
+        )
         return "error"
 
 
-@shared_task(name="datasets.requeue_stuck_validations", time_limit=120, soft_time_limit=100)
-def requeue_stuck_validations() -> int:
-    return checks.validation_requeue_stuck()
+@shared_task(name="datasets.validation_requeue_stuck", time_limit=120, soft_time_limit=100)
+def validation_requeue_stuck() -> int:
+    return validation.validation_requeue_stuck()
 
 
 # Imports parse whole documents and write up to IMPORT_LIMITS["max_records"] datasets: far
@@ -46,30 +50,30 @@ IMPORT_TIME_LIMIT = 1800
 
 @shared_task(
     bind=True,
-    name="datasets.run_import",
+    name="datasets.import_job_run",
     max_retries=3,
     time_limit=IMPORT_TIME_LIMIT,
     soft_time_limit=IMPORT_TIME_LIMIT - 60,
     acks_late=True,
     reject_on_worker_lost=False,  # a source that kills workers must not loop: the sweep retries
 )
-def run_import(self: Task, job_id: str) -> str:  # type: ignore[type-arg]
+def import_job_run(self: Task, job_id: str) -> str:  # type: ignore[type-arg]
     try:
-        return str(imports.import_job_run(job_id=job_id).status)
+        return str(import_runner.import_job_run(job_id=job_id).status)
     except TransientFetchError as exc:
         if self.request.retries >= (self.max_retries or 0):
-            imports.import_job_fail(job_id=job_id, error=fetch_error(exc))
+            import_jobs.import_job_fail(job_id=job_id, error=fetch_error(exc))
             return "failed"
-        imports.import_job_release(job_id=job_id, error=fetch_error(exc, retrying=True))
+        import_jobs.import_job_release(job_id=job_id, error=fetch_error(exc, retrying=True))
         raise self.retry(exc=exc, countdown=min(600, 30 * 2**self.request.retries)) from exc
     except SoftTimeLimitExceeded:
         error = SourceError(
             gettext_noop("The import took too long; split the source."), code="time_limit"
         )
-        imports.import_job_fail(job_id=job_id, error=error.as_dict())
+        import_jobs.import_job_fail(job_id=job_id, error=error.as_dict())
         return "failed"
 
 
-@shared_task(name="datasets.requeue_stuck_imports", time_limit=120, soft_time_limit=100)
-def requeue_stuck_imports() -> int:
-    return imports.import_job_requeue_stuck()
+@shared_task(name="datasets.import_job_requeue_stuck", time_limit=120, soft_time_limit=100)
+def import_job_requeue_stuck() -> int:
+    return import_jobs.import_job_requeue_stuck()

@@ -240,12 +240,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "accounts.purge_expired_api_tokens",
         "schedule": timedelta(hours=6),
     },
-    "datasets.requeue_stuck_validations": {
-        "task": "datasets.requeue_stuck_validations",
+    "datasets.validation_requeue_stuck": {
+        "task": "datasets.validation_requeue_stuck",
         "schedule": timedelta(minutes=5),
     },
-    "datasets.requeue_stuck_imports": {
-        "task": "datasets.requeue_stuck_imports",
+    "datasets.import_job_requeue_stuck": {
+        "task": "datasets.import_job_requeue_stuck",
         "schedule": timedelta(minutes=5),
     },
     "registry.expire_grants": {"task": "registry.expire_grants", "schedule": timedelta(minutes=5)},

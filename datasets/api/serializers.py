@@ -13,8 +13,10 @@ from accounts.models import Division, Organization
 from common.i18n import LocalizedTextField
 
 from ..models import (
+    DATASET_METADATA_FIELDS,
     DataFormat,
     Dataset,
+    DatasetRevision,
     DatasetVersion,
     Distribution,
     SchemaKind,
@@ -63,6 +65,18 @@ class DatasetOutputSerializer(serializers.ModelSerializer[Dataset]):
         read_only_fields = fields
 
 
+def _input_fields() -> list[str]:
+    """The metadata a steward sets (the source identifier is an import's), with the publisher
+    beside the division."""
+    fields: list[str] = []
+    for name in DATASET_METADATA_FIELDS:
+        if name != "source_identifier":
+            fields.append(name)
+        if name == "division":
+            fields.append("publisher")
+    return fields
+
+
 class DatasetInputSerializer(serializers.ModelSerializer[Dataset]):
     """Create and update (PATCH takes any subset)."""
 
@@ -85,57 +99,40 @@ class DatasetInputSerializer(serializers.ModelSerializer[Dataset]):
 
     class Meta:
         model = Dataset
-        fields = [
-            "slug",
-            "title_ko",
-            "title_en",
-            "description_ko",
-            "description_en",
-            "division",
-            "publisher",
-            "keywords",
-            "theme",
-            "formats",
-            "temporal_start",
-            "temporal_end",
-            "spatial",
-            "update_frequency",
-            "license",
-            "sensitivity",
-            "contact_name",
-            "contact_email",
-            "compatibility_mode",
-        ]
-        # No model-level validators here: the service runs full_clean (a taken slug: 400).
+        fields = _input_fields()
+        # Only the input's shape here: the model's rules (`Dataset.clean`: a title, the
+        # temporal order, keywords and formats as sets; a taken slug) hold in the service's
+        # full_clean, for the API, the admin and imports alike.
         validators: list[Any] = []
 
-    def validate_keywords(self, value: list[str]) -> list[str]:
-        # Keep order, drop blanks and duplicates.
-        seen: dict[str, None] = {}
-        for keyword in value:
-            keyword = keyword.strip()
-            if keyword:
-                seen.setdefault(keyword, None)
-        return list(seen)
 
-    def validate_formats(self, value: list[str]) -> list[str]:
-        return list(dict.fromkeys(value))
+class DatasetRevisionSerializer(serializers.ModelSerializer[DatasetRevision]):
+    created_by = serializers.SerializerMethodField(
+        help_text=_("Email of who made the change: shown to the publisher and the secretariat.")
+    )
+    import_job = serializers.SerializerMethodField(
+        help_text=_("The import that made the change, if one did (publisher and secretariat).")
+    )
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        instance = self.instance
-        title_ko = attrs.get("title_ko", getattr(instance, "title_ko", ""))
-        title_en = attrs.get("title_en", getattr(instance, "title_en", ""))
-        if not (title_ko or title_en):
-            raise serializers.ValidationError(
-                {"title_ko": [_("Give a title in Korean or English (or both).")]}
-            )
-        start = attrs.get("temporal_start", getattr(instance, "temporal_start", None))
-        end = attrs.get("temporal_end", getattr(instance, "temporal_end", None))
-        if start and end and start > end:
-            raise serializers.ValidationError(
-                {"temporal_end": [_("Must not be before temporal_start.")]}
-            )
-        return attrs
+    class Meta:
+        model = DatasetRevision
+        fields = ["number", "created_at", "changed_fields", "snapshot", "created_by", "import_job"]
+        read_only_fields = fields
+
+    def _insider(self) -> bool:
+        return bool(self.context.get("insider"))
+
+    @extend_schema_field(serializers.EmailField(allow_null=True))
+    def get_created_by(self, revision: DatasetRevision) -> str | None:
+        if not self._insider() or revision.created_by is None:
+            return None
+        return revision.created_by.email
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_import_job(self, revision: DatasetRevision) -> str | None:
+        if not self._insider() or revision.import_job_id is None:
+            return None
+        return str(revision.import_job_id)
 
 
 # --- versions ---------------------------------------------------------------------------------
@@ -317,13 +314,6 @@ class DistributionInputSerializer(serializers.ModelSerializer[Distribution]):
     class Meta:
         model = Distribution
         fields = ["title", "format", "media_type", "byte_size", "sha256", "access_url", "file"]
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if self.instance is None and not attrs.get("file") and not attrs.get("access_url"):
-            raise serializers.ValidationError(
-                {"access_url": [_("Give an access_url or upload a file.")]}
-            )
-        return attrs
 
 
 class DistributionUpdateSerializer(DistributionInputSerializer):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import DatasetViewSet, DistributionViewSet, VersionViewSet
+from .views import DatasetRevisionViewSet, DatasetViewSet, DistributionViewSet, VersionViewSet
 
 dataset_list = DatasetViewSet.as_view({"get": "list", "post": "create"})
 dataset_detail = DatasetViewSet.as_view(
@@ -34,6 +34,11 @@ urlpatterns = [
         "datasets/<str:dataset>/withdraw/",
         DatasetViewSet.as_view({"post": "withdraw"}),
         name="dataset-withdraw",
+    ),
+    path(
+        "datasets/<str:dataset>/revisions/",
+        DatasetRevisionViewSet.as_view({"get": "list"}),
+        name="dataset-revisions",
     ),
     path("datasets/<str:dataset>/versions/", version_list, name="version-list"),
     path("datasets/<str:dataset>/versions/<uuid:pk>/", version_detail, name="version-detail"),
@@ -77,7 +82,7 @@ urlpatterns = [
 ]
 
 # Open standards in and out, kept in their own modules.
+from ..imports.api.urls import urlpatterns as import_urlpatterns  # noqa: E402
 from .datapackage import urlpatterns as datapackage_urlpatterns  # noqa: E402
-from .imports import urlpatterns as import_urlpatterns  # noqa: E402
 
 urlpatterns += datapackage_urlpatterns + import_urlpatterns

@@ -13,37 +13,32 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import (
-    ErrorDetail,
-    NotAuthenticated,
-    NotFound,
-    PermissionDenied,
-    ValidationError,
-)
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api.mixins import RegistryViewSet
-from accounts.models import Organization
+from accounts.selectors import acting_organization
 from common.uploads import limit_uploads
 
 from .. import selectors, services
+from ..datapackage import MEDIA_TYPE as DATA_PACKAGE
 from ..filters import DatasetFilter, DatasetOrderingFilter
-from ..models import (
-    Dataset,
-    DatasetVersion,
-    Distribution,
-    DistributionRole,
-    Sensitivity,
-    VersionStatus,
+from ..models import Dataset, DatasetRevision, DatasetVersion, Distribution
+from ..permissions import (
+    can_see_revision_authors,
+    require_any_steward,
+    require_dataset_steward,
+    require_distribution_download,
+    require_publisher_unchanged,
 )
-from ..permissions import require_any_steward, require_dataset_steward
-from ..services import checks
-from .formats import DATA_PACKAGE, DataPackageNegotiationMixin, datapackage_response
+from ..services import validation as validation_services
+from .formats import DataPackageNegotiationMixin, datapackage_response
 from .serializers import (
     DatasetInputSerializer,
     DatasetOutputSerializer,
+    DatasetRevisionSerializer,
     DistributionInputSerializer,
     DistributionOutputSerializer,
     DistributionUpdateSerializer,
@@ -125,15 +120,9 @@ class DatasetViewSet(DatasetScopedMixin):
         serializer = DatasetInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        publisher: Organization | None = data.pop("publisher", None)
-        if publisher is None:
-            if len(self.actor.steward_organization_ids) > 1:
-                raise PermissionDenied(
-                    _("You steward several organisations: say which one publishes (publisher).")
-                )
-            publisher = Organization.objects.get(pk=next(iter(self.actor.steward_organization_ids)))
-        if not self.actor.is_steward_of(publisher.pk):
-            raise PermissionDenied(_("You are not a data steward of that organisation."))
+        publisher = acting_organization(
+            actor=self.actor, named=data.pop("publisher", None), role="steward"
+        )
         dataset = services.dataset_create(publisher=publisher, changed_by=self.actor.user, **data)
         return self._output(dataset, status.HTTP_201_CREATED)
 
@@ -143,9 +132,7 @@ class DatasetViewSet(DatasetScopedMixin):
         serializer = DatasetInputSerializer(dataset, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        if "publisher" in data and data["publisher"].pk != dataset.publisher_id:
-            raise PermissionDenied(_("A dataset cannot move to another publisher."))
-        data.pop("publisher", None)
+        require_publisher_unchanged(dataset, data.pop("publisher", None))
         dataset = services.dataset_update(dataset=dataset, changed_by=self.actor.user, **data)
         return self._output(dataset)
 
@@ -210,6 +197,28 @@ class DatasetViewSet(DatasetScopedMixin):
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, dataset: str) -> Response:
         return self._transition(services.dataset_withdraw)
+
+
+@extend_schema(tags=["datasets"], parameters=[DATASET_KEY])
+class DatasetRevisionViewSet(DatasetScopedMixin):
+    """A dataset's metadata history, newest first; visible to whoever sees the dataset."""
+
+    serializer_class = DatasetRevisionSerializer
+    filter_backends: list[Any] = []
+    ordering = "-number"
+    queryset = DatasetRevision.objects.none()
+
+    def get_queryset(self) -> QuerySet[DatasetRevision]:
+        return selectors.revision_list(dataset=self.get_dataset())
+
+    @extend_schema(summary="A dataset's revisions, newest first")
+    def list(self, request: Request, dataset: str) -> Response:
+        parent = self.get_dataset()
+        page = self.paginate_queryset(self.get_queryset())
+        insider = can_see_revision_authors(self.actor, parent)
+        return self.get_paginated_response(
+            DatasetRevisionSerializer(page, many=True, context={"insider": insider}).data
+        )
 
 
 @extend_schema(tags=["versions"], parameters=[DATASET_KEY])
@@ -312,7 +321,7 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
         serializer = PublishInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         assert self.actor.user is not None
-        version = checks.version_publish_checked(
+        version = validation_services.version_publish_validated(
             version=version,
             actor=self.actor.user,
             waiver_reason=serializer.validated_data.get("waiver_reason", ""),
@@ -348,25 +357,9 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
         serializer = SchemaInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        schema = data.get("schema")
-        if "file" in data:
-            from .. import validation
-
-            schema, problems = validation.load_schema_bytes(
-                data["file"].read(settings.UPLOAD_LIMITS["schema"] + 1), validation.Limits()
-            )
-            if schema is None:
-                raise ValidationError(
-                    # The validator's words (Frictionless'), in English like its reports, with
-                    # its codes for clients to show in their own language.
-                    {
-                        "file": [
-                            ErrorDetail(problem.message, code=problem.code) for problem in problems
-                        ]
-                        or [_("Not valid JSON.")]
-                    }
-                )
-        version = checks.schema_set(version=version, schema=schema, kind=data["kind"])
+        version = validation_services.schema_set(
+            version=version, kind=data["kind"], schema=data.get("schema"), file=data.get("file")
+        )
         return Response(VersionOutputSerializer(self._fresh(version)).data)
 
     @extend_schema(
@@ -378,7 +371,7 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
     def accept_inferred_schema(self, request: Request, dataset: str, pk: str) -> Response:
         version = self.get_object()
         self.require_steward(version.dataset)
-        version = checks.schema_accept_inferred(version=version)
+        version = validation_services.schema_accept_inferred(version=version)
         return Response(VersionOutputSerializer(self._fresh(version)).data)
 
     @extend_schema(
@@ -395,7 +388,7 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
         serializer = SampleInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        sample = checks.sample_upload(
+        sample = validation_services.sample_upload(
             version=version,
             file=data["file"],
             data_format=data["format"],
@@ -414,7 +407,7 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
     def validate(self, request: Request, dataset: str, pk: str) -> Response:
         version = self.get_object()
         self.require_steward(version.dataset)
-        report = checks.validation_enqueue(version=version)
+        report = validation_services.validation_enqueue(version=version)
         return Response(ValidationReportSerializer(report).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
@@ -533,18 +526,7 @@ class DistributionViewSet(DatasetScopedMixin):
     @action(detail=True, methods=["get"])
     def download(self, request: Request, dataset: str, version: str, pk: str) -> FileResponse:
         distribution = self.get_object()
-        parent = distribution.version.dataset
-        # Samples show what the data looks like, like the metadata: whoever sees the version.
-        open_to_all = distribution.role == DistributionRole.SAMPLE or (
-            parent.sensitivity == Sensitivity.PUBLIC
-            and distribution.version.status == VersionStatus.PUBLISHED
-        )
-        if not (
-            open_to_all or self.actor.is_secretariat or self.actor.is_member_of(parent.publisher_id)
-        ):
-            if not self.actor.is_authenticated:
-                raise NotAuthenticated()
-            raise PermissionDenied(_("This file is shared only under a sharing agreement."))
+        require_distribution_download(self.actor, distribution)
         if not distribution.file:
             raise NotFound(_("This distribution has no file; use its access_url."))
         return FileResponse(

@@ -1,30 +1,23 @@
-"""Catalog imports: DCAT, CKAN and CSV sources turned into normalised dataset records.
+"""Catalog imports: DCAT, CKAN and CSV metadata into one organisation's datasets.
 
-This package holds no database writes: parsers (`dcat`, `ckan`, `csv`) read a local file into
-`records.Record`s, `detect` tells the format, `fetch` harvests a URL within the limits. The
-service that creates and updates datasets from records is datasets.services.imports.
+The one home of the sub-domain (model ImportJob, URL /api/v1/imports/):
+
+    sources/    the source formats: detect a source's format, read it into records
+    records     the normalised Record, its problems, and the messages they are stored with
+    limits      the bounds of an import, from settings
+    fetch       harvest a URL within the limits
+    jobs        the job's control: create (and check the upload), claim, release, fail,
+                re-queue the stuck ones
+    runner      run a claimed job, batch by batch
+    mapping     one record onto the organisation's datasets (through the catalog services)
+    selectors   the jobs a caller may see
+    api/        the endpoints, their serializers and URLs
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from ..models import ImportFormat
-from . import ckan, dcat
-from . import csv as csv_format
 from .limits import ImportLimits
 from .records import ParsedSource, Problem, Record, SourceError
+from .sources import read_source
 
 __all__ = ["ImportLimits", "ParsedSource", "Problem", "Record", "SourceError", "read_source"]
-
-_READERS = {
-    ImportFormat.DCAT: dcat.read,
-    ImportFormat.CKAN: ckan.read,
-    ImportFormat.CSV: csv_format.read,
-}
-
-
-def read_source(path: Path, data_format: str, limits: ImportLimits) -> ParsedSource:
-    """The records of a local file in a known format. SourceError when it cannot be read;
-    documents (DCAT, CKAN) are parsed here, CSV is checked here and read as it is consumed."""
-    return _READERS[ImportFormat(data_format)](path, limits)

@@ -27,10 +27,10 @@ from common.outbound import TransientDeliveryError, check_destination
 from interop.dcat import HYDRA
 
 from ..models import ImportFormat
-from . import dcat
-from .detect import detect_format, read_head
 from .limits import ImportLimits
 from .records import SourceError, stored_error, stored_message
+from .sources import dcat
+from .sources.detect import detect_format, read_head
 
 USER_AGENT = "max-registry-import/1"
 ACCEPT = "text/turtle, application/ld+json;q=0.9, application/json;q=0.9, text/csv;q=0.8, */*;q=0.1"

@@ -1,4 +1,4 @@
-"""Reads of import jobs and dataset revisions, starting from what the caller may see."""
+"""Reads of import jobs, starting from what the caller may see."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from accounts.selectors import Actor
 
-from ..models import Dataset, DatasetRevision, ImportJob
+from ..models import ImportJob
 
 
 def import_job_list(*, actor: Actor) -> QuerySet[ImportJob]:
@@ -26,8 +26,3 @@ def import_job_get(*, actor: Actor, job_id: str) -> ImportJob | None:
         return import_job_list(actor=actor).defer(None).filter(pk=job_id).first()
     except (ValueError, TypeError):
         return None
-
-
-def revision_list(*, dataset: Dataset) -> QuerySet[DatasetRevision]:
-    """A dataset's history; the caller got `dataset` through the catalog's visibility."""
-    return DatasetRevision.objects.filter(dataset=dataset).select_related("created_by")

@@ -1,7 +1,8 @@
 """Writes and state changes of the catalog, by sub-domain; every function runs in a transaction.
 
-`catalog`: datasets, versions, distributions. `checks`: schemas, their validation by the
-workers, and the rule that decides when a version may be published.
+`catalog`: datasets, versions, distributions. `validation`: schemas, their validation (the
+sample check) by the workers, and the rule that decides when a version may be published.
+`revisions`: the history of a dataset's metadata.
 """
 
 from .catalog import (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.files import File
@@ -17,6 +18,7 @@ from common.errors import Conflict
 from common.services import model_update
 
 from ..models import (
+    DATASET_METADATA_FIELDS,
     Dataset,
     DatasetStatus,
     DatasetVersion,
@@ -26,7 +28,7 @@ from ..models import (
 )
 from ..search import document_tokens
 from ..signals import dataset_sensitivity_set
-from .revisions import REVISION_FIELDS, changed_fields, dataset_comparable, dataset_revision_record
+from .revisions import changed_fields, dataset_comparable, dataset_revision_record
 
 # Allowed dataset status transitions: target -> statuses it may come from.
 DATASET_TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -36,15 +38,31 @@ DATASET_TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+def dataset_search_columns(
+    dataset: Dataset, changes: Mapping[str, Any] | None = None
+) -> dict[str, str]:
+    """The token streams PostgreSQL derives the search vectors from, for `dataset` with
+    `changes` applied."""
+    changes = changes or {}
+
+    def value(name: str) -> Any:
+        return changes.get(name, getattr(dataset, name))
+
+    return {
+        "search_title": document_tokens(
+            value("title_ko"), value("title_en"), " ".join(value("keywords") or [])
+        ),
+        "search_body": document_tokens(value("description_ko"), value("description_en")),
+    }
+
+
 def dataset_index(dataset: Dataset) -> None:
-    """Refresh the token streams PostgreSQL derives the search vector from."""
-    dataset.search_title = document_tokens(
-        dataset.title_ko, dataset.title_en, " ".join(dataset.keywords or [])
-    )
-    dataset.search_body = document_tokens(dataset.description_ko, dataset.description_en)
+    """Refresh the token streams PostgreSQL derives the search vectors from."""
+    for name, tokens in dataset_search_columns(dataset).items():
+        setattr(dataset, name, tokens)
 
 
-def _unique_slug(base: str) -> str:
+def unique_dataset_slug(base: str) -> str:
     base = (slugify(base) or "dataset")[:100].strip("-") or "dataset"
     slug = base
     while Dataset.objects.filter(slug=slug).exists():
@@ -64,13 +82,16 @@ def dataset_create(
 ) -> Dataset:
     """A new draft, with its first revision (`changed_by`, `import_job`: who made it)."""
     dataset = Dataset(publisher=publisher, division=division, **fields)
-    dataset.slug = slug or _unique_slug(dataset.title_en or dataset.title_ko)
+    dataset.slug = slug or unique_dataset_slug(dataset.title_en or dataset.title_ko)
     dataset_index(dataset)
     dataset.full_clean()
     dataset.save()
     _announce_sensitivity(dataset)
     dataset_revision_record(
-        dataset=dataset, changed=REVISION_FIELDS, changed_by=changed_by, import_job=import_job
+        dataset=dataset,
+        changed=DATASET_METADATA_FIELDS,
+        changed_by=changed_by,
+        import_job=import_job,
     )
     return dataset
 
@@ -89,7 +110,7 @@ def dataset_update(
     import_job: ImportJob | None = None,
     **fields: Any,
 ) -> Dataset:
-    """Change metadata; a change to any revision field records a new revision."""
+    """Change metadata; a change to any metadata field records a new revision."""
     dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
     if dataset.status == DatasetStatus.WITHDRAWN:
         raise Conflict(
@@ -99,11 +120,8 @@ def dataset_update(
         )
     sensitivity_before = dataset.sensitivity
     before = dataset_comparable(dataset)
-    for name, value in fields.items():
-        setattr(dataset, name, value)
-    dataset_index(dataset)
-    dataset.full_clean()
-    dataset.save()
+    # The search columns change with the text they index: set, checked and saved together.
+    model_update(instance=dataset, data={**fields, **dataset_search_columns(dataset, fields)})
     if dataset.sensitivity != sensitivity_before:
         _announce_sensitivity(dataset)
     dataset_revision_record(
@@ -191,7 +209,7 @@ def _delete_files_on_commit(names: list[str]) -> None:
     """Remove stored files once the rows are gone for good (never before: a rollback keeps them)."""
     names = [name for name in names if name]
     if names:
-        storage = Distribution._meta.get_field("file").storage  # type: ignore[union-attr]
+        storage = Distribution._meta.get_field("file").storage
 
         def delete() -> None:
             for name in names:
@@ -200,7 +218,7 @@ def _delete_files_on_commit(names: list[str]) -> None:
         transaction.on_commit(delete)
 
 
-def _lock_writable_dataset(dataset_id: Any) -> Dataset:
+def dataset_lock_writable(dataset_id: Any) -> Dataset:
     """Lock the dataset row and refuse changes to a withdrawn dataset's versions and files."""
     dataset = Dataset.objects.select_for_update().get(pk=dataset_id)
     _ensure_dataset_writable(dataset)
@@ -216,7 +234,7 @@ def _ensure_dataset_writable(dataset: Dataset) -> None:
         )
 
 
-def _ensure_version_draft(version: DatasetVersion) -> None:
+def version_ensure_draft(version: DatasetVersion) -> None:
     if version.status != VersionStatus.DRAFT:
         raise Conflict(
             _("A published version is immutable; create a new version instead."),
@@ -243,9 +261,9 @@ def version_create(*, dataset: Dataset, **fields: Any) -> DatasetVersion:
 @transaction.atomic
 def version_update(*, version: DatasetVersion, fields: dict[str, Any]) -> DatasetVersion:
     """Change a draft version. `fields` is a dict: one of them is itself called `version`."""
-    _lock_writable_dataset(version.dataset_id)
+    dataset_lock_writable(version.dataset_id)
     version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
-    _ensure_version_draft(version)
+    version_ensure_draft(version)
     model_update(instance=version, data=fields)
     return version
 
@@ -272,9 +290,9 @@ def version_publish(*, version: DatasetVersion) -> DatasetVersion:
 
 @transaction.atomic
 def version_delete(*, version: DatasetVersion) -> None:
-    _lock_writable_dataset(version.dataset_id)
+    dataset_lock_writable(version.dataset_id)
     version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
-    _ensure_version_draft(version)
+    version_ensure_draft(version)
     files = list(version.distributions.exclude(file="").values_list("file", flat=True))
     version.delete()
     _delete_files_on_commit(files)
@@ -283,7 +301,7 @@ def version_delete(*, version: DatasetVersion) -> None:
 # --- distributions ----------------------------------------------------------------------------
 
 
-def _digest(upload: File) -> tuple[str, int]:
+def _digest(upload: File[Any]) -> tuple[str, int]:
     """SHA-256 and size, read chunk by chunk: never the whole file in memory."""
     digest = hashlib.sha256()
     size = 0
@@ -296,11 +314,11 @@ def _digest(upload: File) -> tuple[str, int]:
 
 @transaction.atomic
 def distribution_create(
-    *, version: DatasetVersion, file: File | None = None, **fields: Any
+    *, version: DatasetVersion, file: File[Any] | None = None, **fields: Any
 ) -> Distribution:
-    _lock_writable_dataset(version.dataset_id)
+    dataset_lock_writable(version.dataset_id)
     version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
-    _ensure_version_draft(version)
+    version_ensure_draft(version)
     distribution = Distribution(version=version, **fields)
     if file is not None:
         sha256, size = _digest(file)
@@ -329,16 +347,16 @@ def distribution_update(*, distribution: Distribution, **fields: Any) -> Distrib
     distribution = (
         Distribution.objects.select_related("version").select_for_update().get(pk=distribution.pk)
     )
-    _lock_writable_dataset(distribution.version.dataset_id)
-    _ensure_version_draft(distribution.version)
+    dataset_lock_writable(distribution.version.dataset_id)
+    version_ensure_draft(distribution.version)
     model_update(instance=distribution, data=fields)
     return distribution
 
 
 @transaction.atomic
 def distribution_delete(*, distribution: Distribution) -> None:
-    _lock_writable_dataset(distribution.version.dataset_id)
-    _ensure_version_draft(distribution.version)
+    dataset_lock_writable(distribution.version.dataset_id)
+    version_ensure_draft(distribution.version)
     files = [distribution.file.name] if distribution.file else []
     distribution.delete()
     _delete_files_on_commit(files)

@@ -17,30 +17,7 @@ from django.db.models import Max
 
 from accounts.models import User
 
-from ..models import Dataset, DatasetRevision, ImportJob
-
-# The metadata a revision records, in the order the API lists it.
-REVISION_FIELDS: tuple[str, ...] = (
-    "slug",
-    "title_ko",
-    "title_en",
-    "description_ko",
-    "description_en",
-    "division",
-    "keywords",
-    "theme",
-    "formats",
-    "temporal_start",
-    "temporal_end",
-    "spatial",
-    "update_frequency",
-    "license",
-    "sensitivity",
-    "contact_name",
-    "contact_email",
-    "compatibility_mode",
-    "source_identifier",
-)
+from ..models import DATASET_METADATA_FIELDS, Dataset, DatasetRevision, ImportJob
 
 
 def _json_value(value: Any) -> Any:
@@ -52,24 +29,26 @@ def _json_value(value: Any) -> Any:
 
 
 def dataset_comparable(dataset: Dataset) -> dict[str, Any]:
-    """The revision fields as plain values, to tell what a change changed (no query: the
+    """The metadata as plain values, to tell what a change changed (no query: the
     division by id)."""
     values = {
-        name: _json_value(getattr(dataset, name)) for name in REVISION_FIELDS if name != "division"
+        name: _json_value(getattr(dataset, name))
+        for name in DATASET_METADATA_FIELDS
+        if name != "division"
     }
     values["division"] = dataset.division_id
     return values
 
 
 def dataset_snapshot(dataset: Dataset) -> dict[str, Any]:
-    """The revision fields as JSON, the division by its code."""
+    """The metadata as JSON, the division by its code."""
     snapshot = dataset_comparable(dataset)
     snapshot["division"] = dataset.division.code
-    return {name: snapshot[name] for name in REVISION_FIELDS}
+    return {name: snapshot[name] for name in DATASET_METADATA_FIELDS}
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    return [name for name in REVISION_FIELDS if before.get(name) != after.get(name)]
+    return [name for name in DATASET_METADATA_FIELDS if before.get(name) != after.get(name)]
 
 
 def dataset_revision_record(
@@ -79,11 +58,11 @@ def dataset_revision_record(
     changed_by: User | None = None,
     import_job: ImportJob | None = None,
 ) -> DatasetRevision | None:
-    """Append the dataset's next revision; nothing when no revision field changed.
+    """Append the dataset's next revision; nothing when no metadata field changed.
 
     Call inside the transaction of the change, with the dataset row locked (the services do),
     so two writers cannot take the same number; the unique constraint backs that up."""
-    fields = [name for name in REVISION_FIELDS if name in set(changed)]
+    fields = [name for name in DATASET_METADATA_FIELDS if name in set(changed)]
     if not fields:
         return None
     last = DatasetRevision.objects.filter(dataset_id=dataset.pk).aggregate(last=Max("number"))

@@ -11,14 +11,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from accounts.api.mixins import ActorMixin, RegistryViewSet
 from accounts.models import Organization
-from accounts.selectors import Actor
+from accounts.selectors import Actor, acting_organization
 from common.errors import Conflict
 from datasets import selectors as dataset_selectors
 from datasets.models import Dataset, DatasetVersion
@@ -28,7 +28,7 @@ from interop import odrl
 from .. import selectors
 from ..filters import AuditEventFilter, GrantFilter, SharingRequestFilter
 from ..models import Agreement, Grant, SharingRequest, WebhookEndpoint
-from ..permissions import can_act_for, can_manage_webhooks
+from ..permissions import can_manage_webhooks
 from ..services import agreements, downloads, policies, sharing_requests, webhooks
 from .serializers import (
     AccessPolicyInputSerializer,
@@ -70,24 +70,6 @@ def _visible_dataset(actor: Actor, key: str) -> Dataset:
     if dataset is None:
         raise Http404
     return dataset
-
-
-def _acting_organization(actor: Actor, organization: Organization | None) -> Organization:
-    """The organisation a member acts for: the one named, or their only one."""
-    if not actor.is_authenticated:
-        raise NotAuthenticated()
-    if organization is not None:
-        if not can_act_for(actor, organization):
-            raise PermissionDenied(_("You may only act for your own organisation."))
-        return organization
-    if not actor.organization_ids:
-        raise PermissionDenied(_("You are not a member of any organisation."))
-    if len(actor.organization_ids) != 1:
-        raise PermissionDenied(
-            _("Name the organisation you act for (organization): you belong to %(count)d.")
-            % {"count": len(actor.organization_ids)}
-        )
-    return Organization.objects.get(pk=next(iter(actor.organization_ids)))
 
 
 # --- access policy ----------------------------------------------------------------------------
@@ -171,7 +153,9 @@ class EligibilityView(ActorMixin):
         serializer = EligibilityInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        organization = _acting_organization(self.actor, data.get("organization"))
+        organization = acting_organization(
+            actor=self.actor, named=data.get("organization"), role="member"
+        )
         policy = selectors.policy_current_get(dataset=obj)
         decision = policies.eligibility_evaluate(
             dataset=obj,
@@ -250,7 +234,9 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
         serializer = SharingRequestCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        organization = _acting_organization(self.actor, data.get("organization"))
+        organization = acting_organization(
+            actor=self.actor, named=data.get("organization"), role="member"
+        )
         dataset = _visible_dataset(self.actor, data["dataset"])
         version = None
         if data.get("version"):
@@ -490,7 +476,9 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
         serializer = WebhookEndpointInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        organization = _acting_organization(self.actor, data.get("organization"))
+        organization = acting_organization(
+            actor=self.actor, named=data.get("organization"), role="member"
+        )
         self._require_admin(organization.pk)
         endpoint = webhooks.webhook_create(
             organization=organization, url=data["url"], events=data["events"]

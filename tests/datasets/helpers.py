@@ -106,14 +106,14 @@ def make_publishable(version: Any) -> None:
     from django.core.files.base import ContentFile
 
     from datasets.models import ValidationReport, ValidationStatus
-    from datasets.services import checks
+    from datasets.services import validation
 
-    checks.schema_set(version=version, schema=SAMPLE_SCHEMA, kind="table_schema")
-    checks.sample_upload(
+    validation.schema_set(version=version, schema=SAMPLE_SCHEMA, kind="table_schema")
+    validation.sample_upload(
         version=version,
         file=ContentFile(b"ts,value\n2025-01-01T00:00:00,1.5\n", name="sample.csv"),
         data_format="csv",
     )
     for report in ValidationReport.objects.filter(version=version, status="queued"):
-        checks.validation_run(report_id=report.pk)
+        validation.validation_run(report_id=report.pk)
     assert version.validation_reports.order_by("-created_at")[0].status == ValidationStatus.PASSED

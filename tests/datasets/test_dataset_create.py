@@ -131,7 +131,7 @@ def test_steward_of_two_organisations_must_name_the_publisher(client_for, world)
     )
     client = client_for("steward")
 
-    assert_problem(client.post(LIST_URL, dataset_payload()), 403, "permission_denied")
+    assert_problem(client.post(LIST_URL, dataset_payload()), 403, "publisher_required")
     response = client.post(LIST_URL, dataset_payload(publisher="other"))
     assert response.status_code == 201
     assert response.json()["publisher"]["slug"] == "other"

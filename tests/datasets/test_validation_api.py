@@ -23,7 +23,7 @@ from datasets.models import (
     ValidationStatus,
     VersionStatus,
 )
-from datasets.services import checks
+from datasets.services import validation
 from tests.common.problems import assert_problem
 from tests.factories import DatasetFactory, DatasetVersionFactory
 
@@ -278,7 +278,7 @@ def test_a_job_delivered_twice_makes_one_report(checked, draft):
     report = latest(draft)
     attempts = report.attempts
 
-    again = checks.validation_run(report_id=report.pk)
+    again = validation.validation_run(report_id=report.pk)
 
     assert again.attempts == attempts
     assert again.status == report.status
@@ -293,7 +293,7 @@ def test_a_stuck_job_is_queued_again_and_finishes(
         status=ValidationStatus.RUNNING, started_at="2020-01-01T00:00:00Z", finished_at=None
     )
 
-    assert checks.validation_requeue_stuck() == 1
+    assert validation.validation_requeue_stuck() == 1
 
     report.refresh_from_db()
     assert report.status == ValidationStatus.PASSED

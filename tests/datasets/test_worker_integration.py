@@ -23,7 +23,7 @@ from django.db import connection
 
 from config.celery import app as celery_app
 from datasets.models import ValidationReport, ValidationStatus, VersionStatus
-from datasets.services import checks
+from datasets.services import validation
 from tests.factories import DatasetFactory, DatasetVersionFactory, OrganizationFactory
 
 pytestmark = [
@@ -81,8 +81,8 @@ def test_a_real_worker_checks_an_uploaded_sample(
     dataset = DatasetFactory.create(publisher=OrganizationFactory.create())
     version = DatasetVersionFactory.create(dataset=dataset, status=VersionStatus.DRAFT)
     schema = {"fields": [{"name": "id", "type": "integer"}, {"name": "value", "type": "number"}]}
-    checks.schema_set(version=version, schema=schema, kind="table_schema")
-    checks.sample_upload(
+    validation.schema_set(version=version, schema=schema, kind="table_schema")
+    validation.sample_upload(
         version=version,
         file=ContentFile(b"id,value\n1,1.5\n2,oops\n", name="sample.csv"),
         data_format="csv",

@@ -11,8 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from datasets.imports.jobs import import_job_create
+from datasets.imports.runner import import_job_run
 from datasets.models import Dataset, DatasetRevision, ImportJob
-from datasets.services import imports
 
 FIXTURES = Path(__file__).parent / "fixtures"
 IMPORTS_URL = "/api/v1/imports/"
@@ -74,14 +75,14 @@ def run_import(world: Any) -> Callable[..., ImportJob]:
         **options: Any,
     ) -> ImportJob:
         user: User = world.users[persona]
-        job = imports.import_job_create(
+        job = import_job_create(
             organization=organization or world.acme,
             created_by=user,
             file=upload(name, content),
             enqueue=False,
             **options,
         )
-        return imports.import_job_run(job_id=job.pk)
+        return import_job_run(job_id=job.pk)
 
     return run
 
@@ -119,13 +120,13 @@ def run_url_import(world: Any) -> Callable[..., ImportJob]:
     """Harvest a URL through the service, inline, as the worker would."""
 
     def run(url: str, **options: Any) -> ImportJob:
-        job = imports.import_job_create(
+        job = import_job_create(
             organization=world.acme,
             created_by=world.users["steward"],
             url=url,
             enqueue=False,
             **options,
         )
-        return imports.import_job_run(job_id=job.pk)
+        return import_job_run(job_id=job.pk)
 
     return run

@@ -7,7 +7,13 @@ import datetime as dt
 import pytest
 from rest_framework.test import APIClient
 
-from datasets.models import Dataset, DatasetRevision, DatasetStatus, ImportStatus
+from datasets.models import (
+    DATASET_METADATA_FIELDS,
+    Dataset,
+    DatasetRevision,
+    DatasetStatus,
+    ImportStatus,
+)
 from tests.factories import DatasetFactory, DatasetVersionFactory, DistributionFactory
 from tests.imports.conftest import counts, entry_for, outcomes, reason_codes
 
@@ -185,21 +191,12 @@ def test_our_own_export_reads_back_unchanged(exported, run_import, accept, name)
     assert DatasetRevision.objects.count() == revisions
 
 
-FIELDS = (
-    "title_ko",
-    "title_en",
-    "description_ko",
-    "description_en",
-    "theme",
-    "temporal_start",
-    "temporal_end",
-    "spatial",
-    "update_frequency",
-    "license",
-    "sensitivity",
-    "contact_name",
-    "contact_email",
-    "division_id",
+# The metadata the export carries one for one (keywords and formats are compared as sets
+# below; the slug, the compatibility mode and the source identifier are the registry's own).
+FIELDS = tuple(
+    f"{name}_id" if name == "division" else name
+    for name in DATASET_METADATA_FIELDS
+    if name not in ("slug", "keywords", "formats", "compatibility_mode", "source_identifier")
 )
 
 

@@ -167,9 +167,9 @@ def test_a_redirect_to_a_private_address_is_refused(site, run_url_import, loopba
 
 def test_the_worker_checks_the_destination_again(site, world, settings):
     # Allowed when the job was made (say DNS changed since): the worker refuses it.
-    from datasets.services import imports
+    from datasets.imports import jobs, runner
 
-    job = imports.import_job_create(
+    job = jobs.import_job_create(
         organization=world.acme,
         created_by=world.users["steward"],
         url=site.url("/catalog.ttl"),
@@ -177,7 +177,7 @@ def test_the_worker_checks_the_destination_again(site, world, settings):
     )
     settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
 
-    job = imports.import_job_run(job_id=job.pk)
+    job = runner.import_job_run(job_id=job.pk)
 
     assert job.status == ImportStatus.FAILED
     assert job.error is not None
@@ -193,20 +193,20 @@ def test_a_slow_server_is_a_transient_error(site):
 
 
 def test_unavailable_servers_are_retried_then_the_job_fails(site, world):
-    from datasets.services import imports
+    from datasets.imports import jobs
 
     site.routes["/down"] = Route(b"busy", status=503)
-    job = imports.import_job_create(
+    job = jobs.import_job_create(
         organization=world.acme,
         created_by=world.users["steward"],
         url=site.url("/down"),
         enqueue=False,
     )
-    conf = tasks.run_import.app.conf
+    conf = tasks.import_job_run.app.conf
     previous = conf.task_eager_propagates
     conf.task_eager_propagates = False  # let eager retries run inline
     try:
-        tasks.run_import.apply(args=(str(job.pk),))
+        tasks.import_job_run.apply(args=(str(job.pk),))
     finally:
         conf.task_eager_propagates = previous
 
@@ -215,7 +215,7 @@ def test_unavailable_servers_are_retried_then_the_job_fails(site, world):
     assert job.error is not None
     assert job.error["code"] == "fetch_failed"
     assert "503" in job.error["detail"]
-    assert len(site.requests) == (tasks.run_import.max_retries or 0) + 1
+    assert len(site.requests) == (tasks.import_job_run.max_retries or 0) + 1
 
 
 def test_fetch_refuses_other_schemes():

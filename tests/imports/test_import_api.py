@@ -290,7 +290,7 @@ def test_json_bodies_name_the_options_too(client_for, settings, monkeypatch):
     from datasets import tasks
 
     queued: list[str] = []
-    monkeypatch.setattr(tasks.run_import, "delay", lambda job_id: queued.append(job_id))
+    monkeypatch.setattr(tasks.import_job_run, "delay", lambda job_id: queued.append(job_id))
 
     response = client_for("steward").post(
         IMPORTS_URL,

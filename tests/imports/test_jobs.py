@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from datasets import tasks
+from datasets.imports import jobs, runner
 from datasets.models import Dataset, DatasetRevision, ImportJob, ImportStatus
-from datasets.services import imports
 from tests.imports.conftest import outcomes, upload
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def small_batches(settings: Any) -> None:
 
 
 def make_job(world: Any, content: bytes, **options: Any) -> ImportJob:
-    return imports.import_job_create(
+    return jobs.import_job_create(
         organization=world.acme,
         created_by=world.users["steward"],
         file=upload("rows.csv", content),
@@ -44,9 +44,9 @@ def make_job(world: Any, content: bytes, **options: Any) -> ImportJob:
 def test_the_task_does_the_work_once_when_run_twice(world):
     job = make_job(world, rows(3))
 
-    assert tasks.run_import(str(job.pk)) == "succeeded"
+    assert tasks.import_job_run(str(job.pk)) == "succeeded"
     revisions = DatasetRevision.objects.count()
-    assert tasks.run_import(str(job.pk)) == "succeeded"
+    assert tasks.import_job_run(str(job.pk)) == "succeeded"
 
     job.refresh_from_db()
     assert job.attempts == 1
@@ -74,22 +74,25 @@ def test_the_task_is_queued_after_commit_by_the_api(
 
 def test_task_settings_stay_below_the_visibility_timeout(settings):
     visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
-    time_limit, soft_time_limit = tasks.run_import.time_limit, tasks.run_import.soft_time_limit
-    assert tasks.run_import.name == "datasets.run_import"
+    time_limit, soft_time_limit = (
+        tasks.import_job_run.time_limit,
+        tasks.import_job_run.soft_time_limit,
+    )
+    assert tasks.import_job_run.name == "datasets.import_job_run"
     assert time_limit is not None
     assert soft_time_limit is not None
     assert time_limit < visibility
     assert soft_time_limit < time_limit
-    assert tasks.run_import.acks_late
+    assert tasks.import_job_run.acks_late
     assert visibility > settings.IMPORT_STUCK_AFTER_SECONDS
-    beat = settings.CELERY_BEAT_SCHEDULE["datasets.requeue_stuck_imports"]
-    assert beat["task"] == tasks.requeue_stuck_imports.name
+    beat = settings.CELERY_BEAT_SCHEDULE["datasets.import_job_requeue_stuck"]
+    assert beat["task"] == tasks.import_job_requeue_stuck.name
 
 
 def test_progress_is_written_after_each_batch(world, small_batches, monkeypatch):
     job = make_job(world, rows(5))
     seen: list[tuple[int, int | None, str]] = []
-    original = imports._batch
+    original = runner._batch
 
     def spy(run: Any, records: Any) -> None:
         original(run, records)
@@ -99,9 +102,9 @@ def test_progress_is_written_after_each_batch(world, small_batches, monkeypatch)
             )
         )
 
-    monkeypatch.setattr(imports, "_batch", spy)
+    monkeypatch.setattr(runner, "_batch", spy)
 
-    imports.import_job_run(job_id=job.pk)
+    runner.import_job_run(job_id=job.pk)
 
     assert seen == [(2, 5, "running"), (4, 5, "running"), (5, 5, "running")]
     job.refresh_from_db()
@@ -115,7 +118,7 @@ def test_the_report_is_bounded_and_the_totals_are_not(world, settings):
         "report_max_others": 3,
     }
 
-    job = imports.import_job_run(job_id=make_job(world, rows(10, bad={1, 3, 5, 7})).pk)
+    job = runner.import_job_run(job_id=make_job(world, rows(10, bad={1, 3, 5, 7})).pk)
 
     assert job.totals == {"created": 6, "updated": 0, "unchanged": 0, "rejected": 4}
     assert [e["identifier"] for e in job.report] == ["r0", "r1", "r2", "r3", "r4"]
@@ -125,7 +128,7 @@ def test_the_report_is_bounded_and_the_totals_are_not(world, settings):
 def test_records_past_the_limit_are_not_read(world, settings):
     settings.IMPORT_LIMITS = {**settings.IMPORT_LIMITS, "max_records": 3}
 
-    job = imports.import_job_run(job_id=make_job(world, rows(5)).pk)
+    job = runner.import_job_run(job_id=make_job(world, rows(5)).pk)
 
     assert job.records_total == 3
     assert job.records_processed == 3
@@ -141,7 +144,7 @@ class WorkerKilled(BaseException):
 
 def test_a_job_whose_worker_died_resumes_after_its_last_batch(world, small_batches, monkeypatch):
     job = make_job(world, rows(5, bad={4}))
-    original = imports._batch
+    original = runner._batch
     calls = {"n": 0}
 
     def dies_in_the_second_batch(run: Any, records: Any) -> None:
@@ -150,16 +153,16 @@ def test_a_job_whose_worker_died_resumes_after_its_last_batch(world, small_batch
             raise WorkerKilled()
         original(run, records)
 
-    monkeypatch.setattr(imports, "_batch", dies_in_the_second_batch)
+    monkeypatch.setattr(runner, "_batch", dies_in_the_second_batch)
     with pytest.raises(WorkerKilled):
-        imports.import_job_run(job_id=job.pk)
+        runner.import_job_run(job_id=job.pk)
     job.refresh_from_db()
     assert (job.status, job.records_processed) == (ImportStatus.RUNNING, 2)
-    monkeypatch.setattr(imports, "_batch", original)
+    monkeypatch.setattr(runner, "_batch", original)
 
     # The sweep finds it silent and queues it again (tasks run inline in tests).
     ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
-    assert tasks.requeue_stuck_imports() == 1
+    assert tasks.import_job_requeue_stuck() == 1
 
     job.refresh_from_db()
     assert job.status == ImportStatus.SUCCEEDED
@@ -181,7 +184,7 @@ def test_a_lost_queued_job_is_queued_again(world):
     job = make_job(world, rows(1))
     ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(hours=1))
 
-    assert imports.import_job_requeue_stuck() == 1
+    assert jobs.import_job_requeue_stuck() == 1
 
     assert ImportJob.objects.get(pk=job.pk).status == ImportStatus.SUCCEEDED
 
@@ -192,7 +195,7 @@ def test_busy_jobs_are_left_alone(world):
         status=ImportStatus.RUNNING, heartbeat_at=timezone.now(), started_at=timezone.now()
     )
 
-    assert imports.import_job_requeue_stuck() == 0
+    assert jobs.import_job_requeue_stuck() == 0
 
 
 def test_a_job_that_keeps_stopping_is_given_up(world, settings):
@@ -200,7 +203,7 @@ def test_a_job_that_keeps_stopping_is_given_up(world, settings):
     job = make_job(world, rows(1))
     ImportJob.objects.filter(pk=job.pk).update(attempts=2)
 
-    job = imports.import_job_run(job_id=job.pk)
+    job = runner.import_job_run(job_id=job.pk)
 
     assert job.status == ImportStatus.FAILED
     assert job.error is not None
@@ -210,16 +213,16 @@ def test_a_job_that_keeps_stopping_is_given_up(world, settings):
 
 def test_a_stale_worker_stops_and_undoes_its_batch(world, monkeypatch):
     job = make_job(world, rows(3))
-    original = imports._batch
+    original = runner._batch
 
     def taken_over(run: Any, records: Any) -> None:
         # The sweep re-queued the job and another worker claimed it meanwhile.
         ImportJob.objects.filter(pk=job.pk).update(attempts=run.attempt + 1)
         original(run, records)
 
-    monkeypatch.setattr(imports, "_batch", taken_over)
+    monkeypatch.setattr(runner, "_batch", taken_over)
 
-    imports.import_job_run(job_id=job.pk)
+    runner.import_job_run(job_id=job.pk)
 
     assert not Dataset.objects.exists()
     assert ImportJob.objects.get(pk=job.pk).records_processed == 0
@@ -230,7 +233,7 @@ def test_a_source_that_breaks_midway_fails_keeping_and_auditing_what_was_done(
 ):
     from audit.models import AuditEvent
     from datasets.imports import ParsedSource, SourceError
-    from datasets.imports import csv as csv_format
+    from datasets.imports.sources import csv as csv_format
 
     def breaks_after_three(path: Any, limits: Any) -> ParsedSource:
         parsed = csv_format.read(path, limits)
@@ -244,10 +247,10 @@ def test_a_source_that_breaks_midway_fails_keeping_and_auditing_what_was_done(
         return ParsedSource(records=records(), total=parsed.total)
 
     monkeypatch.setattr(
-        imports, "read_source", lambda path, fmt, limits: breaks_after_three(path, limits)
+        runner, "read_source", lambda path, fmt, limits: breaks_after_three(path, limits)
     )
 
-    job = imports.import_job_run(job_id=make_job(world, rows(6)).pk)
+    job = runner.import_job_run(job_id=make_job(world, rows(6)).pk)
 
     assert job.status == ImportStatus.FAILED
     assert job.error is not None

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from datasets import services
-from datasets.models import DatasetRevision, DatasetStatus, Sensitivity
-from datasets.services.revisions import REVISION_FIELDS
+from datasets.models import DATASET_METADATA_FIELDS, DatasetRevision, DatasetStatus, Sensitivity
 from tests.datasets.helpers import LIST_URL, dataset_payload, detail_url
 from tests.factories import DatasetFactory
 from tests.imports.conftest import revisions_url
@@ -22,10 +21,10 @@ def test_creating_through_the_api_writes_revision_1_with_who(client_for, world):
     assert revision.number == 1
     assert revision.created_by == world.users["steward"]
     assert revision.import_job is None
-    assert revision.changed_fields == list(REVISION_FIELDS)
+    assert revision.changed_fields == list(DATASET_METADATA_FIELDS)
     assert revision.snapshot["title_ko"] == "프레스 금형 진동 데이터"
     assert revision.snapshot["division"] == "ai-factory"
-    assert set(revision.snapshot) == set(REVISION_FIELDS)
+    assert set(revision.snapshot) == set(DATASET_METADATA_FIELDS)
 
 
 def test_an_update_writes_the_next_revision_with_the_changed_fields(client_for, world):

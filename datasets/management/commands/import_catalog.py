@@ -20,9 +20,10 @@ from django.utils import translation
 from accounts.models import Division, Organization, User
 from datasets.imports import SourceError
 from datasets.imports.fetch import TransientFetchError, fetch_error
+from datasets.imports.jobs import import_job_create, import_job_fail
 from datasets.imports.records import localize
+from datasets.imports.runner import import_job_run
 from datasets.models import ImportFormat, ImportJob, ImportStatus
-from datasets.services import imports
 
 
 class Command(BaseCommand):
@@ -57,7 +58,7 @@ class Command(BaseCommand):
             raise CommandError(f"{source}: no such file")
         job: ImportJob | None = None
         try:
-            job = imports.import_job_create(
+            job = import_job_create(
                 organization=organization,
                 created_by=user,
                 url=source if is_url else "",
@@ -67,13 +68,13 @@ class Command(BaseCommand):
                 division=division,
                 enqueue=False,
             )
-            job = imports.import_job_run(job_id=job.pk, path=path)
+            job = import_job_run(job_id=job.pk, path=path)
         except SourceError as exc:
             raise CommandError(exc.localized()) from exc
         except TransientFetchError as exc:
             # No worker retries a command's job: it ends here, failed.
             if job is not None:
-                imports.import_job_fail(job_id=job.pk, error=fetch_error(exc))
+                import_job_fail(job_id=job.pk, error=fetch_error(exc))
             raise CommandError(f"cannot fetch {source}: {exc}") from exc
         self._print(job)
         if job.status == ImportStatus.FAILED:

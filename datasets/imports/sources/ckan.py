@@ -21,14 +21,12 @@ from django.utils.translation import gettext_noop as _
 
 from interop.dcat import ACCESS_RIGHTS, FREQUENCIES
 
-from .dcat import _read_text, load_json
-from .limits import ImportLimits
-from .records import (
+from ..limits import ImportLimits
+from ..records import ParsedSource, Record, SourceError
+from .dcat import load_json, read_text
+from .values import (
     SENSITIVITIES,
     THEMES,
-    ParsedSource,
-    Record,
-    SourceError,
     check_temporal,
     set_code,
     set_date,
@@ -78,7 +76,7 @@ def packages_of(document: Any) -> list[Any]:
 
 
 def read(path: Path, limits: ImportLimits) -> ParsedSource:
-    packages = packages_of(load_json(_read_text(path, limits)))
+    packages = packages_of(load_json(read_text(path, limits)))
     return ParsedSource(records=_records(packages), total=len(packages))
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from django.utils.translation import gettext_noop as _
 
-from ..models import ImportFormat
-from ..validation.encoding import looks_binary, sniff_magic
-from .records import SourceError
+from ...models import ImportFormat
+from ...validation.encoding import looks_binary, sniff_magic
+from ..records import SourceError
 
 HEAD_BYTES = 64 * 1024
 TURTLE = "turtle"

@@ -1,4 +1,4 @@
-"""Input and output serializers of catalog imports and dataset revisions."""
+"""Input and output serializers of catalog imports."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from rest_framework import serializers
 from accounts.api.serializers import OrganizationBriefSerializer
 from accounts.models import Division, Organization
 
-from ..imports.records import localize
-from ..models import DatasetRevision, ImportFormat, ImportJob
+from ...models import ImportFormat, ImportJob
+from ..records import localize
 
 
 class ImportInputSerializer(serializers.Serializer[Any]):
@@ -194,32 +194,3 @@ def localized_entry(entry: dict[str, Any]) -> dict[str, Any]:
         if key in shown:
             shown[key] = [localize(problem) for problem in shown[key]]
     return shown
-
-
-class DatasetRevisionSerializer(serializers.ModelSerializer[DatasetRevision]):
-    created_by = serializers.SerializerMethodField(
-        help_text=_("Email of who made the change: shown to the publisher and the secretariat.")
-    )
-    import_job = serializers.SerializerMethodField(
-        help_text=_("The import that made the change, if one did (publisher and secretariat).")
-    )
-
-    class Meta:
-        model = DatasetRevision
-        fields = ["number", "created_at", "changed_fields", "snapshot", "created_by", "import_job"]
-        read_only_fields = fields
-
-    def _insider(self) -> bool:
-        return bool(self.context.get("insider"))
-
-    @extend_schema_field(serializers.EmailField(allow_null=True))
-    def get_created_by(self, revision: DatasetRevision) -> str | None:
-        if not self._insider() or revision.created_by is None:
-            return None
-        return revision.created_by.email
-
-    @extend_schema_field(serializers.UUIDField(allow_null=True))
-    def get_import_job(self, revision: DatasetRevision) -> str | None:
-        if not self._insider() or revision.import_job_id is None:
-            return None
-        return str(revision.import_job_id)

@@ -37,14 +37,12 @@ from interop.dcat import (
     VCARD,
 )
 
+from ..limits import ImportLimits
+from ..records import ParsedSource, Record, SourceError
 from .detect import JSON_LD, TURTLE, rdf_syntax
-from .limits import ImportLimits
-from .records import (
+from .values import (
     SENSITIVITIES,
     THEMES,
-    ParsedSource,
-    Record,
-    SourceError,
     check_temporal,
     map_license,
     set_code,
@@ -66,7 +64,7 @@ BASE_IRI = "urn:max-registry:import:"
 MAX_JSON_DEPTH = 200
 
 
-def _read_text(path: Path, limits: ImportLimits) -> str:
+def read_text(path: Path, limits: ImportLimits) -> str:
     size = path.stat().st_size
     if size > limits.document_max_bytes:
         raise SourceError(
@@ -132,7 +130,7 @@ def _refuse_remote_context(context: Any, depth: int) -> None:
 
 
 def parse_graph(path: Path, limits: ImportLimits) -> Graph:
-    content = _read_text(path, limits)
+    content = read_text(path, limits)
     syntax = rdf_syntax(content[:1024].encode())
     graph = Graph()
     if syntax == JSON_LD:

@@ -1,9 +1,10 @@
-"""Schemas, their checks by the workers, and the publication rule.
+"""Validation (the sample check): schemas, their validation by the workers, and the
+publication rule.
 
-A change that needs checking (a new schema, a new sample, a re-run) writes a queued
-ValidationReport and queues the job after commit. The worker claims the report with a
-conditional UPDATE (queued → running), so a job delivered twice produces one report; a job
-whose worker died is found by a periodic sweep and queued again.
+A change that needs validating (a new schema, a new sample, a re-run) writes a queued
+ValidationReport and queues `datasets.validation_run` after commit. The worker claims the
+report with a conditional UPDATE (queued → running), so a job delivered twice produces one
+report; a job whose worker died is found by a periodic sweep and queued again.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.db.models import F
@@ -39,7 +41,12 @@ from ..models import (
     ValidationStatus,
     VersionStatus,
 )
-from .catalog import _ensure_version_draft, _lock_writable_dataset
+from .catalog import (
+    dataset_lock_writable,
+    distribution_create,
+    version_ensure_draft,
+    version_publish,
+)
 
 TABULAR_FORMATS = {"csv": "csv", "tsv": "tsv", "parquet": "parquet", "jsonl": "jsonl"}
 
@@ -56,12 +63,39 @@ def schema_digest(schema: Any) -> str:
 # --- writes -----------------------------------------------------------------------------------
 
 
+def schema_read(*, file: File[Any]) -> Any:
+    """The schema in an uploaded JSON file (read up to the schema upload limit); a
+    ValidationError on `file` when it is not one."""
+    from .. import validation as engine
+
+    schema, problems = engine.load_schema_bytes(
+        file.read(settings.UPLOAD_LIMITS["schema"] + 1), engine.Limits()
+    )
+    if schema is None:
+        # The validator's words (Frictionless'), in English like its reports, with its codes
+        # for clients to show in their own language.
+        raise ValidationError(
+            {
+                "file": [
+                    ValidationError(problem.message, code=problem.code) for problem in problems
+                ]
+                or [ValidationError(_("Not valid JSON."))]
+            }
+        )
+    return schema
+
+
 @transaction.atomic
-def schema_set(*, version: DatasetVersion, schema: Any, kind: str) -> DatasetVersion:
-    """Attach a schema to a draft version and have the workers check it (and the sample)."""
-    _lock_writable_dataset(version.dataset_id)
+def schema_set(
+    *, version: DatasetVersion, kind: str, schema: Any = None, file: File[Any] | None = None
+) -> DatasetVersion:
+    """Attach a schema (given, or read from an uploaded `file`) to a draft version and have the
+    workers validate it (and the sample)."""
+    if file is not None:
+        schema = schema_read(file=file)
+    dataset_lock_writable(version.dataset_id)
     version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
-    _ensure_version_draft(version)
+    version_ensure_draft(version)
     version.schema = schema
     version.schema_kind = kind
     version.save(update_fields=["schema", "schema_kind", "modified_at"])
@@ -96,15 +130,13 @@ MEDIA_TYPES = {
 def sample_upload(
     *,
     version: DatasetVersion,
-    file: File,
+    file: File[Any],
     data_format: str,
     encoding: str = "",
     delimiter: str = "",
     sha256: str = "",
 ) -> Distribution:
-    """Store a sample (SHA-256 and size computed while streaming) and have it checked."""
-    from .catalog import distribution_create
-
+    """Store a sample (SHA-256 and size computed while streaming) and have it validated."""
     sample = distribution_create(
         version=version,
         file=file,
@@ -137,7 +169,7 @@ def validation_enqueue(*, version: DatasetVersion) -> ValidationReport:
         sample=latest_sample(version),
         schema_digest=schema_digest(version.schema) if version.schema is not None else "",
     )
-    jobs.enqueue_on_commit("datasets.run_validation", str(report.pk))
+    jobs.enqueue_on_commit("datasets.validation_run", str(report.pk))
     return report
 
 
@@ -305,7 +337,7 @@ def validation_requeue_stuck(*, older_than: timedelta | None = None) -> int:
         ).values_list("pk", flat=True)[:500]
     )
     for pk in {*stuck, *lost}:
-        jobs.enqueue("datasets.run_validation", str(pk))
+        jobs.enqueue("datasets.validation_run", str(pk))
     return len(stuck) + len(lost)
 
 
@@ -344,15 +376,13 @@ def publication_blockers(version: DatasetVersion) -> list[dict[str, str]]:
     return blockers
 
 
-def version_publish_checked(
+def version_publish_validated(
     *, version: DatasetVersion, actor: User, waiver_reason: str = ""
 ) -> DatasetVersion:
-    """Publish when the checks allow it; otherwise 409 with the reasons, unless the steward
+    """Publish when the validation allows it; otherwise 409 with the reasons, unless the steward
     records a waiver, which every reader of the version then sees."""
-    from .catalog import version_publish
-
     with transaction.atomic():
-        _lock_writable_dataset(version.dataset_id)
+        dataset_lock_writable(version.dataset_id)
         blockers = publication_blockers(version)
         if blockers and not waiver_reason.strip():
             raise Conflict(

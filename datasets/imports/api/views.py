@@ -1,9 +1,8 @@
 """Catalog imports by stewards: DCAT, CKAN and CSV metadata into their organisation.
 
 `POST /imports/` stores the source (or checks the URL), answers 202 with the job, and the
-workers do the rest; `GET /imports/{id}/` shows progress and the per-record report. Dataset
-histories (`GET /datasets/{dataset}/revisions/`) live here too: imports are what make them
-long, though every change to a dataset's metadata writes one.
+workers do the rest; `GET /imports/{id}/` shows progress and the per-record report. The
+histories imports write (`GET /datasets/{dataset}/revisions/`) are the datasets' own API.
 """
 
 from __future__ import annotations
@@ -13,35 +12,24 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
-from django.urls import URLPattern, path, reverse
-from django.utils.translation import gettext as _
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
-from rest_framework.exceptions import (
-    ErrorDetail,
-    NotAuthenticated,
-    PermissionDenied,
-    ValidationError,
-)
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api.mixins import RegistryViewSet
-from accounts.models import Organization
+from accounts.selectors import acting_organization
 from common.uploads import limit_uploads
 
-from ..imports import SourceError
-from ..imports.selectors import import_job_get, import_job_list, revision_list
-from ..models import DatasetRevision, ImportJob
-from ..services import imports as import_services
-from .import_serializers import (
-    DatasetRevisionSerializer,
-    ImportInputSerializer,
-    ImportJobDetailSerializer,
-    ImportJobSerializer,
-)
-from .views import DATASET_KEY, DatasetScopedMixin
+from ...models import ImportJob
+from ...permissions import require_import_jobs_reader, require_importer
+from ..jobs import import_job_create
+from ..records import SourceError
+from ..selectors import import_job_get, import_job_list
+from .serializers import ImportInputSerializer, ImportJobDetailSerializer, ImportJobSerializer
 
 IMPORT_DESCRIPTION = """
 Import dataset metadata into your organisation: a DCAT document (JSON-LD or Turtle, as the
@@ -80,13 +68,6 @@ UTF-8 (BOM or not) or CP949. See docs/imports.md.
 """
 
 
-def _require_import_role(actor: Any) -> None:
-    if not actor.is_authenticated:
-        raise NotAuthenticated()
-    if not (actor.steward_organization_ids or actor.is_secretariat):
-        raise PermissionDenied(_("Only data stewards import catalogs."))
-
-
 @extend_schema(tags=["imports"])
 @extend_schema_view(
     list=extend_schema(summary="Import jobs of the organisations you steward (all: secretariat)"),
@@ -109,32 +90,16 @@ class ImportJobViewSet(RegistryViewSet):
         return import_job_list(actor=self.actor)
 
     def list(self, request: Request) -> Response:
-        _require_import_role(self.actor)
+        require_import_jobs_reader(self.actor)
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(ImportJobSerializer(page, many=True).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        _require_import_role(self.actor)
+        require_import_jobs_reader(self.actor)
         job = import_job_get(actor=self.actor, job_id=pk)
         if job is None:
             raise Http404
         return Response(ImportJobDetailSerializer(job).data)
-
-    def _organization(self, publisher: Organization | None) -> Organization:
-        stewarded = self.actor.steward_organization_ids
-        if publisher is None:
-            if len(stewarded) > 1:
-                raise PermissionDenied(
-                    _(
-                        "You steward several organisations: name the one to import into "
-                        "(publisher)."
-                    ),
-                    code="publisher_required",
-                )
-            return Organization.objects.get(pk=next(iter(stewarded)))
-        if not self.actor.is_steward_of(publisher.pk):
-            raise PermissionDenied(_("You are not a data steward of that organisation."))
-        return publisher
 
     @extend_schema(
         summary="Import datasets from DCAT, CKAN JSON or CSV (a job)",
@@ -146,17 +111,16 @@ class ImportJobViewSet(RegistryViewSet):
         responses={202: ImportJobDetailSerializer},
     )
     def create(self, request: Request) -> Response:
-        if not self.actor.is_authenticated:
-            raise NotAuthenticated()
-        if not self.actor.steward_organization_ids:
-            raise PermissionDenied(_("Only data stewards import catalogs."))
+        require_importer(self.actor)
         serializer = ImportInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        organization = self._organization(data.get("publisher"))
+        organization = acting_organization(
+            actor=self.actor, named=data.get("publisher"), role="steward"
+        )
         upload = data.get("file")
         try:
-            job = import_services.import_job_create(
+            job = import_job_create(
                 organization=organization,
                 created_by=self.actor.user,
                 file=upload,
@@ -176,40 +140,3 @@ class ImportJobViewSet(RegistryViewSet):
             status=status.HTTP_202_ACCEPTED,
             headers={"Location": request.build_absolute_uri(location)},
         )
-
-
-@extend_schema(tags=["datasets"], parameters=[DATASET_KEY])
-class DatasetRevisionViewSet(DatasetScopedMixin):
-    """A dataset's metadata history, newest first; visible to whoever sees the dataset."""
-
-    serializer_class = DatasetRevisionSerializer
-    filter_backends: list[Any] = []
-    ordering = "-number"
-    queryset = DatasetRevision.objects.none()
-
-    def get_queryset(self) -> QuerySet[DatasetRevision]:
-        return revision_list(dataset=self.get_dataset())
-
-    @extend_schema(summary="A dataset's revisions, newest first")
-    def list(self, request: Request, dataset: str) -> Response:
-        parent = self.get_dataset()
-        page = self.paginate_queryset(self.get_queryset())
-        insider = self.actor.is_secretariat or self.actor.is_member_of(parent.publisher_id)
-        return self.get_paginated_response(
-            DatasetRevisionSerializer(page, many=True, context={"insider": insider}).data
-        )
-
-
-urlpatterns: list[URLPattern] = [
-    path(
-        "imports/",
-        ImportJobViewSet.as_view({"get": "list", "post": "create"}),
-        name="import-list",
-    ),
-    path("imports/<uuid:pk>/", ImportJobViewSet.as_view({"get": "retrieve"}), name="import-detail"),
-    path(
-        "datasets/<str:dataset>/revisions/",
-        DatasetRevisionViewSet.as_view({"get": "list"}),
-        name="dataset-revisions",
-    ),
-]

@@ -34,15 +34,14 @@ from django.utils.translation import gettext_noop as _
 
 from interop.dcat import FREQUENCIES
 
-from ..validation.encoding import CP949, UTF8, UTF8_BOM, EncodingProblem, detect_encoding
+from ...models import DATASET_METADATA_FIELDS
+from ...validation.encoding import CP949, UTF8, UTF8_BOM, EncodingProblem, detect_encoding
+from ..limits import ImportLimits
+from ..records import ParsedSource, Record, SourceError, stored_message
 from .detect import HEAD_BYTES, read_head
-from .limits import ImportLimits
-from .records import (
+from .values import (
     SENSITIVITIES,
     THEMES,
-    ParsedSource,
-    Record,
-    SourceError,
     check_temporal,
     set_code,
     set_date,
@@ -51,29 +50,16 @@ from .records import (
     set_keywords,
     set_license,
     set_text,
-    stored_message,
     text,
 )
 
 LIST_SEPARATOR = ";"
-COLUMNS = (
-    "identifier",
-    "title_ko",
-    "title_en",
-    "description_ko",
-    "description_en",
-    "keywords",
-    "theme",
-    "formats",
-    "temporal_start",
-    "temporal_end",
-    "spatial",
-    "update_frequency",
-    "license",
-    "sensitivity",
-    "contact_name",
-    "contact_email",
-    "division",
+# Every metadata field but the slug (made from the title) and the compatibility mode (the
+# API's), under the CSV's names: the source identifier is the record's `identifier`.
+COLUMNS = tuple(
+    {"source_identifier": "identifier"}.get(name, name)
+    for name in DATASET_METADATA_FIELDS
+    if name not in ("slug", "compatibility_mode")
 )
 REQUIRED_COLUMNS = ("identifier", "theme", "license")
 ALIASES = {"licence": "license", "keyword": "keywords", "format": "formats", "tags": "keywords"}
