@@ -1,7 +1,7 @@
 """Harvesting a source over HTTP(S), safe to point at any URL a steward types.
 
 http and https only; the destination must not resolve to a private, loopback, link-local or
-reserved address (registry.notifications' check, the one webhooks use, so
+reserved address (`common.outbound.check_destination`, the one webhooks use, so
 WEBHOOK_ALLOW_PRIVATE_NETWORKS governs both); every redirect is checked the same way before it
 is followed (five at most); a timeout on connecting and reading; and the body is counted while
 it streams in, refused past the size limit. A CKAN `package_search` URL is paged with
