@@ -1,4 +1,8 @@
-"""Object-level permissions for organisations and memberships."""
+"""Who may do what with organisations and memberships.
+
+The rules are `can_*` predicates on an `Actor`, as in every app's permissions module; the DRF
+permission classes below only apply them to a view's request and object.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,18 @@ from rest_framework.views import APIView
 
 from .models import Membership, Organization
 from .selectors import Actor, actor_for
+
+
+def can_create_or_delete_organization(actor: Actor) -> bool:
+    return actor.is_secretariat
+
+
+def can_change_organization(actor: Actor, organization_id: int) -> bool:
+    return actor.is_secretariat or actor.is_admin_of(organization_id)
+
+
+def can_manage_memberships(actor: Actor, organization_id: int) -> bool:
+    return actor.is_secretariat or actor.is_admin_of(organization_id)
 
 
 def _actor(request: Request, view: APIView) -> Actor:
@@ -30,15 +46,14 @@ class OrganizationPermission(permissions.BasePermission):
             return True
         actor = _actor(request, view)
         if view.action in ("create", "destroy"):  # type: ignore[attr-defined]
-            return actor.is_secretariat
+            return can_create_or_delete_organization(actor)
         return True
 
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
         if request.method in permissions.SAFE_METHODS:
             return True
         assert isinstance(obj, Organization)
-        actor = _actor(request, view)
-        return actor.is_secretariat or actor.is_admin_of(obj.pk)
+        return can_change_organization(_actor(request, view), obj.pk)
 
 
 class MembershipPermission(permissions.BasePermission):
@@ -53,5 +68,4 @@ class MembershipPermission(permissions.BasePermission):
         if request.method in permissions.SAFE_METHODS:
             return True
         assert isinstance(obj, Membership)
-        actor = _actor(request, view)
-        return actor.is_secretariat or actor.is_admin_of(obj.organization_id)
+        return can_manage_memberships(_actor(request, view), obj.organization_id)

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from .. import selectors, services
 from ..filters import MembershipFilter, OrganizationFilter
 from ..models import ApiToken, Division, Membership, Organization, User
-from ..permissions import MembershipPermission, OrganizationPermission
+from ..permissions import MembershipPermission, OrganizationPermission, can_manage_memberships
 from .mixins import ActorMixin, RegistryViewSet
 from .serializers import (
     ApiTokenCreatedSerializer,
@@ -123,7 +123,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Regist
         serializer = MembershipCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         organization: Organization = serializer.validated_data["organization"]
-        if not (self.actor.is_secretariat or self.actor.is_admin_of(organization.pk)):
+        if not can_manage_memberships(self.actor, organization.pk):
             raise PermissionDenied(MembershipPermission.message)
         # The email is resolved only after the permission check, so that outsiders cannot
         # probe which addresses are registered.
