@@ -141,3 +141,8 @@ def datapackage_version_get(
     if version is not None:
         version.dataset = dataset
     return version
+
+
+def version_of_dataset(*, dataset: Dataset, version_id: uuid.UUID | str) -> DatasetVersion | None:
+    """One version of a dataset the caller already sees, or None."""
+    return DatasetVersion.objects.filter(pk=version_id, dataset=dataset).first()

@@ -19,7 +19,15 @@ from datasets.models import Dataset
 from interop.odrl import OdrlLookups
 
 from . import policy as engine
-from .models import AccessPolicy, Agreement, Download, Grant, SharingRequest, WebhookEndpoint
+from .models import (
+    AccessPolicy,
+    Agreement,
+    Download,
+    Grant,
+    SharingRequest,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 
 def sharing_request_visibility(actor: Actor, prefix: str = "") -> Q:
@@ -145,3 +153,17 @@ def policy_odrl_lookups(policies: Iterable[AccessPolicy]) -> OdrlLookups:
         # Division.Meta.ordering: the offer lists allowed divisions in the divisions' own order.
         codes = dict(Division.objects.filter(pk__in=division_ids).values_list("pk", "code"))
     return OdrlLookups(organization_slugs=slugs, division_codes=codes)
+
+
+def agreement_party_slugs(agreement: Agreement) -> tuple[str, str]:
+    """The slugs of the agreement's assigner and assignee (`unknown` for one since deleted),
+    for its ODRL Agreement; one query."""
+    parties = agreement.document
+    assigner, assignee = parties["assigner"]["id"], parties["assignee"]["id"]
+    slugs = dict(Organization.objects.filter(pk__in=[assigner, assignee]).values_list("pk", "slug"))
+    return slugs.get(assigner, "unknown"), slugs.get(assignee, "unknown")
+
+
+def webhook_delivery_list(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
+    """An endpoint's deliveries, newest first (the endpoint is already one the caller sees)."""
+    return endpoint.deliveries.order_by("-created_at")

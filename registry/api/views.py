@@ -17,11 +17,10 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from accounts.api.mixins import ActorMixin, RegistryViewSet
-from accounts.models import Organization
 from accounts.selectors import Actor, acting_organization
 from common.errors import Conflict
 from datasets import selectors as dataset_selectors
-from datasets.models import Dataset, DatasetVersion
+from datasets.models import Dataset
 from datasets.permissions import require_dataset_steward
 from interop import odrl
 
@@ -240,7 +239,9 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
         dataset = _visible_dataset(self.actor, data["dataset"])
         version = None
         if data.get("version"):
-            version = DatasetVersion.objects.filter(pk=data["version"], dataset=dataset).first()
+            version = dataset_selectors.version_of_dataset(
+                dataset=dataset, version_id=data["version"]
+            )
             if version is None:
                 raise Conflict(_("No such version of this dataset."), code="version_not_available")
         key = request.headers.get("Idempotency-Key", "").strip()[:200] or None
@@ -333,17 +334,8 @@ class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Registr
     @action(detail=True, methods=["get"])
     def odrl(self, request: Request, pk: str) -> Response:
         agreement = self.get_object()
-        document = agreement.document
-        slugs = dict(
-            Organization.objects.filter(
-                pk__in=[document["assigner"]["id"], document["assignee"]["id"]]
-            ).values_list("pk", "slug")
-        )
-        body = odrl.agreement_document(
-            agreement,
-            assigner_slug=slugs.get(document["assigner"]["id"], "unknown"),
-            assignee_slug=slugs.get(document["assignee"]["id"], "unknown"),
-        )
+        assigner, assignee = selectors.agreement_party_slugs(agreement)
+        body = odrl.agreement_document(agreement, assigner_slug=assigner, assignee_slug=assignee)
         return Response(body, content_type=JSON_LD)
 
 
@@ -527,5 +519,5 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
     @action(detail=True, methods=["get"])
     def deliveries(self, request: Request, pk: str) -> Response:
         endpoint = self.get_object()
-        page = self.paginate_queryset(endpoint.deliveries.order_by("-created_at"))
+        page = self.paginate_queryset(selectors.webhook_delivery_list(endpoint=endpoint))
         return self.get_paginated_response(WebhookDeliveryOutputSerializer(page, many=True).data)
