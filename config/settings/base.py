@@ -31,6 +31,11 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -99,11 +104,19 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# The cache fails open (common.cache): when Redis is unreachable or silent past the timeouts,
+# rate limits, login lockouts and cached figures are skipped, not turned into 500s; after a
+# failure Redis is left alone for CACHE_RETRY_SECONDS. See docs/operations.md.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "common.cache.DegradingRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "maxr"),
+        "OPTIONS": {
+            "socket_connect_timeout": env_float("CACHE_SOCKET_CONNECT_TIMEOUT", 0.5),
+            "socket_timeout": env_float("CACHE_SOCKET_TIMEOUT", 0.5),
+            "retry_seconds": env_float("CACHE_RETRY_SECONDS", 5.0),
+        },
     }
 }
 
@@ -232,7 +245,21 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Time limits stay below the visibility timeout so a slow task is never handed out twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Socket timeouts make a publish (`.delay()`) to a stopped or silent Redis fail within a few
+# seconds instead of hanging; the read timeout stays above kombu's 1 s BRPOP wait.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": env_float("BROKER_SOCKET_CONNECT_TIMEOUT", 1.0),
+    "socket_timeout": env_float("BROKER_SOCKET_TIMEOUT", 2.0),
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("BROKER_SOCKET_CONNECT_TIMEOUT", 1.0)
+# A publish that fails is tried again this many times, quickly, then raises.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": env_int("BROKER_PUBLISH_RETRIES", 1),
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TASK_TIME_LIMIT = 900
 CELERY_TASK_SOFT_TIME_LIMIT = 840
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
