@@ -23,12 +23,12 @@ from rest_framework.exceptions import (
     PermissionDenied,
     ValidationError,
 )
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api.mixins import RegistryViewSet
 from accounts.models import Organization
+from common.parsers import FormParser, JSONParser, MultiPartParser
 from common.uploads import limit_uploads
 
 from ..imports import SourceError
