@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -97,11 +98,38 @@ TEMPLATES = [
     },
 ]
 
+
+def database_settings(url: str) -> dict[str, Any]:
+    """The database from its URL. With `DB_POOL_MAX_SIZE` above 0, each process keeps a psycopg
+    pool of at most that many connections (sizing in docs/operations.md); a request that waits
+    longer than `DB_POOL_TIMEOUT` for one gets 503 with Retry-After. Django's pool needs
+    CONN_MAX_AGE=0 (the pool keeps the connections), and with health checks on it checks each
+    connection it hands out."""
+    pool_max_size = env_int("DB_POOL_MAX_SIZE", 0)
+    database: dict[str, Any] = dict(
+        dj_database_url.parse(
+            url,
+            conn_max_age=0 if pool_max_size else env_int("DB_CONN_MAX_AGE", 60),
+            conn_health_checks=True,
+        )
+    )
+    options: dict[str, Any] = {
+        **database.get("OPTIONS", {}),
+        "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 5),
+    }
+    if pool_max_size:
+        options["pool"] = {
+            "min_size": min(env_int("DB_POOL_MIN_SIZE", 1), pool_max_size),
+            "max_size": pool_max_size,
+            "timeout": env_float("DB_POOL_TIMEOUT", 10.0),
+        }
+    database["OPTIONS"] = options
+    return database
+
+
 DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/max_registry"),
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+    "default": database_settings(
+        env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/max_registry")
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
