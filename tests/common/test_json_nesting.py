@@ -66,6 +66,12 @@ def test_deep_json_to_the_token_endpoint_is_400(world, document):
     assert time.monotonic() - started < 2
 
 
+def test_the_problem_is_in_korean_by_default(world):
+    response = APIClient().post(TOKEN_URL, nested(5000), content_type="application/json")
+
+    assert "JSON 문서" in assert_problem(response, 400, "nesting_too_deep")["detail"]
+
+
 def test_a_10000_deep_inline_schema_is_400_and_changes_nothing(client_for, draft):
     schema = '{"schema": {"fields": [{"name": "x", "constraints": ' + nested(10_000) + "}]}}"
 
