@@ -29,3 +29,19 @@ class PayloadTooLarge(APIException):
     def __init__(self, detail: Any = None, *, limit_bytes: int | None = None) -> None:
         super().__init__(detail)
         self.extra = {"limit_bytes": limit_bytes} if limit_bytes is not None else {}
+
+
+class ServiceUnavailable(APIException):
+    """A dependency cannot serve the request now; the client may try again (503 with
+    Retry-After)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The service is busy; try again shortly.")
+    default_code = "service_unavailable"
+
+    def __init__(
+        self, detail: Any = None, code: str | None = None, *, retry_after: int = 5
+    ) -> None:
+        super().__init__(detail, code)
+        self.wait = retry_after
+        self.extra = {"retry_after_seconds": retry_after}

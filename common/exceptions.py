@@ -10,13 +10,14 @@ Every error body looks like::
 from __future__ import annotations
 
 import logging
+import sys
 from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError, connection
 from django.db.models import ProtectedError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext_lazy as _
@@ -94,9 +95,41 @@ def problem(
     return body
 
 
+# Seconds a client is asked to wait when no database connection could be had.
+DATABASE_RETRY_AFTER = 5
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """Whether `exc` says no database connection could be had: the pool had none free in time
+    (psycopg_pool's PoolTimeout) or connecting failed (the server is down, or "too many clients
+    already"). A query that fails on an open connection is not this (it stays a 500)."""
+    if not isinstance(exc, OperationalError):
+        return False
+    cause: BaseException | None = exc
+    while cause is not None:
+        if type(cause).__name__ == "PoolTimeout" and type(cause).__module__.startswith(
+            "psycopg_pool"
+        ):
+            return True
+        cause = cause.__cause__
+    return connection.connection is None
+
+
+def _database_unavailable_exception() -> exceptions.APIException:
+    from common.errors import ServiceUnavailable
+
+    return ServiceUnavailable(
+        _("The database is busy or unreachable; try again shortly."),
+        code="database_unavailable",
+        retry_after=DATABASE_RETRY_AFTER,
+    )
+
+
 def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
     if isinstance(exc, exceptions.APIException):
         return exc
+    if database_unavailable(exc):
+        return _database_unavailable_exception()
     if isinstance(exc, Http404):
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
@@ -175,9 +208,11 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     )
 
 
-def _json_problem(request: HttpRequest, status_code: int, code: str, detail: Any) -> JsonResponse:
+def _json_problem(
+    request: HttpRequest, status_code: int, code: str, detail: Any, **extra: Any
+) -> JsonResponse:
     return JsonResponse(
-        problem(status_code, code=code, detail=str(detail), instance=request.path),
+        problem(status_code, code=code, detail=str(detail), instance=request.path, **extra),
         status=status_code,
         content_type=PROBLEM_CONTENT_TYPE,
         json_dumps_params={"ensure_ascii": False},
@@ -190,6 +225,19 @@ def not_found_view(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error_view(request: HttpRequest) -> JsonResponse:
+    # Django calls this while handling the exception: one raised outside DRF's views (in a
+    # middleware, the admin) that says the database is out of reach is a 503 too.
+    if database_unavailable(sys.exc_info()[1]):
+        api_exc = _database_unavailable_exception()
+        response = _json_problem(
+            request,
+            api_exc.status_code,
+            "database_unavailable",
+            api_exc.detail,
+            retry_after_seconds=DATABASE_RETRY_AFTER,
+        )
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
     return _json_problem(
         request, status.HTTP_500_INTERNAL_SERVER_ERROR, "server_error", _("Internal server error.")
     )

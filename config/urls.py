@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import (
     SpectacularAPIView,
@@ -7,10 +6,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"status": "ok"})
-
+from common.health import healthz
 
 api_v1 = [
     path("", include("accounts.api.urls")),

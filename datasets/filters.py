@@ -13,7 +13,12 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from accounts.models import Division, Organization
-from common.filters import ChoicesFilter, MultiValueCharFilter, MultiValueNumberFilter
+from common.filters import (
+    BoundedDateTimeFilter,
+    ChoicesFilter,
+    MultiValueCharFilter,
+    MultiValueNumberFilter,
+)
 
 from .models import DataFormat, Dataset, DatasetStatus, License, Sensitivity, Theme
 from .selectors import dataset_search
@@ -36,10 +41,10 @@ class DatasetFilter(filters.FilterSet):
     license = ChoicesFilter(choices=License.choices)
     sensitivity = ChoicesFilter(choices=Sensitivity.choices)
     status = ChoicesFilter(choices=DatasetStatus.choices)
-    modified_after = filters.IsoDateTimeFilter(field_name="modified_at", lookup_expr="gte")
-    modified_before = filters.IsoDateTimeFilter(field_name="modified_at", lookup_expr="lt")
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    modified_after = BoundedDateTimeFilter(field_name="modified_at", lookup_expr="gte")
+    modified_before = BoundedDateTimeFilter(field_name="modified_at", lookup_expr="lt")
+    created_after = BoundedDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = BoundedDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Dataset

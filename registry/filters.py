@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEvent
 from common.filters import (
+    BoundedDateTimeFilter,
     ChoicesFilter,
     MultiValueCharFilter,
     MultiValueNumberFilter,
@@ -27,8 +28,8 @@ class SharingRequestFilter(filters.FilterSet):
     publisher = MultiValueCharFilter(
         field_name="dataset__publisher__slug", label=_("Publisher slug")
     )
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = BoundedDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = BoundedDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = SharingRequest
@@ -39,7 +40,7 @@ class GrantFilter(filters.FilterSet):
     organization_id = MultiValueNumberFilter(field_name="organization_id")
     organization = MultiValueCharFilter(field_name="organization__slug")
     dataset_id = MultiValueUUIDFilter(field_name="version__dataset_id")
-    valid_at = filters.IsoDateTimeFilter(method="filter_valid_at", label=_("Valid at this time"))
+    valid_at = BoundedDateTimeFilter(method="filter_valid_at", label=_("Valid at this time"))
 
     class Meta:
         model = Grant
@@ -55,8 +56,8 @@ class AuditEventFilter(filters.FilterSet):
     action = MultiValueCharFilter(field_name="action")
     object_type = MultiValueCharFilter(field_name="object_type")
     object_id = MultiValueCharFilter(field_name="object_id")
-    occurred_after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = BoundedDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = BoundedDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent

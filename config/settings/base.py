@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -29,6 +30,11 @@ def env_bool(name: str, default: bool = False) -> bool:
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -64,6 +70,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # A NUL (%00) in the path, the query string or a header is a 400 before any view
+    # (common.parsers guards bodies): PostgreSQL refuses NUL in text.
+    "common.middleware.RejectNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -89,21 +98,56 @@ TEMPLATES = [
     },
 ]
 
+
+def database_settings(url: str) -> dict[str, Any]:
+    """The database from its URL. With `DB_POOL_MAX_SIZE` above 0, each process keeps a psycopg
+    pool of at most that many connections (sizing in docs/operations.md); a request that waits
+    longer than `DB_POOL_TIMEOUT` for one gets 503 with Retry-After. Django's pool needs
+    CONN_MAX_AGE=0 (the pool keeps the connections), and with health checks on it checks each
+    connection it hands out."""
+    pool_max_size = env_int("DB_POOL_MAX_SIZE", 0)
+    database: dict[str, Any] = dict(
+        dj_database_url.parse(
+            url,
+            conn_max_age=0 if pool_max_size else env_int("DB_CONN_MAX_AGE", 60),
+            conn_health_checks=True,
+        )
+    )
+    options: dict[str, Any] = {
+        **database.get("OPTIONS", {}),
+        "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 5),
+    }
+    if pool_max_size:
+        options["pool"] = {
+            "min_size": min(env_int("DB_POOL_MIN_SIZE", 1), pool_max_size),
+            "max_size": pool_max_size,
+            "timeout": env_float("DB_POOL_TIMEOUT", 10.0),
+        }
+    database["OPTIONS"] = options
+    return database
+
+
 DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/max_registry"),
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+    "default": database_settings(
+        env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/max_registry")
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# The cache fails open (common.cache): when Redis is unreachable or silent past the timeouts,
+# rate limits, login lockouts and cached figures are skipped, not turned into 500s; after a
+# failure Redis is left alone for CACHE_RETRY_SECONDS. See docs/operations.md.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "common.cache.DegradingRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "maxr"),
+        "OPTIONS": {
+            "socket_connect_timeout": env_float("CACHE_SOCKET_CONNECT_TIMEOUT", 0.5),
+            "socket_timeout": env_float("CACHE_SOCKET_TIMEOUT", 0.5),
+            "retry_seconds": env_float("CACHE_RETRY_SECONDS", 5.0),
+        },
     }
 }
 
@@ -163,6 +207,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
+    ],
+    # DRF's parsers, refusing JSON nested over 100 levels and NUL characters with a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "common.parsers.JSONParser",
+        "common.parsers.FormParser",
+        "common.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "common.pagination.CursorPagination",
     "PAGE_SIZE": 25,
@@ -232,7 +282,21 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Time limits stay below the visibility timeout so a slow task is never handed out twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Socket timeouts make a publish (`.delay()`) to a stopped or silent Redis fail within a few
+# seconds instead of hanging; the read timeout stays above kombu's 1 s BRPOP wait.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": env_float("BROKER_SOCKET_CONNECT_TIMEOUT", 1.0),
+    "socket_timeout": env_float("BROKER_SOCKET_TIMEOUT", 2.0),
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("BROKER_SOCKET_CONNECT_TIMEOUT", 1.0)
+# A publish that fails is tried again this many times, quickly, then raises.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": env_int("BROKER_PUBLISH_RETRIES", 1),
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TASK_TIME_LIMIT = 900
 CELERY_TASK_SOFT_TIME_LIMIT = 840
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {

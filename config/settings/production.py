@@ -1,9 +1,7 @@
 """Production: every secret from the environment, secure by default (`manage.py check --deploy`)."""
 
-import dj_database_url
-
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, env_bool, env_int, env_str
+from .base import MIDDLEWARE, database_settings, env_bool, env_int, env_str
 
 DEBUG = False
 
@@ -32,10 +30,4 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 
 # No fallback in production: a missing database or broker setting must stop the process.
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL"),
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
+DATABASES = {"default": database_settings(env_str("DATABASE_URL"))}

@@ -14,12 +14,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api.mixins import RegistryViewSet
 from accounts.selectors import acting_organization
+from common.parsers import FormParser, JSONParser, MultiPartParser
 from common.uploads import limit_uploads
 
 from .. import selectors, services

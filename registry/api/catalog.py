@@ -21,6 +21,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from accounts.api.mixins import ActorMixin
 from common.exceptions import PROBLEM_CONTENT_TYPE
+from common.filters import database_datetime
 from common.pagination import CursorPagination
 from interop.dcat import Uris
 from interop.renderers import JSON_LD, TURTLE, JsonLdAsJsonRenderer, JsonLdRenderer, TurtleRenderer
@@ -70,7 +71,7 @@ class ModifiedSinceField(serializers.Field):  # type: ignore[type-arg]
             self.fail("invalid")
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment)
-        return moment
+        return database_datetime(moment)  # 400 for an offset beyond ±15:59
 
     def to_representation(self, value: dt.datetime) -> str:
         return value.isoformat()

@@ -16,12 +16,12 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.exceptions import ErrorDetail, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api.mixins import RegistryViewSet
 from accounts.selectors import acting_organization
+from common.parsers import FormParser, JSONParser, MultiPartParser
 from common.uploads import limit_uploads
 
 from ...models import ImportJob
