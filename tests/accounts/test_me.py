@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import MembershipRole
@@ -12,7 +13,7 @@ from tests.factories import DivisionLeadFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/me/"
+URL = reverse("me")
 
 # persona -> (memberships as {org slug: role}, led division codes, is_secretariat)
 EXPECTED = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.urls import reverse
 
 from accounts.models import Membership
 from tests.accounts.conftest import bearer
@@ -13,7 +14,7 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/memberships/"
+URL = reverse("membership-list")
 
 ACME = {
     "anonymous": 401,

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.urls import reverse
 from rdflib import Graph
 from rest_framework.test import APIClient
 
@@ -26,7 +27,7 @@ from registry import services as registry_services
 from registry.models import AccessPolicy
 from tests.factories import DatasetFactory, DatasetVersionFactory, DistributionFactory
 
-CATALOG_URL = "/api/v1/catalog"
+CATALOG_URL = reverse("catalog")
 JSON_LD = "application/ld+json"
 TURTLE = "text/turtle"
 PROBLEM = "application/problem+json"

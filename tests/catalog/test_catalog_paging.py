@@ -7,6 +7,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.urls import reverse
 from rdflib import Literal, URIRef
 
 from datasets.models import Dataset
@@ -51,7 +52,7 @@ def walk(client, params: dict, accept: str = "application/ld+json") -> list[list
 
 
 def uri_of(dataset) -> str:
-    return public_url(f"/api/v1/datasets/{dataset.pk}/")
+    return public_url(reverse("dataset-detail", kwargs={"dataset": dataset.pk}))
 
 
 def expected_order(datasets) -> list[str]:

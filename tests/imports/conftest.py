@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -15,15 +16,15 @@ from datasets.models import Dataset, DatasetRevision, ImportJob
 from datasets.services import imports
 
 FIXTURES = Path(__file__).parent / "fixtures"
-IMPORTS_URL = "/api/v1/imports/"
+IMPORTS_URL = reverse("import-list")
 
 
 def job_url(job_id: object) -> str:
-    return f"{IMPORTS_URL}{job_id}/"
+    return reverse("import-detail", kwargs={"pk": job_id})
 
 
 def revisions_url(dataset_key: object) -> str:
-    return f"/api/v1/datasets/{dataset_key}/revisions/"
+    return reverse("dataset-revisions", kwargs={"dataset": dataset_key})
 
 
 def fixture_bytes(name: str) -> bytes:

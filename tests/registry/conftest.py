@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -86,7 +87,9 @@ def submit(
     def make(persona: str = "outsider_member", **overrides: Any) -> SharingRequest:
         body = {**REQUEST_BODY, "dataset": str(shared_dataset.pk), **overrides}
         with django_capture_on_commit_callbacks(execute=True):
-            response = client_for(persona).post("/api/v1/sharing-requests/", body, format="json")
+            response = client_for(persona).post(
+                reverse("sharing-request-list"), body, format="json"
+            )
         assert response.status_code == 201, response.json()
         return SharingRequest.objects.get(pk=response.json()["id"])
 

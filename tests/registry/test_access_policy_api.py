@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from django.urls import reverse
 
 from audit.chain import canonical_json
 from audit.models import AuditEvent
@@ -497,7 +498,11 @@ def test_a_policy_edit_after_an_agreement_leaves_the_agreement_alone(
     approved = act(client_for("steward"), request, "approve", django_capture_on_commit_callbacks)
     assert approved.json()["state"] == S.ACTIVE
     agreement = Agreement.objects.get(sharing_request=request)
-    before = client_for("outsider_member").get(f"/api/v1/agreements/{agreement.pk}/").json()
+    before = (
+        client_for("outsider_member")
+        .get(reverse("agreement-detail", kwargs={"pk": agreement.pk}))
+        .json()
+    )
 
     response = client_for("steward").patch(
         url(request.dataset),
@@ -507,7 +512,11 @@ def test_a_policy_edit_after_an_agreement_leaves_the_agreement_alone(
     assert response.status_code == 200
     assert response.json()["revision"] == 3
 
-    after = client_for("outsider_member").get(f"/api/v1/agreements/{agreement.pk}/").json()
+    after = (
+        client_for("outsider_member")
+        .get(reverse("agreement-detail", kwargs={"pk": agreement.pk}))
+        .json()
+    )
     assert after == before
     assert after["document"]["policy"]["revision"] == 2
     assert after["document"]["policy"]["max_period_days"] == 365

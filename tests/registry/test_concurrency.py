@@ -20,6 +20,7 @@ from unittest import mock
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import MembershipRole, User
@@ -137,7 +138,7 @@ def test_many_stewards_approve_at_once_one_wins(
     set_route(ApprovalRoute.PUBLISHER)
     request = submit()
     assert request.state == S.AWAITING_PUBLISHER
-    url = f"/api/v1/sharing-requests/{request.pk}/approve/"
+    url = reverse("sharing-request-approve", kwargs={"pk": request.pk})
 
     responses = run_together([_post(user, url, {}) for user in _stewards(world, 8)])
 
@@ -204,7 +205,7 @@ def test_two_revocations_at_once_one_wins(
     set_route(ApprovalRoute.AUTOMATIC)
     request = submit()
     assert request.state == S.ACTIVE
-    url = f"/api/v1/sharing-requests/{request.pk}/revoke/"
+    url = reverse("sharing-request-revoke", kwargs={"pk": request.pk})
 
     responses = run_together(
         [
@@ -232,7 +233,7 @@ def test_expiry_and_revocation_at_once_end_the_request_once(
     set_route(ApprovalRoute.AUTOMATIC)
     request = submit()
     grant = Grant.objects.get(agreement__sharing_request=request)
-    url = f"/api/v1/sharing-requests/{request.pk}/revoke/"
+    url = reverse("sharing-request-revoke", kwargs={"pk": request.pk})
 
     results = run_together(
         [
@@ -261,7 +262,7 @@ def test_check_run_twice_at_once_is_a_no_op_for_the_second(
     set_route(ApprovalRoute.AUTOMATIC)
     with mock.patch.object(tasks.check_sharing_request, "delay"):  # the check stays queued
         created = client_for("outsider_member").post(
-            "/api/v1/sharing-requests/",
+            reverse("sharing-request-list"),
             {**REQUEST_BODY, "dataset": str(shared_dataset.pk)},
             format="json",
         )
@@ -355,7 +356,7 @@ def test_same_idempotency_key_at_once_makes_one_request(
         client = APIClient()
         client.force_authenticate(user)
         return client.post(
-            "/api/v1/sharing-requests/", body, format="json", HTTP_IDEMPOTENCY_KEY="retry-1"
+            reverse("sharing-request-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="retry-1"
         )
 
     with mock.patch.object(services, "policy_current", policy_after_both_looked):
@@ -392,7 +393,7 @@ def test_first_policy_reads_at_once_make_one_policy(world: World) -> None:
         waited.append(_wait_until_blocked_on_my_locks())
         return policy_set(**kwargs)
 
-    url = f"/api/v1/datasets/{dataset.pk}/policy/"
+    url = reverse("access-policy", kwargs={"dataset": dataset.pk})
 
     def read() -> Any:
         client = APIClient()

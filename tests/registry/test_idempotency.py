@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from datasets.models import Dataset
@@ -27,7 +28,7 @@ from tests.registry.conftest import REQUEST_BODY, act
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/sharing-requests/"
+URL = reverse("sharing-request-list")
 ClientFor = Callable[[str], APIClient]
 
 

@@ -25,6 +25,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import TestCase, override_settings
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -396,22 +397,24 @@ def test_list_shows_exactly_the_visible_requests(persona: str, scene: Scene) -> 
     client = scene.client(persona)
     names = ("active", "awaiting_publisher", "awaiting_lead", "third_request")
     by_id = {str(getattr(scene, name).pk): name for name in names}
-    listed = _ids(client.get(f"{SR}/?page_size=100"))
+    listed = _ids(client.get(reverse("sharing-request-list") + "?page_size=100"))
     assert {by_id[i] for i in listed} == VISIBLE[persona]
     sees = persona in SEES_THE_AGREEMENT
-    assert _ids(client.get("/api/v1/agreements/")) == ({str(scene.agreement.pk)} if sees else set())
-    assert _ids(client.get("/api/v1/grants/")) == ({str(scene.grant.pk)} if sees else set())
-    downloads = client.get("/api/v1/downloads/").json()["results"]
+    assert _ids(client.get(reverse("agreement-list"))) == (
+        {str(scene.agreement.pk)} if sees else set()
+    )
+    assert _ids(client.get(reverse("grant-list"))) == ({str(scene.grant.pk)} if sees else set())
+    downloads = client.get(reverse("download-list")).json()["results"]
     assert [row["grant"] for row in downloads] == ([str(scene.grant.pk)] if sees else [])
 
 
 def test_escalation_shows_the_request_to_the_division_lead(scene: Scene) -> None:
     lead = scene.client("division_lead")
-    url = f"{SR}/{scene.awaiting_publisher.pk}/"
+    url = reverse("sharing-request-detail", kwargs={"pk": scene.awaiting_publisher.pk})
     assert_problem(lead.get(url), 404, "not_found")
     services.approvals_remind(now=timezone.now() + timedelta(days=30))
     assert lead.get(url).status_code == 200
-    assert str(scene.awaiting_publisher.pk) in _ids(lead.get(f"{SR}/"))
+    assert str(scene.awaiting_publisher.pk) in _ids(lead.get(reverse("sharing-request-list")))
     # A lead of another division still sees nothing and decides nothing.
     other_lead = scene.client("humanoids_lead")
     assert_problem(other_lead.get(url), 404, "not_found")
@@ -422,11 +425,11 @@ def test_escalation_shows_the_request_to_the_division_lead(scene: Scene) -> None
 # --- nothing leaks ----------------------------------------------------------------------------
 
 LISTS = {
-    "sharing-requests": f"{SR}/?page_size=100",
-    "agreements": "/api/v1/agreements/",
-    "grants": "/api/v1/grants/",
-    "downloads": "/api/v1/downloads/",
-    "audit-events": "/api/v1/audit-events/?page_size=100",
+    "sharing-requests": reverse("sharing-request-list") + "?page_size=100",
+    "agreements": reverse("agreement-list"),
+    "grants": reverse("grant-list"),
+    "downloads": reverse("download-list"),
+    "audit-events": reverse("audit-event-list") + "?page_size=100",
 }
 
 
@@ -468,11 +471,11 @@ def test_hidden_objects_are_not_found(persona: str, scene: Scene) -> None:
     client = scene.client(persona)
     secrets = scene.other_secrets()
     for url in (
-        f"{SR}/{scene.active.pk}/",
-        f"{SR}/{scene.awaiting_lead.pk}/",
-        f"/api/v1/agreements/{scene.agreement.pk}/",
-        f"/api/v1/agreements/{scene.agreement.pk}/odrl/",
-        f"/api/v1/grants/{scene.grant.pk}/",
+        reverse("sharing-request-detail", kwargs={"pk": scene.active.pk}),
+        reverse("sharing-request-detail", kwargs={"pk": scene.awaiting_lead.pk}),
+        reverse("agreement-detail", kwargs={"pk": scene.agreement.pk}),
+        reverse("agreement-odrl", kwargs={"pk": scene.agreement.pk}),
+        reverse("grant-detail", kwargs={"pk": scene.grant.pk}),
     ):
         body = assert_problem(client.get(url), 404, "not_found")
         assert not any(secret in body["detail"] for secret in secrets)
@@ -493,7 +496,11 @@ def test_requester_sees_nothing_of_another_requester(scene: Scene) -> None:
     text = json.dumps([client.get(url).json() for url in LISTS.values()], ensure_ascii=False)
     for secret in (str(scene.third_request.pk), THIRD_JUSTIFICATION, "third_member@example.kr"):
         assert secret not in text
-    assert_problem(client.get(f"{SR}/{scene.third_request.pk}/"), 404, "not_found")
+    assert_problem(
+        client.get(reverse("sharing-request-detail", kwargs={"pk": scene.third_request.pk})),
+        404,
+        "not_found",
+    )
 
 
 # --- policies of a public dataset -------------------------------------------------------------
@@ -506,19 +513,23 @@ def test_public_policy_is_readable_but_not_writable_anonymously(scene: Scene) ->
         sensitivity=Sensitivity.PUBLIC,
     )
     anonymous = scene.client("anonymous")
-    got = anonymous.get(f"/api/v1/datasets/{public.pk}/policy/")
+    got = anonymous.get(reverse("access-policy", kwargs={"dataset": public.pk}))
     assert got.status_code == 200, got.content
     assert got.json()["approval_route"] == ApprovalRoute.AUTOMATIC
-    odrl = anonymous.get(f"/api/v1/datasets/{public.pk}/policy/odrl/")
+    odrl = anonymous.get(reverse("access-policy-odrl", kwargs={"dataset": public.pk}))
     assert odrl.status_code == 200
     assert odrl["Content-Type"].startswith("application/ld+json")
     assert_problem(
-        anonymous.patch(f"/api/v1/datasets/{public.pk}/policy/", {"max_period_days": 5}),
+        anonymous.patch(
+            reverse("access-policy", kwargs={"dataset": public.pk}), {"max_period_days": 5}
+        ),
         401,
         "not_authenticated",
     )
     assert_problem(
-        anonymous.post(f"/api/v1/datasets/{public.pk}/eligibility", BODY_ELIGIBILITY),
+        anonymous.post(
+            reverse("dataset-eligibility", kwargs={"dataset": public.pk}), BODY_ELIGIBILITY
+        ),
         401,
         "not_authenticated",
     )
