@@ -61,7 +61,7 @@ ALLOWED_FROM = {
 
 
 def action_url(dataset: Dataset, action: str) -> str:
-    return f"{detail_url(dataset.pk)}{action}/"
+    return reverse(f"dataset-{action}", kwargs={"dataset": dataset.pk})
 
 
 def test_the_table_covers_every_status_and_action():

@@ -98,4 +98,5 @@ def submit(
 
 def act(client: APIClient, request: SharingRequest, verb: str, capture: Any, **body: Any) -> Any:
     with capture(execute=True):
-        return client.post(f"/api/v1/sharing-requests/{request.pk}/{verb}/", body, format="json")
+        url = reverse(f"sharing-request-{verb}", kwargs={"pk": request.pk})
+        return client.post(url, body, format="json")

@@ -169,13 +169,23 @@ def test_lead_and_steward_decide_at_once_one_wins(
     set_route(ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD)
     request = submit()
     act(client_for("steward"), request, "approve", django_capture_on_commit_callbacks)
-    base = f"/api/v1/sharing-requests/{request.pk}"
+    kwargs = {"pk": request.pk}
 
     responses = run_together(
         [
-            _post(world.users["division_lead"], f"{base}/approve/", {}),
-            _post(world.users["steward"], f"{base}/reject/", {"comment": "wait"}),
-            _post(world.users["outsider_member"], f"{base}/withdraw/", {}),
+            _post(
+                world.users["division_lead"], reverse("sharing-request-approve", kwargs=kwargs), {}
+            ),
+            _post(
+                world.users["steward"],
+                reverse("sharing-request-reject", kwargs=kwargs),
+                {"comment": "wait"},
+            ),
+            _post(
+                world.users["outsider_member"],
+                reverse("sharing-request-withdraw", kwargs=kwargs),
+                {},
+            ),
         ]
     )
 

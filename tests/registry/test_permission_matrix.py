@@ -231,92 +231,101 @@ BODY_CREATE = {
 }
 BODY_ELIGIBILITY = {"purpose": "research", "period_days": 30}
 
-SR = "/api/v1/sharing-requests"
-DS = "/api/v1/datasets/{dataset}"
-# name: (method, path, body, expected status for each persona in PERSONAS order:
+DATASET = {"dataset": "{dataset}"}
+# name: (method, URL name, URL kwargs, body, expected status for each persona in PERSONAS order:
 #        anonymous, member, steward, org_admin, outsider_member, outsider_steward,
-#        third_member, third_steward, division_lead, secretariat)
-ENDPOINTS: dict[str, tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = {
+#        third_member, third_steward, division_lead, secretariat);
+# "{...}" in the URL kwargs and the body are filled with the scene's ids.
+ENDPOINTS: dict[str, tuple[str, str, dict[str, str], dict[str, Any] | None, tuple[int, ...]]] = {
     "sharing-requests list": (
-        "get", f"{SR}/", None, (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+        "get", "sharing-request-list", {}, None,
+        (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ),
     "sharing-request detail": (
-        "get", f"{SR}/{{active}}/", None, (401, 404, 200, 404, 200, 200, 404, 404, 200, 200),
+        "get", "sharing-request-detail", {"pk": "{active}"}, None,
+        (401, 404, 200, 404, 200, 200, 404, 404, 200, 200),
     ),
     "sharing-request create": (
-        "post", f"{SR}/", {**BODY_CREATE, "dataset": "{dataset}"},
+        "post", "sharing-request-list", {}, {**BODY_CREATE, "dataset": "{dataset}"},
         (401, 201, 201, 201, 201, 201, 201, 201, 403, 403),
     ),
     "approve at publisher step": (
-        "post", f"{SR}/{{awaiting_publisher}}/approve/", {},
+        "post", "sharing-request-approve", {"pk": "{awaiting_publisher}"}, {},
         (401, 404, 200, 404, 403, 403, 404, 404, 404, 403),
     ),
     "approve at lead step": (
-        "post", f"{SR}/{{awaiting_lead}}/approve/", {},
+        "post", "sharing-request-approve", {"pk": "{awaiting_lead}"}, {},
         (401, 404, 409, 404, 403, 403, 404, 404, 200, 403),
     ),
     "reject at publisher step": (
-        "post", f"{SR}/{{awaiting_publisher}}/reject/", {"comment": "no"},
+        "post", "sharing-request-reject", {"pk": "{awaiting_publisher}"}, {"comment": "no"},
         (401, 404, 200, 404, 403, 403, 404, 404, 404, 403),
     ),
     "reject at lead step": (
-        "post", f"{SR}/{{awaiting_lead}}/reject/", {"comment": "no"},
+        "post", "sharing-request-reject", {"pk": "{awaiting_lead}"}, {"comment": "no"},
         (401, 404, 200, 404, 403, 403, 404, 404, 200, 403),
     ),
     "withdraw": (
-        "post", f"{SR}/{{awaiting_publisher}}/withdraw/", {},
+        "post", "sharing-request-withdraw", {"pk": "{awaiting_publisher}"}, {},
         (401, 404, 403, 404, 200, 200, 404, 404, 404, 403),
     ),
     "revoke": (
-        "post", f"{SR}/{{active}}/revoke/", {"reason": "breach"},
+        "post", "sharing-request-revoke", {"pk": "{active}"}, {"reason": "breach"},
         (401, 404, 200, 404, 403, 403, 404, 404, 403, 200),
     ),
     "agreements list": (
-        "get", "/api/v1/agreements/", None, (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+        "get", "agreement-list", {}, None,
+        (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ),
     "agreement detail": (
-        "get", "/api/v1/agreements/{agreement}/", None,
+        "get", "agreement-detail", {"pk": "{agreement}"}, None,
         (401, 404, 200, 404, 200, 200, 404, 404, 200, 200),
     ),
     "agreement odrl": (
-        "get", "/api/v1/agreements/{agreement}/odrl/", None,
+        "get", "agreement-odrl", {"pk": "{agreement}"}, None,
         (401, 404, 200, 404, 200, 200, 404, 404, 200, 200),
     ),
     "grants list": (
-        "get", "/api/v1/grants/", None, (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+        "get", "grant-list", {}, None,
+        (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ),
     "grant detail": (
-        "get", "/api/v1/grants/{grant}/", None,
+        "get", "grant-detail", {"pk": "{grant}"}, None,
         (401, 404, 200, 404, 200, 200, 404, 404, 200, 200),
     ),
     "grant download-links": (
-        "post", "/api/v1/grants/{grant}/download-links/", None,
+        "post", "grant-download-links", {"pk": "{grant}"}, None,
         (401, 404, 403, 404, 200, 200, 404, 404, 403, 403),
     ),
     "downloads list": (
-        "get", "/api/v1/downloads/", None, (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+        "get", "download-list", {}, None,
+        (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ),
     "audit-events list": (
-        "get", "/api/v1/audit-events/", None, (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+        "get", "audit-event-list", {}, None,
+        (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ),
     # The dataset is for members only: to an anonymous caller it does not exist.
     "policy get": (
-        "get", f"{DS}/policy/", None, (404, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+        "get", "access-policy", DATASET, None,
+        (404, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ),
     "policy patch": (
-        "patch", f"{DS}/policy/", {"max_period_days": 200},
+        "patch", "access-policy", DATASET, {"max_period_days": 200},
         (404, 403, 200, 403, 403, 403, 403, 403, 403, 403),
     ),
     "policy revisions": (
-        "get", f"{DS}/policy/revisions/", None, (404, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+        "get", "access-policy-revisions", DATASET, None,
+        (404, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ),
     "policy odrl": (
-        "get", f"{DS}/policy/odrl/", None, (404, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+        "get", "access-policy-odrl", DATASET, None,
+        (404, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ),
     # Acme's own members may ask (the engine then answers own_dataset); people who belong to
     # no organisation have nobody to ask for.
     "eligibility": (
-        "post", f"{DS}/eligibility", BODY_ELIGIBILITY,
+        "post", "dataset-eligibility", DATASET, BODY_ELIGIBILITY,
         (401, 200, 200, 200, 200, 200, 200, 200, 403, 403),
     ),
 }  # fmt: skip
@@ -334,7 +343,7 @@ STATUS_BUGS: dict[tuple[str, str], str] = {}
 
 def _cells() -> list[Any]:
     cells = []
-    for name, (_method, _path, _body, statuses) in ENDPOINTS.items():
+    for name, (_method, _view, _kwargs, _body, statuses) in ENDPOINTS.items():
         assert len(statuses) == len(PERSONAS), name
         for persona, status in zip(PERSONAS, statuses, strict=True):
             bug = STATUS_BUGS.get((name, persona))
@@ -352,9 +361,9 @@ def _fill(value: Any, ids: dict[str, str]) -> Any:
 
 
 def call(scene: Scene, persona: str, name: str) -> Any:
-    method, path, body, _statuses = ENDPOINTS[name]
+    method, view, kwargs, body, _statuses = ENDPOINTS[name]
     client = scene.client(persona)
-    url = _fill(path, scene.ids)
+    url = reverse(view, kwargs=_fill(kwargs, scene.ids))
     if method == "get":
         return client.get(url)
     return getattr(client, method)(url, _fill(body, scene.ids), format="json")
@@ -485,7 +494,7 @@ def test_hidden_objects_are_not_found(persona: str, scene: Scene) -> None:
         ("withdraw", {}),
         ("revoke", {"reason": "x"}),
     ):
-        url = f"{SR}/{scene.awaiting_lead.pk}/{verb}/"
+        url = reverse(f"sharing-request-{verb}", kwargs={"pk": scene.awaiting_lead.pk})
         assert_problem(client.post(url, payload, format="json"), 404, "not_found")
     # Nothing changed.
     assert SharingRequest.objects.get(pk=scene.awaiting_lead.pk).state == S.AWAITING_DIVISION_LEAD
