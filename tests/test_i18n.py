@@ -154,9 +154,9 @@ def test_the_admin_speaks_korean_by_default_and_english_on_request(client):
     admin = User.objects.create_superuser("admin@example.kr", "pw-for-tests-only")
     client.force_login(admin)
 
-    korean = client.get("/admin/").content.decode()
-    english = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    organizations = client.get("/admin/accounts/organization/add/").content.decode()
+    korean = client.get(reverse("admin:index")).content.decode()
+    english = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    organizations = client.get(reverse("admin:accounts_organization_add")).content.decode()
 
     for word in ("계정", "기관", "분과", "데이터셋", "공유 레지스트리"):
         assert word in korean
@@ -285,11 +285,11 @@ def test_the_dataset_admin_speaks_korean_by_default_and_english_on_request(clien
     client.force_login(admin)
     dataset = DatasetFactory.create(publisher=world.acme)
     DatasetVersion.objects.create(dataset=dataset, version="1.0.0")
-    url = f"/admin/datasets/dataset/{dataset.pk}/change/"
+    url = reverse("admin:datasets_dataset_change", kwargs={"object_id": dataset.pk})
 
     korean = client.get(url).content.decode()
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    index = client.get("/admin/datasets/").content.decode()
+    index = client.get(reverse("admin:app_list", kwargs={"app_label": "datasets"})).content.decode()
 
     for label in ("제목(한국어)", "공개 기관", "민감도", "갱신 주기", "분류", "데이터셋 버전"):
         assert label in korean, label

@@ -291,8 +291,12 @@ def admin_client(client: Any) -> Any:
 
 
 def test_the_registry_admin_index_is_korean_by_default(admin_client):
-    korean = admin_client.get("/admin/registry/").content.decode()
-    english = admin_client.get("/admin/registry/", **ENGLISH).content.decode()
+    korean = admin_client.get(
+        reverse("admin:app_list", kwargs={"app_label": "registry"})
+    ).content.decode()
+    english = admin_client.get(
+        reverse("admin:app_list", kwargs={"app_label": "registry"}), **ENGLISH
+    ).content.decode()
 
     for name in (
         "공유 레지스트리",
@@ -321,8 +325,10 @@ def test_the_audit_admin_index_is_korean_by_default(admin_client):
 def test_the_sharing_request_change_list_in_korean(admin_client, submit):
     submit()
 
-    korean = admin_client.get("/admin/registry/sharingrequest/").content.decode()
-    english = admin_client.get("/admin/registry/sharingrequest/", **ENGLISH).content.decode()
+    korean = admin_client.get(reverse("admin:registry_sharingrequest_changelist")).content.decode()
+    english = admin_client.get(
+        reverse("admin:registry_sharingrequest_changelist"), **ENGLISH
+    ).content.decode()
 
     for label in ("데이터셋", "요청 기관", "이용 목적", "상태", "생성 시각", "결정 시각"):
         assert label in korean, label
@@ -335,7 +341,7 @@ def test_a_sharing_request_in_the_admin_shows_labels_and_stored_messages_transla
     admin_client, submit
 ):
     request = submit(period_days=5000)  # rejected by the policy check
-    url = f"/admin/registry/sharingrequest/{request.pk}/change/"
+    url = reverse("admin:registry_sharingrequest_change", kwargs={"object_id": request.pk})
 
     korean = admin_client.get(url).content.decode()
     english = admin_client.get(url, **ENGLISH).content.decode()
@@ -359,7 +365,9 @@ def test_a_sharing_request_in_the_admin_shows_labels_and_stored_messages_transla
 def test_a_policy_in_the_admin_lists_its_terms_by_their_labels(admin_client, shared_dataset):
     policy = AccessPolicy.objects.get(dataset=shared_dataset, is_current=True)
 
-    korean = admin_client.get(f"/admin/registry/accesspolicy/{policy.pk}/change/").content.decode()
+    korean = admin_client.get(
+        reverse("admin:registry_accesspolicy_change", kwargs={"object_id": policy.pk})
+    ).content.decode()
 
     for text in (
         "허용 목적",
@@ -376,7 +384,7 @@ def test_the_grant_change_list_says_revoked_as_a_grant_does(admin_client, set_ro
     set_route(ApprovalRoute.AUTOMATIC)
     assert submit().state == S.ACTIVE  # a grant to list
 
-    korean = admin_client.get("/admin/registry/grant/").content.decode()
+    korean = admin_client.get(reverse("admin:registry_grant_changelist")).content.decode()
 
     assert "회수 시각" in korean  # not an API token's 폐기 시각
     assert "폐기 시각" not in korean
