@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from tests.common.problems import assert_problem
-from tests.conftest import PERSONAS
+from tests.personas import PERSONAS
 
 pytestmark = pytest.mark.django_db
 

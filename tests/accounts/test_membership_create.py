@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Membership
-from tests.accounts.conftest import bearer
+from tests.accounts.helpers import bearer
 from tests.common.problems import assert_field_error, assert_problem
 from tests.factories import UserFactory
 

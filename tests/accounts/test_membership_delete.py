@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Membership, MembershipRole, User
-from tests.accounts.conftest import bearer
+from tests.accounts.helpers import bearer
 from tests.common.problems import assert_problem
 from tests.factories import MembershipFactory, UserFactory
 

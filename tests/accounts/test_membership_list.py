@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from accounts.filters import MembershipFilter
 from accounts.models import Membership
-from tests.accounts.conftest import bearer
+from tests.accounts.helpers import bearer
 from tests.common.problems import assert_field_error, assert_problem
 
 pytestmark = pytest.mark.django_db

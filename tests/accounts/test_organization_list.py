@@ -8,10 +8,10 @@ from rest_framework.test import APIClient
 
 from accounts.filters import OrganizationFilter
 from accounts.models import Organization, OrganizationKind, OrganizationSize
-from tests.accounts.conftest import bearer
+from tests.accounts.helpers import bearer
 from tests.common.problems import assert_field_error, assert_problem
-from tests.conftest import PERSONAS
 from tests.factories import OrganizationFactory
+from tests.personas import PERSONAS
 
 pytestmark = pytest.mark.django_db
 

@@ -12,10 +12,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
-from tests.accounts.conftest import bearer
+from tests.accounts.helpers import bearer
 from tests.common.problems import assert_field_error, assert_problem
-from tests.conftest import PERSONAS
 from tests.factories import PASSWORD, UserFactory
+from tests.personas import PERSONAS
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from registry import services
 from registry.models import ApprovalRoute, Grant
 from tests.common.problems import assert_problem
 from tests.factories import PASSWORD
-from tests.registry.conftest import act
+from tests.sharing import act
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from interop import dcat as v
 from interop.dcat import DCAT3, ODRL, ODRL_PROFILE, PREFIXES
 from interop.odrl import organization_uri
 from registry.catalog.export import SECRETARIAT
-from tests.catalog.conftest import local_path, public_url
+from tests.catalog.helpers import local_path, public_url
 from tests.factories import DatasetFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.urls import reverse
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from tests.catalog.conftest import CATALOG_URL, JSON_LD, TURTLE, parse
+from tests.catalog.helpers import CATALOG_URL, JSON_LD, TURTLE, parse
 from tests.datasets.helpers import assert_problem
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from rdflib import Literal, URIRef
 from datasets.models import Dataset
 from interop import dcat as v
 from interop.dcat import DCAT3
-from tests.catalog.conftest import CATALOG_URL, KST, PROBLEM, local_path, parse, public_url
+from tests.catalog.helpers import CATALOG_URL, KST, PROBLEM, local_path, parse, public_url
 from tests.datasets.helpers import assert_problem, make_public_datasets
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from rdflib import URIRef
 
 from datasets.models import DatasetStatus, Distribution
 from interop.dcat import DCAT3
-from tests.catalog.conftest import local_path, public_url
+from tests.catalog.helpers import local_path, public_url
 from tests.factories import DatasetFactory, DatasetVersionFactory
 
 pytestmark = pytest.mark.django_db

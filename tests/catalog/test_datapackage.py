@@ -12,7 +12,7 @@ from django.urls import reverse
 from frictionless import Package
 
 from datasets.models import DatasetStatus, VersionStatus
-from tests.catalog.conftest import TABLE_SCHEMA, local_path, public_url
+from tests.catalog.helpers import TABLE_SCHEMA, local_path, public_url
 from tests.datasets.helpers import assert_problem, version_url
 from tests.factories import DatasetFactory, DatasetVersionFactory, DistributionFactory
 

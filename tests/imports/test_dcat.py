@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from datasets.models import Dataset, DatasetRevision, DatasetStatus, ImportStatus
 from tests.factories import DatasetFactory, DatasetVersionFactory, DistributionFactory
-from tests.imports.conftest import counts, entry_for, outcomes, reason_codes
+from tests.imports.helpers import counts, entry_for, outcomes, reason_codes
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from accounts.models import MembershipRole
 from datasets.models import Dataset, ImportJob, ImportStatus
 from tests.common.problems import assert_field_error, assert_problem
 from tests.factories import MembershipFactory, OrganizationFactory
-from tests.imports.conftest import IMPORTS_URL, job_url, upload
+from tests.imports.helpers import IMPORTS_URL, job_url, upload
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from datasets import tasks
 from datasets.models import Dataset, DatasetRevision, ImportJob, ImportStatus
 from datasets.services import imports
-from tests.imports.conftest import outcomes, upload
+from tests.imports.helpers import outcomes, upload
 
 pytestmark = pytest.mark.django_db
 

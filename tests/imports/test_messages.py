@@ -11,7 +11,7 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from datasets.imports import records
-from tests.imports.conftest import job_url, upload
+from tests.imports.helpers import job_url, upload
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from datasets.models import DatasetRevision, DatasetStatus, Sensitivity
 from datasets.services.revisions import REVISION_FIELDS
 from tests.datasets.helpers import LIST_URL, dataset_payload, detail_url
 from tests.factories import DatasetFactory
-from tests.imports.conftest import revisions_url
+from tests.imports.helpers import revisions_url
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from registry.models import AccessPolicy, Agreement, ApprovalRoute
 from registry.models import SharingRequestState as S
 from tests.common.problems import assert_field_error, assert_problem
 from tests.factories import DatasetFactory, OrganizationFactory
-from tests.registry.conftest import act, dataset_without_policy
+from tests.sharing import act, dataset_without_policy
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from registry.models import Agreement, ApprovalRoute, Grant
 from registry.models import SharingRequestState as S
 from tests.common.problems import assert_problem
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
-from tests.registry.conftest import REQUEST_BODY, act
+from tests.sharing import REQUEST_BODY, act
 
 pytestmark = pytest.mark.django_db
 

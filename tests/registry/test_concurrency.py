@@ -39,9 +39,9 @@ from registry.models import (
 )
 from registry.models import SharingRequestState as S
 from tests.common.problems import assert_problem
-from tests.conftest import World
 from tests.factories import MembershipFactory, UserFactory
-from tests.registry.conftest import REQUEST_BODY, act, dataset_without_policy
+from tests.personas import World
+from tests.sharing import REQUEST_BODY, act, dataset_without_policy
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

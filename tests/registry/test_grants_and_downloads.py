@@ -31,7 +31,7 @@ from tests.factories import (
     OrganizationFactory,
     UserFactory,
 )
-from tests.registry.conftest import CSV_BYTES, act
+from tests.sharing import CSV_BYTES, act
 
 pytestmark = pytest.mark.django_db
 

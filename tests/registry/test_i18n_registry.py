@@ -24,8 +24,8 @@ from registry import services
 from registry.models import AccessPolicy, ApprovalRoute, SharingRequest, SharingRequestEvent
 from registry.models import SharingRequestState as S
 from tests.common.problems import assert_problem
-from tests.conftest import World
-from tests.registry.conftest import REQUEST_BODY, act
+from tests.personas import World
+from tests.sharing import REQUEST_BODY, act
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,6 @@ from datasets.models import Dataset
 from registry.models import SharingRequest, SharingRequestEvent
 from registry.models import SharingRequestState as S
 from tests.common.problems import assert_problem
-from tests.conftest import World
 from tests.factories import (
     DatasetFactory,
     DatasetVersionFactory,
@@ -24,7 +23,8 @@ from tests.factories import (
     OrganizationFactory,
     UserFactory,
 )
-from tests.registry.conftest import REQUEST_BODY, act
+from tests.personas import World
+from tests.sharing import REQUEST_BODY, act
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from registry.models import ApprovalRoute, DeliveryStatus, EmailNotification, Gr
 from registry.models import SharingRequestState as S
 from registry.notifications import TransientDeliveryError
 from tests.factories import DivisionLeadFactory, MembershipFactory, UserFactory
-from tests.registry.conftest import act
+from tests.sharing import act
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from registry import notifications, services, tasks
 from registry.models import ApprovalRoute, EmailNotification, Grant, SharingRequest, WebhookDelivery
 from registry.models import SharingRequestState as S
 from tests.common.problems import assert_problem
-from tests.registry.conftest import act
+from tests.sharing import act
 
 pytestmark = pytest.mark.django_db
 

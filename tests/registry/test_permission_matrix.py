@@ -1,8 +1,9 @@
 """Who may call which sharing endpoint: one test per (endpoint, persona) cell, then leak checks.
 
-The scene (three organisations, every persona, one dataset and sharing requests in the states
-the endpoints act on) is built once for the module inside an outer transaction; each cell runs
-in a savepoint that is rolled back, so a cell that approves or revokes leaves the scene as it was.
+The scene (the persona world of tests/personas.py and a third organisation, one dataset and
+sharing requests in the states the endpoints act on) is built once for the module inside an
+outer transaction; each cell runs in a savepoint that is rolled back, so a cell that approves
+or revokes leaves the scene as it was.
 That keeps about 250 cells to a few seconds.
 
 Rules, as the code reads (registry/selectors.py, registry/services.py, registry/api/views.py):
@@ -29,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Division, MembershipRole, Organization, OrganizationKind, User
+from accounts.models import Division, MembershipRole, Organization, User
 from accounts.selectors import actor_for
 from datasets.models import Dataset, Distribution, Sensitivity
 from registry import services
@@ -44,6 +45,7 @@ from tests.factories import (
     OrganizationFactory,
     UserFactory,
 )
+from tests.personas import build_world, client_as
 
 pytestmark = pytest.mark.django_db
 
@@ -81,10 +83,7 @@ class Scene:
     ids: dict[str, str] = field(default_factory=dict)
 
     def client(self, persona: str) -> APIClient:
-        client = APIClient()
-        if persona != "anonymous":
-            client.force_authenticate(self.users[persona])
-        return client
+        return client_as(self.users, persona)
 
     def other_secrets(self) -> list[str]:
         """Strings that reveal other's requests; none may reach those who may not see them."""
@@ -102,40 +101,24 @@ class Scene:
 
 
 def _build(media_root: Path) -> Scene:
-    ai_factory = Division.objects.get(code="ai-factory")
-    humanoids = Division.objects.get(code="humanoids")
-    acme = OrganizationFactory.create(
-        slug="acme", name_ko="에이씨엠이정밀", name_en="Acme Precision"
-    )
-    acme.divisions.set([ai_factory])
-    other = OrganizationFactory.create(
-        slug="other", name_ko="다른AI", name_en="Other AI", kind=OrganizationKind.AI_COMPANY
-    )
+    """The shared persona world (tests/personas.py), plus a third organisation that asks too
+    and the lead of a division the dataset is not in."""
+    world = build_world()
+    ai_factory, humanoids, acme, other = world.ai_factory, world.humanoids, world.acme, world.other
+    users = dict(world.users)
     third = OrganizationFactory.create(
         slug="third-works", name_ko="제삼공업", name_en="Third Works"
     )
-    users: dict[str, User] = {}
-    for name, organization, role in (
-        ("member", acme, MembershipRole.MEMBER),
-        ("steward", acme, MembershipRole.DATA_STEWARD),
-        ("org_admin", acme, MembershipRole.ORG_ADMIN),
-        ("outsider_member", other, MembershipRole.MEMBER),
-        ("outsider_steward", other, MembershipRole.DATA_STEWARD),
-        ("third_member", third, MembershipRole.MEMBER),
-        ("third_steward", third, MembershipRole.DATA_STEWARD),
+    for name, role in (
+        ("third_member", MembershipRole.MEMBER),
+        ("third_steward", MembershipRole.DATA_STEWARD),
     ):
         users[name] = MembershipFactory.create(
-            user=UserFactory.create(email=f"{name}@example.kr"),
-            organization=organization,
-            role=role,
+            user=UserFactory.create(email=f"{name}@example.kr"), organization=third, role=role
         ).user
-    users["division_lead"] = DivisionLeadFactory.create(
-        user=UserFactory.create(email="lead@example.kr"), division=ai_factory
-    ).user
     users["humanoids_lead"] = DivisionLeadFactory.create(
         user=UserFactory.create(email="humanoids-lead@example.kr"), division=humanoids
     ).user
-    users["secretariat"] = UserFactory.create(email="secretariat@example.kr", is_secretariat=True)
 
     dataset = DatasetFactory.create(
         publisher=acme, division=ai_factory, sensitivity=Sensitivity.MEMBERS

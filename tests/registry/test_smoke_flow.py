@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from registry.models import ApprovalRoute
 from registry.models import SharingRequestState as S
-from tests.registry.conftest import act
+from tests.sharing import act
 
 pytestmark = pytest.mark.django_db
 

@@ -31,9 +31,9 @@ from registry.models import (
 )
 from registry.models import SharingRequestState as S
 from tests.common.problems import assert_problem
-from tests.conftest import World
 from tests.factories import DatasetFactory, DatasetVersionFactory
-from tests.registry.conftest import REQUEST_BODY, act
+from tests.personas import World
+from tests.sharing import REQUEST_BODY, act
 
 pytestmark = pytest.mark.django_db
 

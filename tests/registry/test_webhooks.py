@@ -24,7 +24,7 @@ from registry import tasks
 from registry.models import ApprovalRoute, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from tests.common.problems import assert_field_error, assert_problem
 from tests.factories import MembershipFactory, UserFactory
-from tests.registry.conftest import act
+from tests.sharing import act
 
 pytestmark = pytest.mark.django_db
 

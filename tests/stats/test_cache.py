@@ -13,7 +13,7 @@ from django.urls import reverse
 from stats import tables
 from stats.scope import ALLIANCE
 from tests.factories import DatasetFactory
-from tests.stats.conftest import StatsWorld
+from tests.stats.helpers import StatsWorld
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from stats.csv import safe_cell
 from stats.months import Month
 from tests.common.problems import assert_problem
-from tests.stats.conftest import EVIL_NAME, StatsWorld
+from tests.stats.helpers import EVIL_NAME, StatsWorld
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.stats.conftest import EVIL_NAME, StatsWorld
+from tests.stats.helpers import EVIL_NAME, StatsWorld
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from tests.common.problems import assert_problem
-from tests.stats.conftest import EVIL_NAME, StatsWorld
+from tests.stats.helpers import EVIL_NAME, StatsWorld
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Division
 from registry.models import SharingRequestState as S
 from tests.factories import OrganizationFactory
-from tests.stats.conftest import (
+from tests.stats.helpers import (
     StatsWorld,
     make_check,
     make_dataset,
