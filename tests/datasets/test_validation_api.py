@@ -51,8 +51,19 @@ def draft(world: Any) -> DatasetVersion:
     )
 
 
-def url(version: DatasetVersion, view: str = "version-detail") -> str:
-    return reverse(view, kwargs={"dataset": version.dataset_id, "pk": version.pk})
+VERSION_VIEWS = {
+    "": "version-detail",
+    "samples/": "version-samples",
+    "schema/": "version-schema",
+    "schema/accept-inferred/": "version-schema-accept-inferred",
+    "publish/": "version-publish",
+    "validate/": "version-validate",
+    "reports/": "version-reports",
+}
+
+
+def url(version: DatasetVersion, tail: str = "") -> str:
+    return reverse(VERSION_VIEWS[tail], kwargs={"dataset": version.dataset_id, "pk": version.pk})
 
 
 @pytest.fixture
@@ -75,7 +86,7 @@ def upload_sample(
     return send(
         "steward",
         "post",
-        url(version, "version-samples"),
+        url(version, "samples/"),
         {"file": sample, "format": "csv", **extra},
         format="multipart",
     )
@@ -88,10 +99,7 @@ def latest(version: DatasetVersion) -> ValidationReport:
 
 
 def test_schema_and_good_sample_pass_and_the_version_publishes(checked, draft):
-    assert (
-        checked("steward", "put", url(draft, "version-schema"), {"schema": SCHEMA}).status_code
-        == 200
-    )
+    assert checked("steward", "put", url(draft, "schema/"), {"schema": SCHEMA}).status_code == 200
     response = upload_sample(checked, draft, GOOD_CSV.encode())
     assert response.status_code == 201, response.json()
     assert response.json()["role"] == "sample"
@@ -105,14 +113,14 @@ def test_schema_and_good_sample_pass_and_the_version_publishes(checked, draft):
     version = checked("steward", "get", url(draft)).json()
     assert version["has_schema"] is True
     assert version["latest_report"]["status"] == "passed"
-    published = checked("steward", "post", url(draft, "version-publish"), {})
+    published = checked("steward", "post", url(draft, "publish/"), {})
     assert published.status_code == 200, published.json()
     assert published.json()["status"] == "published"
     assert published.json()["waiver_reason"] == ""
 
 
 def test_a_failing_sample_blocks_publication_with_reasons(checked, draft):
-    checked("steward", "put", url(draft, "version-schema"), {"schema": SCHEMA})
+    checked("steward", "put", url(draft, "schema/"), {"schema": SCHEMA})
     upload_sample(checked, draft, BAD_CSV.encode())
 
     report = latest(draft)
@@ -124,19 +132,19 @@ def test_a_failing_sample_blocks_publication_with_reasons(checked, draft):
     assert (first["row"], first["field"], first["code"]) == (2, "rpm", "type-error")
 
     body = assert_problem(
-        checked("steward", "post", url(draft, "version-publish"), {}), 409, "publication_blocked"
+        checked("steward", "post", url(draft, "publish/"), {}), 409, "publication_blocked"
     )
     assert "sample_failed" in {reason["code"] for reason in body["reasons"]}
 
 
 def test_a_waiver_publishes_anyway_and_every_reader_sees_it(checked, draft, client_for):
-    checked("steward", "put", url(draft, "version-schema"), {"schema": SCHEMA})
+    checked("steward", "put", url(draft, "schema/"), {"schema": SCHEMA})
     upload_sample(checked, draft, BAD_CSV.encode())
 
     response = checked(
         "steward",
         "post",
-        url(draft, "version-publish"),
+        url(draft, "publish/"),
         {"waiver_reason": "센서 오류 행 포함, 다음 버전에서 정제"},
     )
 
@@ -147,23 +155,20 @@ def test_a_waiver_publishes_anyway_and_every_reader_sees_it(checked, draft, clie
 
 def test_no_schema_or_no_sample_blocks_publication(checked, draft):
     body = assert_problem(
-        checked("steward", "post", url(draft, "version-publish"), {}), 409, "publication_blocked"
+        checked("steward", "post", url(draft, "publish/"), {}), 409, "publication_blocked"
     )
     assert [reason["code"] for reason in body["reasons"]] == ["no_schema"]
 
-    checked("steward", "put", url(draft, "version-schema"), {"schema": SCHEMA})
+    checked("steward", "put", url(draft, "schema/"), {"schema": SCHEMA})
     body = assert_problem(
-        checked("steward", "post", url(draft, "version-publish"), {}), 409, "publication_blocked"
+        checked("steward", "post", url(draft, "publish/"), {}), 409, "publication_blocked"
     )
     assert [reason["code"] for reason in body["reasons"]] == ["no_sample"]
 
 
 def test_an_invalid_schema_reports_every_problem_with_a_pointer(checked, draft):
     schema = {"fields": [{"name": "a", "type": "bogus"}, {"type": "integer"}]}
-    assert (
-        checked("steward", "put", url(draft, "version-schema"), {"schema": schema}).status_code
-        == 200
-    )
+    assert checked("steward", "put", url(draft, "schema/"), {"schema": schema}).status_code == 200
 
     report = latest(draft)
     assert report.status == ValidationStatus.ERROR
@@ -174,7 +179,7 @@ def test_an_invalid_schema_reports_every_problem_with_a_pointer(checked, draft):
 
 def test_a_cp949_sample_is_decoded_and_reported(checked, draft):
     schema = {"fields": [{"name": "설비", "type": "string"}, {"name": "온도", "type": "number"}]}
-    checked("steward", "put", url(draft, "version-schema"), {"schema": schema})
+    checked("steward", "put", url(draft, "schema/"), {"schema": schema})
     upload_sample(checked, draft, "설비,온도\n프레스1,182.5\n".encode("cp949"))
 
     report = latest(draft)
@@ -188,7 +193,7 @@ def test_inference_proposes_a_schema_the_steward_can_accept(checked, draft):
     assert inferred is not None
     assert [field["name"] for field in inferred["fields"]] == ["machine_id", "rpm", "state"]
 
-    response = checked("steward", "post", url(draft, "version-schema-accept-inferred"), {})
+    response = checked("steward", "post", url(draft, "schema/accept-inferred/"), {})
 
     assert response.status_code == 200, response.json()
     draft.refresh_from_db()
@@ -212,19 +217,19 @@ def test_a_breaking_change_fails_under_backward_compatibility(checked, world):
         ],
         "primaryKey": ["machine_id"],
     }
-    checked("steward", "put", url(draft, "version-schema"), {"schema": stricter})
+    checked("steward", "put", url(draft, "schema/"), {"schema": stricter})
     upload_sample(checked, draft, b"machine_id,rpm,state,operator\nCNC-01,5,run,kim\n")
 
     report = latest(draft)
     assert report.status == ValidationStatus.FAILED
     assert any(change["breaking"] for change in report.compatibility)
     body = assert_problem(
-        checked("steward", "post", url(draft, "version-publish"), {}), 409, "publication_blocked"
+        checked("steward", "post", url(draft, "publish/"), {}), 409, "publication_blocked"
     )
     assert "incompatible_schema" in {reason["code"] for reason in body["reasons"]}
 
     Dataset.objects.filter(pk=dataset.pk).update(compatibility_mode=CompatibilityMode.NONE)
-    checked("steward", "post", url(draft, "version-validate"), {})
+    checked("steward", "post", url(draft, "validate/"), {})
     assert latest(draft).status == ValidationStatus.PASSED
 
 
@@ -235,10 +240,10 @@ def test_only_the_publishers_stewards_change_schemas_and_samples(checked, draft)
         ("outsider_steward", 404),
         ("secretariat", 403),
     ):
-        response = checked(persona, "put", url(draft, "version-schema"), {"schema": SCHEMA})
+        response = checked(persona, "put", url(draft, "schema/"), {"schema": SCHEMA})
         assert response.status_code in (expected, 401), (persona, response.status_code)
-    assert checked("member", "get", url(draft, "version-reports")).status_code == 200
-    assert checked("outsider_member", "get", url(draft, "version-reports")).status_code == 404
+    assert checked("member", "get", url(draft, "reports/")).status_code == 200
+    assert checked("outsider_member", "get", url(draft, "reports/")).status_code == 404
 
 
 def test_an_upload_over_the_limit_is_413_with_the_limit(checked, draft, settings):
@@ -271,7 +276,7 @@ def test_a_zero_byte_sample_is_refused(checked, draft):
     ids=["binary", "gzip-named-csv", "invalid-utf8"],
 )
 def test_bad_files_get_a_report_that_says_what_is_wrong(checked, draft, content):
-    checked("steward", "put", url(draft, "version-schema"), {"schema": SCHEMA})
+    checked("steward", "put", url(draft, "schema/"), {"schema": SCHEMA})
 
     response = upload_sample(checked, draft, content)
 
@@ -282,7 +287,7 @@ def test_bad_files_get_a_report_that_says_what_is_wrong(checked, draft, content)
 
 
 def test_a_job_delivered_twice_makes_one_report(checked, draft):
-    checked("steward", "put", url(draft, "version-schema"), {"schema": SCHEMA})
+    checked("steward", "put", url(draft, "schema/"), {"schema": SCHEMA})
     report = latest(draft)
     attempts = report.attempts
 
@@ -295,7 +300,7 @@ def test_a_job_delivered_twice_makes_one_report(checked, draft):
 def test_a_stuck_job_is_queued_again_and_finishes(
     checked, draft, django_capture_on_commit_callbacks
 ):
-    checked("steward", "put", url(draft, "version-schema"), {"schema": SCHEMA})
+    checked("steward", "put", url(draft, "schema/"), {"schema": SCHEMA})
     report = latest(draft)
     ValidationReport.objects.filter(pk=report.pk).update(
         status=ValidationStatus.RUNNING, started_at="2020-01-01T00:00:00Z", finished_at=None

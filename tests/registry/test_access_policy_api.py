@@ -46,8 +46,15 @@ OUTPUT_FIELDS = {
 }
 
 
-def url(dataset, view="access-policy"):
-    return reverse(view, kwargs={"dataset": dataset.pk})
+POLICY_VIEWS = {
+    "": "access-policy",
+    "revisions/": "access-policy-revisions",
+    "odrl/": "access-policy-odrl",
+}
+
+
+def url(dataset, suffix=""):
+    return reverse(POLICY_VIEWS[suffix], kwargs={"dataset": dataset.pk})
 
 
 @pytest.fixture
@@ -164,7 +171,7 @@ def test_a_steward_patch_adds_a_revision_and_keeps_the_first(world, client_for, 
     assert body["created_by"] == "steward@example.kr"
     assert body["id"] != first["id"]
 
-    revisions = client_for("outsider_member").get(url(shared_dataset, "access-policy-revisions"))
+    revisions = client_for("outsider_member").get(url(shared_dataset, "revisions/"))
     assert revisions.status_code == 200
     listed = revisions.json()
     assert [r["revision"] for r in listed] == [2, 1]
@@ -374,9 +381,9 @@ def test_anonymous_patch_of_a_public_dataset_is_401(world, client_for):
     assert_problem(response, 401, "not_authenticated")
 
 
-@pytest.mark.parametrize("view", ["access-policy", "access-policy-revisions", "access-policy-odrl"])
-def test_an_outsider_does_not_learn_of_a_draft(world, client_for, draft, view):
-    assert_problem(client_for("outsider_member").get(url(draft, view)), 404, "not_found")
+@pytest.mark.parametrize("suffix", ["", "revisions/", "odrl/"])
+def test_an_outsider_does_not_learn_of_a_draft(world, client_for, draft, suffix):
+    assert_problem(client_for("outsider_member").get(url(draft, suffix)), 404, "not_found")
     assert_problem(
         client_for("outsider_steward").patch(url(draft), {"max_period_days": 1}, format="json"),
         404,
@@ -410,7 +417,7 @@ def test_the_policy_as_an_odrl_offer(world, client_for, shared_dataset):
     )
     policy = AccessPolicy.objects.get(dataset=shared_dataset, is_current=True)
 
-    response = client_for("outsider_member").get(url(shared_dataset, "access-policy-odrl"))
+    response = client_for("outsider_member").get(url(shared_dataset, "odrl/"))
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/ld+json")
@@ -465,7 +472,7 @@ def test_the_policy_as_an_odrl_offer(world, client_for, shared_dataset):
 
 
 def test_the_default_offer_has_no_recipient_constraints(world, client_for, shared_dataset):
-    offer = client_for("outsider_member").get(url(shared_dataset, "access-policy-odrl")).json()
+    offer = client_for("outsider_member").get(url(shared_dataset, "odrl/")).json()
 
     [permission] = offer["permission"]
     assert [c["leftOperand"] for c in permission["constraint"]] == ["purpose", "elapsedTime"]
@@ -478,7 +485,7 @@ def test_a_denied_organisation_appears_as_isnoneof(world, client_for, shared_dat
         url(shared_dataset), {"denied_organizations": ["other"]}, format="json"
     )
 
-    offer = client_for("member").get(url(shared_dataset, "access-policy-odrl")).json()
+    offer = client_for("member").get(url(shared_dataset, "odrl/")).json()
 
     assert {
         "leftOperand": "recipient",
