@@ -1,7 +1,7 @@
-"""Fixtures: named personas around two organisations, and API clients acting as them.
+"""Fixtures for every test: the persona world (tests/personas.py), API clients acting as its
+personas, and the sharing workflow's dataset, policy route and request (tests/sharing.py).
 
-The publisher ("acme") publishes datasets; the outsider ("other") is another member firm that
-must never see acme's drafts. Each persona is a user with one role.
+Plain helpers live in modules beside this one; tests import those, never a conftest.
 """
 
 from __future__ import annotations
@@ -9,23 +9,23 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.db.models.signals import post_migrate
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.divisions import divisions_create
-from accounts.models import Division, MembershipRole, Organization, OrganizationKind, User
-from tests.factories import (
-    DivisionLeadFactory,
-    MembershipFactory,
-    OrganizationFactory,
-    UserFactory,
-)
+from datasets.models import Dataset, Distribution, Sensitivity
+from registry.models import AccessPolicy, SharingRequest
+from registry.services import policies
+from tests.factories import DatasetFactory, DatasetVersionFactory
+from tests.personas import World, build_world, client_as
+from tests.sharing import CSV_BYTES, REQUEST_BODY
 
 
 @pytest.fixture(autouse=True)
@@ -68,56 +68,10 @@ def _media_root(settings: pytest.FixtureRequest, tmp_path: object) -> None:
     settings.MEDIA_ROOT = str(tmp_path)  # type: ignore[attr-defined]
 
 
-@dataclass
-class World:
-    ai_factory: Division
-    humanoids: Division
-    acme: Organization
-    other: Organization
-    users: dict[str, User]
-
-
-PERSONAS = (
-    "anonymous",
-    "member",
-    "steward",
-    "org_admin",
-    "outsider_member",
-    "outsider_steward",
-    "division_lead",
-    "secretariat",
-)
-
-
 @pytest.fixture
 def world(db: None) -> World:
-    ai_factory = Division.objects.get(code="ai-factory")
-    humanoids = Division.objects.get(code="humanoids")
-    acme = OrganizationFactory.create(
-        slug="acme", name_ko="에이씨엠이정밀", name_en="Acme Precision"
-    )
-    acme.divisions.set([ai_factory])
-    other = OrganizationFactory.create(
-        slug="other", name_ko="다른AI", name_en="Other AI", kind=OrganizationKind.AI_COMPANY
-    )
-    users: dict[str, User] = {}
-    for name, organization, role in (
-        ("member", acme, MembershipRole.MEMBER),
-        ("steward", acme, MembershipRole.DATA_STEWARD),
-        ("org_admin", acme, MembershipRole.ORG_ADMIN),
-        ("outsider_member", other, MembershipRole.MEMBER),
-        ("outsider_steward", other, MembershipRole.DATA_STEWARD),
-    ):
-        users[name] = MembershipFactory.create(
-            user=UserFactory.create(email=f"{name}@example.kr"),
-            organization=organization,
-            role=role,
-        ).user
-    users["division_lead"] = DivisionLeadFactory.create(
-        user=UserFactory.create(email="lead@example.kr"), division=ai_factory
-    ).user
-    users["secretariat"] = UserFactory.create(email="secretariat@example.kr", is_secretariat=True)
-    return World(ai_factory, humanoids, acme, other, users)
+    """The personas (tests/personas.py): acme and other, a user in each role."""
+    return build_world()
 
 
 @pytest.fixture
@@ -134,9 +88,60 @@ def client_for(world: World) -> Callable[[str], APIClient]:
     """
 
     def make(persona: str) -> APIClient:
-        client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-        if persona != "anonymous":
-            client.force_authenticate(world.users[persona])
-        return client
+        return client_as(world.users, persona)
+
+    return make
+
+
+# --- the sharing workflow: acme publishes, other (an AI company) asks --------------------------
+
+
+@pytest.fixture
+def shared_dataset(world: World) -> Dataset:
+    """A published members-only dataset of acme with one published version holding a file.
+
+    Made through the service, so it has access policy revision 1 (the defaults of its
+    sensitivity: the publisher route, 365 days) from birth."""
+    dataset = DatasetFactory.create(
+        publisher=world.acme, division=world.ai_factory, sensitivity=Sensitivity.MEMBERS
+    )
+    version = DatasetVersionFactory.create(dataset=dataset, version="1.0.0")
+    distribution = Distribution(
+        version=version, format="csv", media_type="text/csv", byte_size=len(CSV_BYTES)
+    )
+    distribution.file.save("vibration.csv", ContentFile(CSV_BYTES), save=False)
+    distribution.save()
+    return dataset
+
+
+@pytest.fixture
+def set_route(shared_dataset: Dataset, world: World) -> Callable[..., AccessPolicy]:
+    """Add a policy revision by acme's steward (revision 2 on the first call: revision 1 came
+    with the dataset)."""
+
+    def apply(route: str, **terms: Any) -> AccessPolicy:
+        return policies.policy_set(
+            dataset=shared_dataset, actor=world.users["steward"], approval_route=route, **terms
+        )
+
+    return apply
+
+
+@pytest.fixture
+def submit(
+    client_for: Callable[[str], APIClient],
+    shared_dataset: Dataset,
+    django_capture_on_commit_callbacks: Any,
+) -> Callable[..., SharingRequest]:
+    """Submit a request as the outsider (other's member) and let the worker's check run."""
+
+    def make(persona: str = "outsider_member", **overrides: Any) -> SharingRequest:
+        body = {**REQUEST_BODY, "dataset": str(shared_dataset.pk), **overrides}
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_for(persona).post(
+                reverse("sharing-request-list"), body, format="json"
+            )
+        assert response.status_code == 201, response.json()
+        return SharingRequest.objects.get(pk=response.json()["id"])
 
     return make

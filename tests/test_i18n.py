@@ -13,6 +13,7 @@ from typing import Any
 import polib
 import pytest
 from django.conf import settings
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from datasets.models import DatasetVersion, VersionStatus
@@ -59,7 +60,7 @@ def test_the_compiled_catalog_matches_its_source(po_path):
 
 def _not_found(client: APIClient, language: str | None = None) -> Any:
     headers = {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
-    return client.get("/api/v1/datasets/no-such-dataset/", **headers)  # type: ignore[arg-type]
+    return client.get(reverse("dataset-detail", kwargs={"dataset": "no-such-dataset"}), **headers)  # type: ignore[arg-type]
 
 
 def test_problem_documents_are_korean_by_default_and_english_on_request():
@@ -87,8 +88,8 @@ def test_an_unknown_language_falls_back_to_korean():
 def test_validation_errors_in_both_languages():
     client = APIClient()
 
-    korean = client.post("/api/v1/auth/token/", {}, format="json").json()
-    english = client.post("/api/v1/auth/token/", {}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    korean = client.post(reverse("token-obtain"), {}, format="json").json()
+    english = client.post(reverse("token-obtain"), {}, format="json", HTTP_ACCEPT_LANGUAGE="en")
 
     assert korean["title"] == "유효하지 않은 입력입니다."
     assert korean["detail"] == "요청에 잘못된 필드가 있습니다. `errors`를 확인하세요."
@@ -104,9 +105,12 @@ def test_the_registry_s_own_messages_in_both_languages(world):
     client.force_authenticate(world.users["member"])
     DatasetFactory.create(publisher=world.other)  # a dataset to fail on
 
-    korean = client.post("/api/v1/sharing-requests/", {"dataset": "nope"}, format="json")
+    korean = client.post(reverse("sharing-request-list"), {"dataset": "nope"}, format="json")
     english = client.post(
-        "/api/v1/sharing-requests/", {"dataset": "nope"}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+        reverse("sharing-request-list"),
+        {"dataset": "nope"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
     assert korean.status_code == english.status_code == 400
@@ -120,7 +124,7 @@ def test_policy_reasons_are_shown_in_the_callers_language(world):
     client = APIClient()
     client.force_authenticate(world.users["outsider_member"])
     ask = {"purpose": "ai_model_training", "period_days": 5000}
-    url = f"/api/v1/datasets/{dataset.pk}/eligibility"
+    url = reverse("dataset-eligibility", kwargs={"dataset": dataset.pk})
 
     korean = client.post(url, ask, format="json").json()
     english = client.post(url, ask, format="json", HTTP_ACCEPT_LANGUAGE="en").json()
@@ -143,7 +147,7 @@ def test_bilingual_dataset_fields_come_in_both_languages_whatever_the_header(wor
     )
 
     for language in ("ko", "en"):
-        item = APIClient().get("/api/v1/datasets/", HTTP_ACCEPT_LANGUAGE=language).json()
+        item = APIClient().get(reverse("dataset-list"), HTTP_ACCEPT_LANGUAGE=language).json()
         result = item["results"][0]
         assert (result["title_ko"], result["title_en"]) == (
             "용접 비드 검사 이미지",
@@ -157,9 +161,9 @@ def test_the_admin_speaks_korean_by_default_and_english_on_request(client):
     admin = User.objects.create_superuser("admin@example.kr", "pw-for-tests-only")
     client.force_login(admin)
 
-    korean = client.get("/admin/").content.decode()
-    english = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    organizations = client.get("/admin/accounts/organization/add/").content.decode()
+    korean = client.get(reverse("admin:index")).content.decode()
+    english = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    organizations = client.get(reverse("admin:accounts_organization_add")).content.decode()
 
     for word in ("계정", "기관", "분과", "데이터셋", "공유 레지스트리"):
         assert word in korean
@@ -180,7 +184,7 @@ def _as(user: Any) -> APIClient:
 def test_a_dataset_permission_message_in_both_languages(world):
     dataset = DatasetFactory.create(publisher=world.acme)
     client = _as(world.users["member"])  # a member, not a steward
-    url = f"/api/v1/datasets/{dataset.pk}/"
+    url = reverse("dataset-detail", kwargs={"dataset": dataset.pk})
 
     korean = client.patch(url, {"title_en": "x"}, format="json")
     english = client.patch(url, {"title_en": "x"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
@@ -197,7 +201,7 @@ def test_a_dataset_conflict_in_both_languages(world):
         publisher=world.acme, status="draft", description_ko="", description_en=""
     )
     client = _as(world.users["steward"])
-    url = f"/api/v1/datasets/{dataset.pk}/publish/"
+    url = reverse("dataset-publish", kwargs={"dataset": dataset.pk})
 
     korean = client.post(url)
     english = client.post(url, HTTP_ACCEPT_LANGUAGE="en")
@@ -220,13 +224,13 @@ def test_an_import_job_is_stored_in_english_and_read_in_korean_by_default(
     client = _as(world.users["steward"])
     with django_capture_on_commit_callbacks(execute=True):  # the worker runs inline
         created = client.post(
-            "/api/v1/imports/",
+            reverse("import-list"),
             {"file": SimpleUploadedFile("one.csv", source.encode(), content_type="text/csv")},
             format="multipart",
         )
     assert created.status_code == 202, created.content
     job = ImportJob.objects.get()
-    url = f"/api/v1/imports/{job.pk}/"
+    url = reverse("import-detail", kwargs={"pk": job.pk})
 
     korean = client.get(url).json()
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").json()
@@ -251,7 +255,7 @@ def test_an_import_upload_problem_in_both_languages(world):
 
     def post(**headers: Any) -> Any:
         upload = SimpleUploadedFile("a.csv", b"identifier,title_ko\nx,y\n", content_type="text/csv")
-        return client.post("/api/v1/imports/", {"file": upload}, format="multipart", **headers)
+        return client.post(reverse("import-list"), {"file": upload}, format="multipart", **headers)
 
     korean = post().json()["errors"][0]
     english = post(HTTP_ACCEPT_LANGUAGE="en").json()["errors"][0]
@@ -272,7 +276,7 @@ def test_a_check_report_message_is_shown_in_the_callers_language(world):
         message="No sample uploaded: only the schema was checked.",  # as the worker stores it
     )
     client = _as(world.users["steward"])
-    url = f"/api/v1/datasets/{dataset.pk}/versions/{version.pk}/reports/"
+    url = reverse("version-reports", kwargs={"dataset": dataset.pk, "pk": version.pk})
 
     korean = client.get(url).json()["results"][0]
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").json()["results"][0]
@@ -288,11 +292,11 @@ def test_the_dataset_admin_speaks_korean_by_default_and_english_on_request(clien
     client.force_login(admin)
     dataset = DatasetFactory.create(publisher=world.acme)
     DatasetVersion.objects.create(dataset=dataset, version="1.0.0")
-    url = f"/admin/datasets/dataset/{dataset.pk}/change/"
+    url = reverse("admin:datasets_dataset_change", kwargs={"object_id": dataset.pk})
 
     korean = client.get(url).content.decode()
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    index = client.get("/admin/datasets/").content.decode()
+    index = client.get(reverse("admin:app_list", kwargs={"app_label": "datasets"})).content.decode()
 
     for label in ("제목(한국어)", "공개 기관", "민감도", "갱신 주기", "분류", "데이터셋 버전"):
         assert label in korean, label

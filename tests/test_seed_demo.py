@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Max
 from django.test import override_settings
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import (
@@ -186,7 +187,7 @@ def test_accounts_file(seeded: Seeded) -> None:
 
 
 def test_korean_search_finds_public_datasets(seeded: Seeded) -> None:
-    response = APIClient().get("/api/v1/datasets/", {"q": "센서", "page_size": "100"})
+    response = APIClient().get(reverse("dataset-list"), {"q": "센서", "page_size": "100"})
 
     assert response.status_code == 200
     results = response.json()["results"]

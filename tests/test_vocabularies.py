@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from config.vocabularies import VOCABULARIES
@@ -11,7 +12,7 @@ from registry.models import SharingRequestState
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/vocabularies/"
+URL = reverse("vocabulary-list")
 
 
 def test_every_vocabulary_lists_every_code_with_both_labels(client_for):
@@ -30,9 +31,14 @@ def test_every_vocabulary_lists_every_code_with_both_labels(client_for):
 def test_labels_follow_accept_language_korean_by_default():
     client = APIClient()  # no Accept-Language
 
-    default = client.get(f"{URL}theme/").json()
-    english = client.get(f"{URL}theme/", HTTP_ACCEPT_LANGUAGE="en").json()
-    korean = client.get(f"{URL}theme/", HTTP_ACCEPT_LANGUAGE="ko-KR,ko;q=0.9,en;q=0.5").json()
+    default = client.get(reverse("vocabulary-detail", kwargs={"name": "theme"})).json()
+    english = client.get(
+        reverse("vocabulary-detail", kwargs={"name": "theme"}), HTTP_ACCEPT_LANGUAGE="en"
+    ).json()
+    korean = client.get(
+        reverse("vocabulary-detail", kwargs={"name": "theme"}),
+        HTTP_ACCEPT_LANGUAGE="ko-KR,ko;q=0.9,en;q=0.5",
+    ).json()
 
     sensor = {t["code"]: t for t in default}[Theme.SENSOR_TIME_SERIES]
     assert sensor["label"] == sensor["label_ko"] == "센서 시계열"
@@ -64,14 +70,17 @@ NAMES = {
 
 
 def test_one_vocabulary(client_for):
-    response = client_for("member").get(f"{URL}sharing_request_state/", HTTP_ACCEPT_LANGUAGE="en")
+    response = client_for("member").get(
+        reverse("vocabulary-detail", kwargs={"name": "sharing_request_state"}),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
 
     assert response.status_code == 200
     assert [term["code"] for term in response.json()] == list(SharingRequestState.values)
 
 
 def test_unknown_vocabulary_is_a_404_problem(client_for):
-    response = client_for("anonymous").get(f"{URL}nope/")
+    response = client_for("anonymous").get(reverse("vocabulary-detail", kwargs={"name": "nope"}))
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/problem+json"

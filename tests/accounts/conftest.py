@@ -5,19 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from rest_framework.test import APIClient
 
 from accounts import services
 from accounts.models import User
-
-__all__ = ["bearer", "issue_token"]
-
-
-def bearer(secret: str) -> APIClient:
-    """A client that sends `Authorization: Bearer <secret>`."""
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return client
 
 
 @pytest.fixture

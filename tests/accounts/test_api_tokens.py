@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
-from tests.accounts.conftest import bearer
+from tests.accounts.helpers import bearer
 from tests.common.problems import assert_problem
-from tests.conftest import PERSONAS
+from tests.personas import PERSONAS
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/auth/tokens/"
+URL = reverse("api-token-list")
 SIGNED_IN = [persona for persona in PERSONAS if persona != "anonymous"]
 OUTPUT_FIELDS = {
     "id",
@@ -48,8 +49,14 @@ def test_anonymous_cannot_read_or_revoke_a_token(world, secrets):
     assert token is not None
     client = APIClient()
 
-    assert_problem(client.get(f"{URL}{token.pk}/"), 401, "not_authenticated")
-    assert_problem(client.delete(f"{URL}{token.pk}/"), 401, "not_authenticated")
+    assert_problem(
+        client.get(reverse("api-token-detail", kwargs={"pk": token.pk})), 401, "not_authenticated"
+    )
+    assert_problem(
+        client.delete(reverse("api-token-detail", kwargs={"pk": token.pk})),
+        401,
+        "not_authenticated",
+    )
     token.refresh_from_db()
     assert token.revoked_at is None
 
@@ -77,8 +84,12 @@ def test_another_users_token_is_404(world, secrets, persona):
     foreign = ApiToken.objects.exclude(user=world.users[persona])
 
     for token in foreign:
-        assert_problem(client.get(f"{URL}{token.pk}/"), 404, "not_found")
-        assert_problem(client.delete(f"{URL}{token.pk}/"), 404, "not_found")
+        assert_problem(
+            client.get(reverse("api-token-detail", kwargs={"pk": token.pk})), 404, "not_found"
+        )
+        assert_problem(
+            client.delete(reverse("api-token-detail", kwargs={"pk": token.pk})), 404, "not_found"
+        )
     assert not ApiToken.objects.filter(revoked_at__isnull=False).exists()
 
 
@@ -86,14 +97,18 @@ def test_another_users_token_is_404(world, secrets, persona):
 def test_a_malformed_or_missing_id_is_404(world, secrets, lookup):
     client = bearer(secrets["member"][0])
 
-    assert_problem(client.get(f"{URL}{lookup}/"), 404, "not_found")
-    assert_problem(client.delete(f"{URL}{lookup}/"), 404, "not_found")
+    assert_problem(client.get(reverse("api-token-detail", kwargs={"pk": lookup})), 404, "not_found")
+    assert_problem(
+        client.delete(reverse("api-token-detail", kwargs={"pk": lookup})), 404, "not_found"
+    )
 
 
 def test_detail_of_your_own_token(world, secrets):
     token = ApiToken.objects.get(name="member-2")
 
-    response = bearer(secrets["member"][0]).get(f"{URL}{token.pk}/")
+    response = bearer(secrets["member"][0]).get(
+        reverse("api-token-detail", kwargs={"pk": token.pk})
+    )
 
     assert response.status_code == 200
     assert response.json()["id"] == token.pk
@@ -105,12 +120,12 @@ def test_revoke_makes_the_token_stop_working(world, secrets):
     revoked_secret = secrets["member"][1]
     token = ApiToken.objects.get(name="member-2")
     client = bearer(secrets["member"][0])
-    assert bearer(revoked_secret).get("/api/v1/me/").status_code == 200
+    assert bearer(revoked_secret).get(reverse("me")).status_code == 200
 
-    response = client.delete(f"{URL}{token.pk}/")
+    response = client.delete(reverse("api-token-detail", kwargs={"pk": token.pk}))
 
     assert response.status_code == 204
-    refused = bearer(revoked_secret).get("/api/v1/me/")
+    refused = bearer(revoked_secret).get(reverse("me"))
     assert_problem(refused, 401, "authentication_failed")
     assert refused["WWW-Authenticate"] == 'Bearer realm="api"'
     # The revoked token stays listed, marked inactive; the other one still works.
@@ -118,7 +133,7 @@ def test_revoke_makes_the_token_stop_working(world, secrets):
     assert listed["member-2"]["is_active"] is False
     assert listed["member-2"]["revoked_at"] is not None
     assert listed["member-1"]["is_active"] is True
-    assert client.get("/api/v1/me/").status_code == 200
+    assert client.get(reverse("me")).status_code == 200
 
 
 def test_a_token_can_revoke_itself(world, secrets):
@@ -126,7 +141,7 @@ def test_a_token_can_revoke_itself(world, secrets):
     token = ApiToken.objects.get(name="member-1")
     client = bearer(secret)
 
-    assert client.delete(f"{URL}{token.pk}/").status_code == 204
+    assert client.delete(reverse("api-token-detail", kwargs={"pk": token.pk})).status_code == 204
 
     assert_problem(client.get(URL), 401, "authentication_failed")
 
@@ -134,13 +149,13 @@ def test_a_token_can_revoke_itself(world, secrets):
 def test_revoking_twice_keeps_the_first_revocation_time(world, secrets):
     token = ApiToken.objects.get(name="member-2")
     client = bearer(secrets["member"][0])
-    assert client.delete(f"{URL}{token.pk}/").status_code == 204
+    assert client.delete(reverse("api-token-detail", kwargs={"pk": token.pk})).status_code == 204
     token.refresh_from_db()
     first_revoked_at = token.revoked_at
     assert first_revoked_at is not None
     assert first_revoked_at <= timezone.now()
 
-    response = client.delete(f"{URL}{token.pk}/")
+    response = client.delete(reverse("api-token-detail", kwargs={"pk": token.pk}))
 
     assert response.status_code == 204
     token.refresh_from_db()
@@ -149,12 +164,17 @@ def test_revoking_twice_keeps_the_first_revocation_time(world, secrets):
 
 def test_revoking_one_users_token_leaves_everyone_elses_working(world, secrets):
     token = ApiToken.objects.get(name="member-1")
-    assert bearer(secrets["member"][0]).delete(f"{URL}{token.pk}/").status_code == 204
+    assert (
+        bearer(secrets["member"][0])
+        .delete(reverse("api-token-detail", kwargs={"pk": token.pk}))
+        .status_code
+        == 204
+    )
 
     for persona, values in secrets.items():
         for index, secret in enumerate(values):
             expected = 401 if (persona, index) == ("member", 0) else 200
-            assert bearer(secret).get("/api/v1/me/").status_code == expected, (persona, index)
+            assert bearer(secret).get(reverse("me")).status_code == expected, (persona, index)
 
 
 @pytest.mark.parametrize("method", ["put", "patch"])
@@ -162,7 +182,8 @@ def test_tokens_cannot_be_edited(world, secrets, method):
     token = ApiToken.objects.get(name="member-1")
 
     response = getattr(bearer(secrets["member"][0]), method)(
-        f"{URL}{token.pk}/", {"name": "renamed", "expires_at": None}
+        reverse("api-token-detail", kwargs={"pk": token.pk}),
+        {"name": "renamed", "expires_at": None},
     )
 
     body = assert_problem(response, 405, "method_not_allowed")

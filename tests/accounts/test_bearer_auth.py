@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
-from tests.accounts.conftest import bearer
+from tests.accounts.helpers import bearer
 from tests.common.problems import assert_problem
 
 pytestmark = pytest.mark.django_db
 
-ME = "/api/v1/me/"
-PUBLIC = "/api/v1/divisions/"
+ME = reverse("me")
+PUBLIC = reverse("division-list")
 
 
 def with_header(value: str) -> APIClient:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from tests.common.problems import assert_problem
-from tests.conftest import PERSONAS
+from tests.personas import PERSONAS
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/divisions/"
+URL = reverse("division-list")
 
 # The codes are part of the API contract: clients filter by them.
 DIVISIONS = [
@@ -46,7 +47,7 @@ def test_every_persona_lists_the_ten_divisions_in_order(client_for, persona):
 
 @pytest.mark.parametrize(("code", "name_ko", "name_en"), DIVISIONS)
 def test_detail_by_code_is_public(client_for, code, name_ko, name_en):
-    response = client_for("anonymous").get(f"{URL}{code}/")
+    response = client_for("anonymous").get(reverse("division-detail", kwargs={"code": code}))
 
     assert response.status_code == 200
     assert response.json()["code"] == code
@@ -55,14 +56,22 @@ def test_detail_by_code_is_public(client_for, code, name_ko, name_en):
 
 
 def test_detail_by_numeric_id_is_404(client_for, world):
-    assert_problem(client_for("anonymous").get(f"{URL}{world.ai_factory.pk}/"), 404, "not_found")
+    assert_problem(
+        client_for("anonymous").get(
+            reverse("division-detail", kwargs={"code": world.ai_factory.pk})
+        ),
+        404,
+        "not_found",
+    )
 
 
 def test_unknown_code_is_404_problem(client_for):
-    response = client_for("anonymous").get(f"{URL}no-such-division/")
+    response = client_for("anonymous").get(
+        reverse("division-detail", kwargs={"code": "no-such-division"})
+    )
 
     body = assert_problem(response, 404, "not_found")
-    assert body["instance"] == f"{URL}no-such-division/"
+    assert body["instance"] == reverse("division-detail", kwargs={"code": "no-such-division"})
 
 
 @pytest.mark.parametrize("persona", ["anonymous", "secretariat"])
@@ -71,14 +80,26 @@ def test_divisions_cannot_be_created(client_for, persona):
 
     body = assert_problem(response, 405, "method_not_allowed")
     assert body["method"] == "POST"
-    assert client_for("anonymous").get(f"{URL}ai-space/").status_code == 404
+    assert (
+        client_for("anonymous")
+        .get(reverse("division-detail", kwargs={"code": "ai-space"}))
+        .status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
 @pytest.mark.parametrize("persona", ["anonymous", "secretariat"])
 def test_divisions_cannot_be_changed(client_for, persona, method):
-    response = getattr(client_for(persona), method)(f"{URL}ai-factory/", {"name_en": "Changed"})
+    response = getattr(client_for(persona), method)(
+        reverse("division-detail", kwargs={"code": "ai-factory"}), {"name_en": "Changed"}
+    )
 
     body = assert_problem(response, 405, "method_not_allowed")
     assert body["method"] == method.upper()
-    assert client_for("anonymous").get(f"{URL}ai-factory/").json()["name_en"] == "AI factory"
+    assert (
+        client_for("anonymous")
+        .get(reverse("division-detail", kwargs={"code": "ai-factory"}))
+        .json()["name_en"]
+        == "AI factory"
+    )

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import MembershipRole
-from tests.accounts.conftest import bearer
+from tests.accounts.helpers import bearer
 from tests.common.problems import assert_problem
 from tests.factories import DivisionLeadFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/me/"
+URL = reverse("me")
 
 # persona -> (memberships as {org slug: role}, led division codes, is_secretariat)
 EXPECTED = {

@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.urls import reverse
 
 from accounts.models import Membership
-from tests.accounts.conftest import bearer
+from tests.accounts.helpers import bearer
 from tests.common.problems import assert_field_error, assert_problem
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/memberships/"
+URL = reverse("membership-list")
 
 ACME = {
     "anonymous": 401,

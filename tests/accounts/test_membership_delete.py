@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from accounts.models import Membership, MembershipRole, User
-from tests.accounts.conftest import bearer
+from tests.accounts.helpers import bearer
 from tests.common.problems import assert_problem
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/memberships/"
+URL = reverse("membership-list")
 
 # Removing acme's member. Outsiders cannot see acme's memberships: 404.
 STATUS = {
@@ -34,7 +35,9 @@ def membership_of(world, persona: str) -> Membership:
 def test_who_may_remove_a_member(client_for, world, persona, expected):
     membership = membership_of(world, "member")
 
-    response = client_for(persona).delete(f"{URL}{membership.pk}/")
+    response = client_for(persona).delete(
+        reverse("membership-detail", kwargs={"pk": membership.pk})
+    )
 
     assert response.status_code == expected
     exists = Membership.objects.filter(pk=membership.pk).exists()
@@ -50,9 +53,19 @@ def test_who_may_remove_a_member(client_for, world, persona, expected):
 
 def test_a_removed_member_loses_sight_of_the_organisations_memberships(client_for, world):
     membership = membership_of(world, "member")
-    assert client_for("member").get(f"{URL}{membership.pk}/").status_code == 200
+    assert (
+        client_for("member")
+        .get(reverse("membership-detail", kwargs={"pk": membership.pk}))
+        .status_code
+        == 200
+    )
 
-    assert client_for("org_admin").delete(f"{URL}{membership.pk}/").status_code == 204
+    assert (
+        client_for("org_admin")
+        .delete(reverse("membership-detail", kwargs={"pk": membership.pk}))
+        .status_code
+        == 204
+    )
 
     response = client_for("member").get(URL)
     assert response.json()["results"] == []
@@ -62,7 +75,9 @@ def test_a_removed_member_loses_sight_of_the_organisations_memberships(client_fo
 def test_org_admin_removes_with_a_real_bearer_token(world, issue_token):
     membership = membership_of(world, "steward")
 
-    response = bearer(issue_token(world.users["org_admin"])).delete(f"{URL}{membership.pk}/")
+    response = bearer(issue_token(world.users["org_admin"])).delete(
+        reverse("membership-detail", kwargs={"pk": membership.pk})
+    )
 
     assert response.status_code == 204
     assert not Membership.objects.filter(pk=membership.pk).exists()
@@ -71,7 +86,11 @@ def test_org_admin_removes_with_a_real_bearer_token(world, issue_token):
 def test_org_admin_of_acme_cannot_remove_members_of_other(client_for, world):
     membership = membership_of(world, "outsider_member")
 
-    assert_problem(client_for("org_admin").delete(f"{URL}{membership.pk}/"), 404, "not_found")
+    assert_problem(
+        client_for("org_admin").delete(reverse("membership-detail", kwargs={"pk": membership.pk})),
+        404,
+        "not_found",
+    )
     assert Membership.objects.filter(pk=membership.pk).exists()
 
 
@@ -79,7 +98,9 @@ def test_org_admin_of_acme_cannot_remove_members_of_other(client_for, world):
 def test_the_last_org_admin_cannot_be_removed(client_for, world, persona):
     membership = membership_of(world, "org_admin")
 
-    response = client_for(persona).delete(f"{URL}{membership.pk}/")
+    response = client_for(persona).delete(
+        reverse("membership-detail", kwargs={"pk": membership.pk})
+    )
 
     assert_problem(response, 409, "last_org_admin")
     assert Membership.objects.filter(pk=membership.pk).exists()
@@ -91,7 +112,9 @@ def test_an_org_admin_may_leave_once_another_admin_exists(client_for, world):
     )
     membership = membership_of(world, "org_admin")
 
-    response = client_for("org_admin").delete(f"{URL}{membership.pk}/")
+    response = client_for("org_admin").delete(
+        reverse("membership-detail", kwargs={"pk": membership.pk})
+    )
 
     assert response.status_code == 204
     assert Membership.objects.filter(organization=world.acme, role="org_admin").count() == 1
@@ -101,5 +124,9 @@ def test_removing_twice_is_404_the_second_time(client_for, world):
     membership = membership_of(world, "member")
     client = client_for("org_admin")
 
-    assert client.delete(f"{URL}{membership.pk}/").status_code == 204
-    assert_problem(client.delete(f"{URL}{membership.pk}/"), 404, "not_found")
+    assert (
+        client.delete(reverse("membership-detail", kwargs={"pk": membership.pk})).status_code == 204
+    )
+    assert_problem(
+        client.delete(reverse("membership-detail", kwargs={"pk": membership.pk})), 404, "not_found"
+    )

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.filters import MembershipFilter
 from accounts.models import Membership
-from tests.accounts.conftest import bearer
+from tests.accounts.helpers import bearer
 from tests.common.problems import assert_field_error, assert_problem
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/memberships/"
+URL = reverse("membership-list")
 ACME = {"member", "steward", "org_admin"}
 OTHER = {"outsider_member", "outsider_steward"}
 
@@ -67,7 +68,7 @@ def test_detail_is_404_outside_the_personas_organisations(client_for, world, per
     client = client_for(persona)
 
     for membership in Membership.objects.select_related("user"):
-        response = client.get(f"{URL}{membership.pk}/")
+        response = client.get(reverse("membership-detail", kwargs={"pk": membership.pk}))
         owner = membership.user.email.removesuffix("@example.kr")
         if owner in expected:
             assert response.status_code == 200
@@ -80,20 +81,30 @@ def test_detail_is_404_outside_the_personas_organisations(client_for, world, per
 
 @pytest.mark.parametrize("lookup", ["abc", "0", "99999999"])
 def test_a_malformed_or_missing_id_is_404(client_for, world, lookup):
-    assert_problem(client_for("secretariat").get(f"{URL}{lookup}/"), 404, "not_found")
+    assert_problem(
+        client_for("secretariat").get(reverse("membership-detail", kwargs={"pk": lookup})),
+        404,
+        "not_found",
+    )
 
 
 def test_anonymous_detail_is_401(world):
     membership = Membership.objects.first()
     assert membership is not None
 
-    assert_problem(APIClient().get(f"{URL}{membership.pk}/"), 401, "not_authenticated")
+    assert_problem(
+        APIClient().get(reverse("membership-detail", kwargs={"pk": membership.pk})),
+        401,
+        "not_authenticated",
+    )
 
 
 def test_entries_show_user_organisation_and_role(client_for, world):
     membership = Membership.objects.get(user=world.users["steward"])
 
-    body = client_for("member").get(f"{URL}{membership.pk}/").json()
+    body = (
+        client_for("member").get(reverse("membership-detail", kwargs={"pk": membership.pk})).json()
+    )
 
     assert body["user"] == {
         "id": world.users["steward"].pk,

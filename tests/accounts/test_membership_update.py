@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from accounts.models import Membership, MembershipRole
-from tests.accounts.conftest import bearer
+from tests.accounts.helpers import bearer
 from tests.common.problems import assert_field_error, assert_problem
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/memberships/"
+URL = reverse("membership-list")
 
 # Changing acme's member to data steward. Outsiders cannot see acme's memberships: 404.
 STATUS = {
@@ -34,7 +35,9 @@ def membership_of(world, persona: str) -> Membership:
 def test_who_may_change_a_role(client_for, world, persona, expected):
     membership = membership_of(world, "member")
 
-    response = client_for(persona).patch(f"{URL}{membership.pk}/", {"role": "data_steward"})
+    response = client_for(persona).patch(
+        reverse("membership-detail", kwargs={"pk": membership.pk}), {"role": "data_steward"}
+    )
 
     assert response.status_code == expected
     membership.refresh_from_db()
@@ -52,7 +55,9 @@ def test_who_may_change_a_role(client_for, world, persona, expected):
 def test_org_admin_of_acme_cannot_change_roles_in_other(client_for, world):
     membership = membership_of(world, "outsider_member")
 
-    response = client_for("org_admin").patch(f"{URL}{membership.pk}/", {"role": "org_admin"})
+    response = client_for("org_admin").patch(
+        reverse("membership-detail", kwargs={"pk": membership.pk}), {"role": "org_admin"}
+    )
 
     assert_problem(response, 404, "not_found")
     membership.refresh_from_db()
@@ -63,7 +68,7 @@ def test_org_admin_changes_a_role_with_a_real_bearer_token(world, issue_token):
     membership = membership_of(world, "steward")
 
     response = bearer(issue_token(world.users["org_admin"])).patch(
-        f"{URL}{membership.pk}/", {"role": "member"}
+        reverse("membership-detail", kwargs={"pk": membership.pk}), {"role": "member"}
     )
 
     assert response.status_code == 200
@@ -74,7 +79,9 @@ def test_org_admin_changes_a_role_with_a_real_bearer_token(world, issue_token):
 def test_a_steward_cannot_promote_themself(client_for, world):
     membership = membership_of(world, "steward")
 
-    response = client_for("steward").patch(f"{URL}{membership.pk}/", {"role": "org_admin"})
+    response = client_for("steward").patch(
+        reverse("membership-detail", kwargs={"pk": membership.pk}), {"role": "org_admin"}
+    )
 
     assert_problem(response, 403, "permission_denied")
     membership.refresh_from_db()
@@ -85,7 +92,9 @@ def test_a_steward_cannot_promote_themself(client_for, world):
 def test_the_last_org_admin_cannot_be_demoted(client_for, world, persona):
     membership = membership_of(world, "org_admin")
 
-    response = client_for(persona).patch(f"{URL}{membership.pk}/", {"role": "member"})
+    response = client_for(persona).patch(
+        reverse("membership-detail", kwargs={"pk": membership.pk}), {"role": "member"}
+    )
 
     assert_problem(response, 409, "last_org_admin")
     membership.refresh_from_db()
@@ -97,15 +106,24 @@ def test_an_org_admin_may_step_down_once_another_admin_exists(client_for, world)
     admin = membership_of(world, "org_admin")
     client = client_for("org_admin")
 
-    assert client.patch(f"{URL}{steward.pk}/", {"role": "org_admin"}).status_code == 200
-    response = client.patch(f"{URL}{admin.pk}/", {"role": "member"})
+    assert (
+        client.patch(
+            reverse("membership-detail", kwargs={"pk": steward.pk}), {"role": "org_admin"}
+        ).status_code
+        == 200
+    )
+    response = client.patch(
+        reverse("membership-detail", kwargs={"pk": admin.pk}), {"role": "member"}
+    )
 
     assert response.status_code == 200
     admin.refresh_from_db()
     assert admin.role == "member"
     # Now the former steward is the last admin.
     assert_problem(
-        client_for("steward").patch(f"{URL}{steward.pk}/", {"role": "member"}),
+        client_for("steward").patch(
+            reverse("membership-detail", kwargs={"pk": steward.pk}), {"role": "member"}
+        ),
         409,
         "last_org_admin",
     )
@@ -117,7 +135,9 @@ def test_another_organisations_admin_does_not_count(client_for, world):
     )
     membership = membership_of(world, "org_admin")
 
-    response = client_for("secretariat").patch(f"{URL}{membership.pk}/", {"role": "member"})
+    response = client_for("secretariat").patch(
+        reverse("membership-detail", kwargs={"pk": membership.pk}), {"role": "member"}
+    )
 
     assert_problem(response, 409, "last_org_admin")
 
@@ -125,7 +145,9 @@ def test_another_organisations_admin_does_not_count(client_for, world):
 def test_keeping_the_org_admin_role_is_not_a_demotion(client_for, world):
     membership = membership_of(world, "org_admin")
 
-    response = client_for("org_admin").patch(f"{URL}{membership.pk}/", {"role": "org_admin"})
+    response = client_for("org_admin").patch(
+        reverse("membership-detail", kwargs={"pk": membership.pk}), {"role": "org_admin"}
+    )
 
     assert response.status_code == 200
 
@@ -136,7 +158,9 @@ def test_keeping_the_org_admin_role_is_not_a_demotion(client_for, world):
 def test_invalid_role_is_400(client_for, world, data, code):
     membership = membership_of(world, "member")
 
-    response = client_for("org_admin").patch(f"{URL}{membership.pk}/", data)
+    response = client_for("org_admin").patch(
+        reverse("membership-detail", kwargs={"pk": membership.pk}), data
+    )
 
     assert_field_error(response, "role", code)
     membership.refresh_from_db()
@@ -147,7 +171,7 @@ def test_the_user_and_organisation_cannot_be_changed(client_for, world):
     membership = membership_of(world, "member")
 
     response = client_for("secretariat").patch(
-        f"{URL}{membership.pk}/",
+        reverse("membership-detail", kwargs={"pk": membership.pk}),
         {"role": "member", "organization": "other", "user": world.users["secretariat"].pk},
     )
 
@@ -160,7 +184,9 @@ def test_the_user_and_organisation_cannot_be_changed(client_for, world):
 def test_put_is_not_allowed(client_for, world):
     membership = membership_of(world, "member")
 
-    response = client_for("org_admin").put(f"{URL}{membership.pk}/", {"role": "data_steward"})
+    response = client_for("org_admin").put(
+        reverse("membership-detail", kwargs={"pk": membership.pk}), {"role": "data_steward"}
+    )
 
     assert_problem(response, 405, "method_not_allowed")
     membership.refresh_from_db()

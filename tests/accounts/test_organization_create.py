@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.urls import reverse
 
 from accounts.models import Organization
-from tests.accounts.conftest import bearer
+from tests.accounts.helpers import bearer
 from tests.common.problems import assert_field_error, assert_problem
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/organizations/"
+URL = reverse("organization-list")
 
 # Real, valid numbers: Samsung Electronics and Naver.
 SAMSUNG = "124-81-00998"

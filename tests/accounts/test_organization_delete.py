@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from accounts.models import Membership, Organization, User
 from datasets.models import Dataset
@@ -11,7 +12,7 @@ from tests.factories import DatasetFactory
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/organizations/"
+URL = reverse("organization-list")
 
 STATUS = {
     "anonymous": 401,
@@ -27,13 +28,18 @@ STATUS = {
 
 @pytest.mark.parametrize(("persona", "expected"), STATUS.items())
 def test_only_the_secretariat_deletes(client_for, world, persona, expected):
-    response = client_for(persona).delete(f"{URL}acme/")
+    response = client_for(persona).delete(reverse("organization-detail", kwargs={"slug": "acme"}))
 
     assert response.status_code == expected
     if expected == 204:
         assert not response.content
         assert not Organization.objects.filter(slug="acme").exists()
-        assert client_for("member").get(f"{URL}acme/").status_code == 404
+        assert (
+            client_for("member")
+            .get(reverse("organization-detail", kwargs={"slug": "acme"}))
+            .status_code
+            == 404
+        )
     else:
         code = "not_authenticated" if expected == 401 else "permission_denied"
         assert_problem(response, expected, code)
@@ -41,7 +47,12 @@ def test_only_the_secretariat_deletes(client_for, world, persona, expected):
 
 
 def test_deleting_removes_its_memberships_and_nothing_else(client_for, world):
-    assert client_for("secretariat").delete(f"{URL}acme/").status_code == 204
+    assert (
+        client_for("secretariat")
+        .delete(reverse("organization-detail", kwargs={"slug": "acme"}))
+        .status_code
+        == 204
+    )
 
     assert not Membership.objects.filter(organization_id=world.acme.pk).exists()
     assert Membership.objects.filter(organization=world.other).count() == 2
@@ -51,7 +62,9 @@ def test_deleting_removes_its_memberships_and_nothing_else(client_for, world):
 def test_an_organisation_that_publishes_datasets_cannot_be_deleted(client_for, world):
     dataset = DatasetFactory.create(publisher=world.acme)
 
-    response = client_for("secretariat").delete(f"{URL}acme/")
+    response = client_for("secretariat").delete(
+        reverse("organization-detail", kwargs={"slug": "acme"})
+    )
 
     assert_problem(response, 409, "organization_has_datasets")
     assert Organization.objects.filter(slug="acme").exists()
@@ -63,22 +76,35 @@ def test_a_draft_dataset_also_blocks_deletion(client_for, world):
     DatasetFactory.create(publisher=world.acme, status="draft")
 
     assert_problem(
-        client_for("secretariat").delete(f"{URL}acme/"), 409, "organization_has_datasets"
+        client_for("secretariat").delete(reverse("organization-detail", kwargs={"slug": "acme"})),
+        409,
+        "organization_has_datasets",
     )
 
 
 def test_another_organisations_datasets_do_not_block_deletion(client_for, world):
     DatasetFactory.create(publisher=world.other)
 
-    assert client_for("secretariat").delete(f"{URL}acme/").status_code == 204
+    assert (
+        client_for("secretariat")
+        .delete(reverse("organization-detail", kwargs={"slug": "acme"}))
+        .status_code
+        == 204
+    )
 
 
 def test_deleting_an_unknown_slug_is_404(client_for, world):
-    assert_problem(client_for("secretariat").delete(f"{URL}nope/"), 404, "not_found")
+    assert_problem(
+        client_for("secretariat").delete(reverse("organization-detail", kwargs={"slug": "nope"})),
+        404,
+        "not_found",
+    )
 
 
 def test_deleting_twice_is_404_the_second_time(client_for, world):
     client = client_for("secretariat")
 
-    assert client.delete(f"{URL}acme/").status_code == 204
-    assert_problem(client.delete(f"{URL}acme/"), 404, "not_found")
+    assert client.delete(reverse("organization-detail", kwargs={"slug": "acme"})).status_code == 204
+    assert_problem(
+        client.delete(reverse("organization-detail", kwargs={"slug": "acme"})), 404, "not_found"
+    )

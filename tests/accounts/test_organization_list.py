@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.filters import OrganizationFilter
 from accounts.models import Organization, OrganizationKind, OrganizationSize
-from tests.accounts.conftest import bearer
+from tests.accounts.helpers import bearer
 from tests.common.problems import assert_field_error, assert_problem
-from tests.conftest import PERSONAS
 from tests.factories import OrganizationFactory
+from tests.personas import PERSONAS
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/organizations/"
+URL = reverse("organization-list")
 SIGNED_IN = [persona for persona in PERSONAS if persona != "anonymous"]
 OUTPUT_FIELDS = {
     "id",
@@ -69,7 +70,7 @@ def test_anonymous_may_not_list(world):
 
 
 def test_anonymous_may_not_read_a_detail(world):
-    response = APIClient().get(f"{URL}acme/")
+    response = APIClient().get(reverse("organization-detail", kwargs={"slug": "acme"}))
 
     assert_problem(response, 401, "not_authenticated")
     assert world.acme.name_ko not in response.content.decode()
@@ -91,7 +92,7 @@ def test_every_signed_in_persona_lists_all_organisations(client_for, orgs, perso
 def test_every_signed_in_persona_reads_any_organisation(client_for, world, persona, slug):
     organization = Organization.objects.get(slug=slug)
 
-    response = client_for(persona).get(f"{URL}{slug}/")
+    response = client_for(persona).get(reverse("organization-detail", kwargs={"slug": slug}))
 
     assert response.status_code == 200
     body = response.json()
@@ -102,7 +103,7 @@ def test_every_signed_in_persona_reads_any_organisation(client_for, world, perso
 
 
 def test_detail_lists_the_divisions(client_for, world):
-    body = client_for("member").get(f"{URL}acme/").json()
+    body = client_for("member").get(reverse("organization-detail", kwargs={"slug": "acme"})).json()
 
     assert body["divisions"] == [
         {
@@ -115,7 +116,11 @@ def test_detail_lists_the_divisions(client_for, world):
 
 
 def test_unknown_slug_is_404_problem(client_for, world):
-    assert_problem(client_for("secretariat").get(f"{URL}nope/"), 404, "not_found")
+    assert_problem(
+        client_for("secretariat").get(reverse("organization-detail", kwargs={"slug": "nope"})),
+        404,
+        "not_found",
+    )
 
 
 def test_a_real_bearer_token_lists_organisations(world, issue_token):

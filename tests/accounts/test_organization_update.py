@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from accounts.models import Organization
-from tests.accounts.conftest import bearer
+from tests.accounts.helpers import bearer
 from tests.common.problems import assert_field_error, assert_problem
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/organizations/"
+URL = reverse("organization-list")
 
 # Every signed-in persona can read every organisation, so refusals are 403, not 404.
 ACME = {
@@ -42,7 +43,9 @@ OTHER = {
 def test_who_may_patch(client_for, world, slug, persona, expected):
     before = Organization.objects.get(slug=slug)
 
-    response = client_for(persona).patch(f"{URL}{slug}/", {"name_en": "Renamed Ltd"})
+    response = client_for(persona).patch(
+        reverse("organization-detail", kwargs={"slug": slug}), {"name_en": "Renamed Ltd"}
+    )
 
     assert response.status_code == expected
     after = Organization.objects.get(slug=slug)
@@ -61,8 +64,20 @@ def test_who_may_patch(client_for, world, slug, persona, expected):
 def test_org_admin_patches_with_a_real_bearer_token(world, issue_token):
     client = bearer(issue_token(world.users["org_admin"]))
 
-    assert client.patch(f"{URL}acme/", {"website": "https://acme.example.kr"}).status_code == 200
-    assert client.patch(f"{URL}other/", {"website": "https://evil.example"}).status_code == 403
+    assert (
+        client.patch(
+            reverse("organization-detail", kwargs={"slug": "acme"}),
+            {"website": "https://acme.example.kr"},
+        ).status_code
+        == 200
+    )
+    assert (
+        client.patch(
+            reverse("organization-detail", kwargs={"slug": "other"}),
+            {"website": "https://evil.example"},
+        ).status_code
+        == 403
+    )
 
     assert Organization.objects.get(slug="acme").website == "https://acme.example.kr"
     assert Organization.objects.get(slug="other").website == ""
@@ -71,7 +86,9 @@ def test_org_admin_patches_with_a_real_bearer_token(world, issue_token):
 def test_patch_changes_only_the_fields_sent(client_for, world):
     before = Organization.objects.get(slug="acme")
 
-    response = client_for("org_admin").patch(f"{URL}acme/", {"size": "midsize"})
+    response = client_for("org_admin").patch(
+        reverse("organization-detail", kwargs={"slug": "acme"}), {"size": "midsize"}
+    )
 
     assert response.status_code == 200
     after = Organization.objects.get(slug="acme")
@@ -82,7 +99,10 @@ def test_patch_changes_only_the_fields_sent(client_for, world):
 
 
 def test_patch_replaces_the_divisions(client_for, world):
-    response = client_for("org_admin").patch(f"{URL}acme/", {"divisions": ["humanoids", "ai-bio"]})
+    response = client_for("org_admin").patch(
+        reverse("organization-detail", kwargs={"slug": "acme"}),
+        {"divisions": ["humanoids", "ai-bio"]},
+    )
 
     assert response.status_code == 200
     assert {d["code"] for d in response.json()["divisions"]} == {"humanoids", "ai-bio"}
@@ -91,7 +111,8 @@ def test_patch_replaces_the_divisions(client_for, world):
 
 def test_patch_normalises_the_business_registration_number(client_for, world):
     response = client_for("org_admin").patch(
-        f"{URL}acme/", {"business_registration_number": "220-81-62517"}
+        reverse("organization-detail", kwargs={"slug": "acme"}),
+        {"business_registration_number": "220-81-62517"},
     )
 
     assert response.status_code == 200
@@ -105,7 +126,10 @@ def test_patch_normalises_the_business_registration_number(client_for, world):
 def test_patch_validates_the_business_registration_number(client_for, world, given, code):
     before = world.acme.business_registration_number
 
-    response = client_for("org_admin").patch(f"{URL}acme/", {"business_registration_number": given})
+    response = client_for("org_admin").patch(
+        reverse("organization-detail", kwargs={"slug": "acme"}),
+        {"business_registration_number": given},
+    )
 
     body = assert_field_error(response, "business_registration_number", code)
     assert body["errors"][0]["field"] == "business_registration_number"
@@ -114,7 +138,7 @@ def test_patch_validates_the_business_registration_number(client_for, world, giv
 
 def test_patch_to_another_organisations_number_is_400(client_for, world):
     response = client_for("org_admin").patch(
-        f"{URL}acme/",
+        reverse("organization-detail", kwargs={"slug": "acme"}),
         {"business_registration_number": world.other.business_registration_number},
     )
 
@@ -126,7 +150,9 @@ def test_patch_to_another_organisations_number_is_400(client_for, world):
 
 
 def test_patch_to_another_organisations_slug_is_400(client_for, world):
-    response = client_for("secretariat").patch(f"{URL}other/", {"slug": "acme"})
+    response = client_for("secretariat").patch(
+        reverse("organization-detail", kwargs={"slug": "other"}), {"slug": "acme"}
+    )
 
     assert_field_error(response, "slug", "unique")
     assert Organization.objects.filter(slug="other").exists()
@@ -134,7 +160,7 @@ def test_patch_to_another_organisations_slug_is_400(client_for, world):
 
 def test_patch_keeping_its_own_slug_and_number_is_fine(client_for, world):
     response = client_for("org_admin").patch(
-        f"{URL}acme/",
+        reverse("organization-detail", kwargs={"slug": "acme"}),
         {"slug": "acme", "business_registration_number": world.acme.business_registration_number},
     )
 
@@ -143,12 +169,18 @@ def test_patch_keeping_its_own_slug_and_number_is_fine(client_for, world):
 
 def test_patch_of_an_unknown_slug_is_404(client_for, world):
     assert_problem(
-        client_for("secretariat").patch(f"{URL}nope/", {"name_en": "X"}), 404, "not_found"
+        client_for("secretariat").patch(
+            reverse("organization-detail", kwargs={"slug": "nope"}), {"name_en": "X"}
+        ),
+        404,
+        "not_found",
     )
 
 
 def test_put_is_not_allowed(client_for, world):
-    response = client_for("secretariat").put(f"{URL}acme/", {"name_en": "Replaced"})
+    response = client_for("secretariat").put(
+        reverse("organization-detail", kwargs={"slug": "acme"}), {"name_en": "Replaced"}
+    )
 
     body = assert_problem(response, 405, "method_not_allowed")
     assert body["method"] == "PUT"

@@ -7,18 +7,19 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
-from tests.accounts.conftest import bearer
+from tests.accounts.helpers import bearer
 from tests.common.problems import assert_field_error, assert_problem
-from tests.conftest import PERSONAS
 from tests.factories import PASSWORD, UserFactory
+from tests.personas import PERSONAS
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/auth/token/"
+URL = reverse("token-obtain")
 SIGNED_IN = [persona for persona in PERSONAS if persona != "anonymous"]
 
 
@@ -42,7 +43,7 @@ def test_every_persona_gets_a_token_that_authenticates_as_them(world, persona):
     assert body["is_active"] is True
     assert body["expires_at"] is None
     assert body["revoked_at"] is None
-    me = bearer(secret).get("/api/v1/me/")
+    me = bearer(secret).get(reverse("me"))
     assert me.status_code == 200
     assert me.json()["email"] == user.email
 
@@ -51,8 +52,10 @@ def test_the_secret_is_shown_once_and_never_again(world):
     secret = obtain(world.users["member"].email).json()["token"]
 
     client = bearer(secret)
-    listing = client.get("/api/v1/auth/tokens/")
-    detail = client.get(f"/api/v1/auth/tokens/{listing.json()['results'][0]['id']}/")
+    listing = client.get(reverse("api-token-list"))
+    detail = client.get(
+        reverse("api-token-detail", kwargs={"pk": listing.json()["results"][0]["id"]})
+    )
 
     assert listing.status_code == 200
     assert detail.status_code == 200
@@ -169,10 +172,10 @@ def test_a_token_stops_working_once_it_expires(world):
     assert response.status_code == 201
     assert response.json()["expires_at"] is not None
     client = bearer(response.json()["token"])
-    assert client.get("/api/v1/me/").status_code == 200
+    assert client.get(reverse("me")).status_code == 200
 
     ApiToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    expired = client.get("/api/v1/me/")
+    expired = client.get(reverse("me"))
 
     assert_problem(expired, 401, "authentication_failed")
     assert expired["WWW-Authenticate"] == 'Bearer realm="api"'

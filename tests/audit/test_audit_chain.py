@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, InternalError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ApiToken
@@ -18,11 +19,11 @@ from registry.models import ApprovalRoute, Grant
 from registry.services import agreements
 from tests.common.problems import assert_problem
 from tests.factories import PASSWORD
-from tests.registry.conftest import act
+from tests.sharing import act
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/audit-events/"
+URL = reverse("audit-event-list")
 
 
 def actions(**filters):
@@ -78,7 +79,7 @@ def tamper(sql, params):
 def test_token_creation_and_revocation_are_audited(world, api_client):
     user = world.users["member"]
     obtained = api_client.post(
-        "/api/v1/auth/token/",
+        reverse("token-obtain"),
         {"email": user.email, "password": PASSWORD, "name": "script"},
         format="json",
     )
@@ -86,7 +87,9 @@ def test_token_creation_and_revocation_are_audited(world, api_client):
     token = ApiToken.objects.get(user=user)
 
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {obtained.json()['token']}")
-    assert api_client.delete(f"/api/v1/auth/tokens/{token.pk}/").status_code == 204
+    assert (
+        api_client.delete(reverse("api-token-detail", kwargs={"pk": token.pk})).status_code == 204
+    )
 
     events = list(AuditEvent.objects.filter(object_type="api_token").order_by("id"))
     assert [e.action for e in events] == ["api_token.created", "api_token.revoked"]
@@ -193,7 +196,11 @@ def test_a_download_is_audited(world, client_for, submit, set_route):
     set_route(ApprovalRoute.AUTOMATIC)
     request = submit()
     grant = Grant.objects.get(agreement__sharing_request=request)
-    [link] = client_for("outsider_member").post(f"/api/v1/grants/{grant.pk}/download-links/").json()
+    [link] = (
+        client_for("outsider_member")
+        .post(reverse("grant-download-links", kwargs={"pk": grant.pk}))
+        .json()
+    )
     response = client_for("anonymous").get(link["url"])
     b"".join(response.streaming_content)
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.core.files.base import ContentFile
 from rdflib import Graph
 from rest_framework.test import APIClient
@@ -24,39 +23,10 @@ from datasets.models import (
 )
 from registry.models import AccessPolicy
 from registry.services import policies as registry_policies
+from tests.catalog.helpers import CATALOG_URL, JSON_LD, KST, TABLE_SCHEMA, parse
 from tests.factories import DatasetFactory, DatasetVersionFactory, DistributionFactory
 
-CATALOG_URL = "/api/v1/catalog"
-JSON_LD = "application/ld+json"
-TURTLE = "text/turtle"
-PROBLEM = "application/problem+json"
-KST = dt.timezone(dt.timedelta(hours=9))
-
-TABLE_SCHEMA = {
-    "fields": [
-        {"name": "ts", "type": "datetime"},
-        {"name": "spindle_rpm", "type": "number", "constraints": {"minimum": 0}},
-    ],
-    "primaryKey": ["ts"],
-}
 DATA = b"ts,spindle_rpm\n2025-01-01T00:00:00,1200\n"
-
-
-def public_url(path: str) -> str:
-    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
-
-
-def local_path(url: str) -> str:
-    """A URI the registry made, as a path the test client can request."""
-    base = settings.PUBLIC_BASE_URL.rstrip("/")
-    assert url.startswith(base), url
-    return url.removeprefix(base)
-
-
-def parse(response: Any, rdf_format: str | None = None) -> Graph:
-    content_type = response["Content-Type"].split(";")[0]
-    rdf_format = rdf_format or {TURTLE: "turtle"}.get(content_type, "json-ld")
-    return Graph().parse(data=response.content.decode("utf-8"), format=rdf_format)
 
 
 @pytest.fixture

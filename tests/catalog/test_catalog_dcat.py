@@ -16,13 +16,13 @@ from interop import dcat as v
 from interop.dcat import DCAT3, ODRL, ODRL_PROFILE, PREFIXES
 from interop.odrl import organization_uri
 from registry.catalog.export import SECRETARIAT
-from tests.catalog.conftest import local_path, public_url
+from tests.catalog.helpers import local_path, public_url
 from tests.factories import DatasetFactory
 
 pytestmark = pytest.mark.django_db
 
 DCAT = DCAT3
-CATALOG = URIRef(public_url("/api/v1/catalog"))
+CATALOG = URIRef(public_url(reverse("catalog")))
 EU = "http://publications.europa.eu/resource/authority/"
 
 
@@ -481,7 +481,9 @@ def test_the_current_policy_is_an_odrl_offer(rich, graph):
 
 
 def test_the_offer_says_what_the_policy_endpoint_says(rich, graph, client_for):
-    response = client_for("anonymous").get(f"/api/v1/datasets/{rich.dataset.pk}/policy/odrl/")
+    response = client_for("anonymous").get(
+        reverse("access-policy-odrl", kwargs={"dataset": rich.dataset.pk})
+    )
     assert response.status_code == 200
     document = copy.deepcopy(response.json())
     assert document["@context"][0] == "http://www.w3.org/ns/odrl.jsonld"
@@ -513,7 +515,7 @@ def test_a_single_page_has_a_first_page_and_no_next(rich, graph):
 
     assert view != CATALOG
     assert (view, v.RDF.type, v.HYDRA.PartialCollectionView) in graph
-    assert one(graph, view, v.HYDRA.first) == uri("/api/v1/catalog?page_size=50")
+    assert one(graph, view, v.HYDRA.first) == uri(reverse("catalog") + "?page_size=50")
     assert one(graph, view, v.HYDRA.itemsPerPage) == Literal(50)
     assert one(graph, CATALOG, v.HYDRA.totalItems) == Literal(1)
     assert list(graph.objects(view, v.HYDRA.next)) == []

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.urls import reverse
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from tests.catalog.conftest import CATALOG_URL, JSON_LD, TURTLE, parse
+from tests.catalog.helpers import CATALOG_URL, JSON_LD, TURTLE, parse
 from tests.datasets.helpers import assert_problem
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +65,7 @@ def test_plain_json_gets_the_json_ld(rich, client_for):
 def test_the_trailing_slash_is_the_same_catalog(rich, client_for):
     client = client_for("anonymous")
 
-    with_slash = client.get(f"{CATALOG_URL}/", HTTP_ACCEPT=TURTLE)
+    with_slash = client.get(reverse("catalog-slash"), HTTP_ACCEPT=TURTLE)
 
     assert with_slash.status_code == 200
     assert isomorphic(parse(with_slash), parse(client.get(CATALOG_URL, HTTP_ACCEPT=TURTLE)))
@@ -73,7 +74,7 @@ def test_the_trailing_slash_is_the_same_catalog(rich, client_for):
 @pytest.mark.parametrize(
     "accept", ["application/xml", "text/html", "application/rdf+xml", "image/png"]
 )
-@pytest.mark.parametrize("path", [CATALOG_URL, f"{CATALOG_URL}/"])
+@pytest.mark.parametrize("path", [CATALOG_URL, reverse("catalog-slash")])
 def test_an_unsupported_accept_is_a_406_problem(rich, client_for, accept, path):
     response = client_for("anonymous").get(path, HTTP_ACCEPT=accept)
 

@@ -7,12 +7,13 @@ import datetime as dt
 import json
 
 import pytest
+from django.urls import reverse
 from rdflib import Literal, URIRef
 
 from datasets.models import Dataset
 from interop import dcat as v
 from interop.dcat import DCAT3
-from tests.catalog.conftest import CATALOG_URL, KST, PROBLEM, local_path, parse, public_url
+from tests.catalog.helpers import CATALOG_URL, KST, PROBLEM, local_path, parse, public_url
 from tests.datasets.helpers import assert_problem, make_public_datasets
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +52,7 @@ def walk(client, params: dict, accept: str = "application/ld+json") -> list[list
 
 
 def uri_of(dataset) -> str:
-    return public_url(f"/api/v1/datasets/{dataset.pk}/")
+    return public_url(reverse("dataset-detail", kwargs={"dataset": dataset.pk}))
 
 
 def expected_order(datasets) -> list[str]:

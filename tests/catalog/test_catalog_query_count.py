@@ -22,7 +22,7 @@ from datasets.models import (
 )
 from interop.dcat import DCAT3, HYDRA, ODRL, RDF
 from registry.models import AccessPolicy
-from tests.catalog.conftest import CATALOG_URL, JSON_LD, TURTLE, local_path, parse, public_url
+from tests.catalog.helpers import CATALOG_URL, JSON_LD, TURTLE, local_path, parse, public_url
 from tests.datasets.helpers import make_public_datasets
 from tests.factories import OrganizationFactory
 

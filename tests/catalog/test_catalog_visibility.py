@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.base import ContentFile
+from django.urls import reverse
 from rdflib import URIRef
 
 from datasets.models import DatasetStatus, Distribution
 from interop.dcat import DCAT3
-from tests.catalog.conftest import local_path, public_url
+from tests.catalog.helpers import local_path, public_url
 from tests.factories import DatasetFactory, DatasetVersionFactory
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +59,7 @@ def scene(world):
 
 
 def listed(graph) -> set[str]:
-    catalog = URIRef(public_url("/api/v1/catalog"))
+    catalog = URIRef(public_url(reverse("catalog")))
     return {str(o).rstrip("/").rsplit("/", 1)[-1] for o in graph.objects(catalog, DCAT3.dataset)}
 
 
@@ -71,9 +72,11 @@ def test_anonymous_harvesters_see_public_listed_datasets_only(scene, client_for,
 
     assert listed(graph) == ids(scene, "public", "public_deprecated")
     for hidden in ("members", "confidential_deprecated", "restricted", "draft", "withdrawn"):
-        assert (URIRef(public_url(f"/api/v1/datasets/{scene[hidden].pk}/")), None, None) not in (
-            graph
-        )
+        assert (
+            URIRef(public_url(reverse("dataset-detail", kwargs={"dataset": scene[hidden].pk}))),
+            None,
+            None,
+        ) not in (graph)
 
 
 @pytest.mark.parametrize("persona", SIGNED_IN)
@@ -94,7 +97,7 @@ def test_drafts_and_withdrawn_never_appear_even_for_their_publisher(
     graph = read_catalog(client_for(persona))
 
     for name in ("draft", "withdrawn", "other_draft"):
-        node = URIRef(public_url(f"/api/v1/datasets/{scene[name].pk}/"))
+        node = URIRef(public_url(reverse("dataset-detail", kwargs={"dataset": scene[name].pk})))
         assert (node, None, None) not in graph
         assert (None, None, node) not in graph
 
@@ -115,8 +118,14 @@ def test_restricted_metadata_is_visible_while_its_data_stays_restricted(
 
     node = URIRef(
         public_url(
-            f"/api/v1/datasets/{scene['restricted'].pk}/versions/{version.pk}/"
-            f"distributions/{distribution.pk}/"
+            reverse(
+                "distribution-detail",
+                kwargs={
+                    "dataset": scene["restricted"].pk,
+                    "version": version.pk,
+                    "pk": distribution.pk,
+                },
+            )
         )
     )
     [download] = graph.objects(node, DCAT3.downloadURL)

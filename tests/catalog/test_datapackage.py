@@ -8,10 +8,11 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from frictionless import Package
 
 from datasets.models import DatasetStatus, VersionStatus
-from tests.catalog.conftest import TABLE_SCHEMA, local_path, public_url
+from tests.catalog.helpers import TABLE_SCHEMA, local_path, public_url
 from tests.datasets.helpers import assert_problem, version_url
 from tests.factories import DatasetFactory, DatasetVersionFactory, DistributionFactory
 
@@ -21,7 +22,7 @@ DATA_PACKAGE = "application/vnd.datapackage+json"
 
 
 def package_url(dataset_key: object, version_id: object) -> str:
-    return f"{version_url(dataset_key, version_id)}datapackage.json"
+    return reverse("version-datapackage", kwargs={"dataset": dataset_key, "pk": version_id})
 
 
 def descriptor_of(client, dataset_key, version_id) -> dict:
@@ -47,7 +48,7 @@ def test_the_descriptor_is_a_valid_data_package(rich, client_for):
 
 def test_the_package_describes_the_version(rich, client_for):
     descriptor = descriptor_of(client_for("anonymous"), rich.dataset.slug, rich.v1.pk)
-    dataset_api = public_url(f"/api/v1/datasets/{rich.dataset.pk}/")
+    dataset_api = public_url(reverse("dataset-detail", kwargs={"dataset": rich.dataset.pk}))
 
     assert descriptor["name"] == "press-vibration-1.0.0"
     assert descriptor["id"] == f"urn:uuid:{rich.v1.pk}"
@@ -67,7 +68,7 @@ def test_the_package_describes_the_version(rich, client_for):
             "organization": "Acme Precision",
             "role": "publisher",
             "email": "data@acme.example.kr",
-            "path": public_url("/api/v1/organizations/acme/"),
+            "path": public_url(reverse("organization-detail", kwargs={"slug": "acme"})),
         }
     ]
     assert descriptor["homepage"] == dataset_api
@@ -78,8 +79,10 @@ def test_a_stored_tabular_file_is_a_resource_with_the_table_schema(rich, client_
     [resource] = descriptor_of(client_for("anonymous"), rich.dataset.pk, rich.v1.pk)["resources"]
 
     download = public_url(
-        f"/api/v1/datasets/{rich.dataset.pk}/versions/{rich.v1.pk}/"
-        f"distributions/{rich.stored.pk}/download/"
+        reverse(
+            "distribution-download",
+            kwargs={"dataset": rich.dataset.pk, "version": rich.v1.pk, "pk": rich.stored.pk},
+        )
     )
     assert resource == {
         "name": "vibration-2024",
@@ -285,7 +288,7 @@ def test_an_invisible_version_is_a_404_problem_whatever_the_accept(world, client
 
 def test_other_version_endpoints_do_not_offer_a_package(rich, client_for):
     response = client_for("anonymous").get(
-        f"/api/v1/datasets/{rich.dataset.pk}/versions/", HTTP_ACCEPT=DATA_PACKAGE
+        reverse("version-list", kwargs={"dataset": rich.dataset.pk}), HTTP_ACCEPT=DATA_PACKAGE
     )
 
     assert_problem(response, 406, "not_acceptable")

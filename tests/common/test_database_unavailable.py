@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from django.db import connection, connections
 from django.db.backends.postgresql.base import DatabaseWrapper
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from config.settings.base import database_settings
@@ -20,7 +21,7 @@ from tests.common.problems import assert_problem
 # The transactional tests flush every table, the divisions too: put them back.
 pytestmark = pytest.mark.usefixtures("divisions_survive_the_flush")
 
-URL = "/api/v1/datasets/"
+URL = reverse("dataset-list")
 
 
 def assert_unavailable(response: Any) -> None:

@@ -13,6 +13,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from common.filters import BoundedDateTimeField, database_datetime
 from datasets.models import Sensitivity
@@ -23,16 +24,16 @@ pytestmark = pytest.mark.django_db
 
 # (persona, URL, parameter): every date-time parameter of the API.
 PARAMETERS = [
-    ("anonymous", "/api/v1/datasets/", "created_after"),
-    ("anonymous", "/api/v1/datasets/", "created_before"),
-    ("anonymous", "/api/v1/datasets/", "modified_after"),
-    ("anonymous", "/api/v1/datasets/", "modified_before"),
-    ("anonymous", "/api/v1/catalog", "modified_since"),
-    ("member", "/api/v1/sharing-requests/", "created_after"),
-    ("member", "/api/v1/sharing-requests/", "created_before"),
-    ("member", "/api/v1/grants/", "valid_at"),
-    ("member", "/api/v1/audit-events/", "occurred_after"),
-    ("member", "/api/v1/audit-events/", "occurred_before"),
+    ("anonymous", reverse("dataset-list"), "created_after"),
+    ("anonymous", reverse("dataset-list"), "created_before"),
+    ("anonymous", reverse("dataset-list"), "modified_after"),
+    ("anonymous", reverse("dataset-list"), "modified_before"),
+    ("anonymous", reverse("catalog"), "modified_since"),
+    ("member", reverse("sharing-request-list"), "created_after"),
+    ("member", reverse("sharing-request-list"), "created_before"),
+    ("member", reverse("grant-list"), "valid_at"),
+    ("member", reverse("audit-event-list"), "occurred_after"),
+    ("member", reverse("audit-event-list"), "occurred_before"),
 ]
 
 # (value, the error code): moments PostgreSQL or Python would refuse, and malformed ones.
@@ -82,7 +83,7 @@ def test_an_offset_still_means_the_same_instant(world, client_for):
     client = client_for("anonymous")
 
     def listed(**query: str) -> list[str]:
-        response = client.get("/api/v1/datasets/", query)
+        response = client.get(reverse("dataset-list"), query)
         assert response.status_code == 200, response.content
         return [row["id"] for row in response.json()["results"]]
 
@@ -121,7 +122,7 @@ def test_a_fractional_offset_that_leaves_the_years_1_to_9999_is_refused():
 @pytest.mark.parametrize("parameter", ["created_after", "created_before"])
 def test_a_fractional_offset_is_accepted_by_the_filters(client_for, parameter):
     response = client_for("anonymous").get(
-        "/api/v1/datasets/", {parameter: "2020-01-01T00:00:00+05:30:45.5"}
+        reverse("dataset-list"), {parameter: "2020-01-01T00:00:00+05:30:45.5"}
     )
 
     assert response.status_code == 200, response.content

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from common.parsers import MAX_JSON_DEPTH, json_deeper_than
@@ -21,7 +22,7 @@ from tests.factories import DatasetFactory, DatasetVersionFactory
 
 pytestmark = pytest.mark.django_db
 
-TOKEN_URL = "/api/v1/auth/token/"
+TOKEN_URL = reverse("token-obtain")
 
 
 def nested(depth: int, opening: str = "[", closing: str = "]", inner: str = "1") -> str:
@@ -44,7 +45,7 @@ def draft(world: Any) -> DatasetVersion:
 
 
 def schema_url(version: DatasetVersion) -> str:
-    return f"/api/v1/datasets/{version.dataset_id}/versions/{version.pk}/schema/"
+    return reverse("version-schema", kwargs={"dataset": version.dataset_id, "pk": version.pk})
 
 
 @pytest.mark.parametrize(

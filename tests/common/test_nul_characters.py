@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from datasets.models import Dataset, DatasetVersion, Sensitivity, VersionStatus
 from tests.common.problems import assert_problem
@@ -41,16 +42,16 @@ def draft(world: Any) -> DatasetVersion:
 # --- the URL and the headers -------------------------------------------------------------------
 
 QUERIES = [
-    ("anonymous", "/api/v1/datasets/", "publisher"),
-    ("anonymous", "/api/v1/datasets/", "division"),
-    ("anonymous", "/api/v1/datasets/", "q"),
-    ("anonymous", "/api/v1/datasets/", "ordering"),
-    ("anonymous", "/api/v1/datasets/", "cursor"),
-    ("anonymous", "/api/v1/catalog", "modified_since"),
-    ("member", "/api/v1/grants/", "organization"),
-    ("member", "/api/v1/sharing-requests/", "publisher"),
-    ("member", "/api/v1/audit-events/", "object_id"),
-    ("member", "/api/v1/organizations/", "no_such_parameter"),
+    ("anonymous", reverse("dataset-list"), "publisher"),
+    ("anonymous", reverse("dataset-list"), "division"),
+    ("anonymous", reverse("dataset-list"), "q"),
+    ("anonymous", reverse("dataset-list"), "ordering"),
+    ("anonymous", reverse("dataset-list"), "cursor"),
+    ("anonymous", reverse("catalog"), "modified_since"),
+    ("member", reverse("grant-list"), "organization"),
+    ("member", reverse("sharing-request-list"), "publisher"),
+    ("member", reverse("audit-event-list"), "object_id"),
+    ("member", reverse("organization-list"), "no_such_parameter"),
 ]
 
 
@@ -63,7 +64,7 @@ def test_a_nul_in_a_query_parameter_is_400_naming_it(client_for, persona, url, p
 
 
 def test_a_nul_in_a_parameter_name_is_400(client_for):
-    response = client_for("anonymous").get("/api/v1/datasets/?pub%00lisher=acme")
+    response = client_for("anonymous").get(reverse("dataset-list") + "?pub%00lisher=acme")
 
     assert_nul_refused(response, "pub\\x00lisher")
 
@@ -91,7 +92,7 @@ def test_a_nul_in_a_path_segment_is_404(client_for, persona, path, method):
 
 def test_a_nul_in_a_header_is_400_naming_it(client_for, world):
     response = client_for("outsider_member").post(
-        "/api/v1/sharing-requests/", {}, format="json", HTTP_IDEMPOTENCY_KEY="key\x00"
+        reverse("sharing-request-list"), {}, format="json", HTTP_IDEMPOTENCY_KEY="key\x00"
     )
 
     assert_nul_refused(response, "Idempotency-Key")
@@ -118,7 +119,7 @@ def test_a_nul_in_a_field_of_a_write_is_400_naming_it(client_for, field, value, 
 
 def test_a_nul_in_a_url_encoded_form_is_400(client_for):
     response = client_for("anonymous").post(
-        "/api/v1/auth/token/",
+        reverse("token-obtain"),
         "email=member%40example.kr&password=x%00",
         content_type="application/x-www-form-urlencoded",
     )
@@ -130,7 +131,7 @@ def test_a_nul_deep_in_a_json_document_is_400_with_its_path(client_for, draft):
     schema = {"fields": [{"name": "machine_id", "type": "string"}, {"name": "rpm\x00"}]}
 
     response = client_for("steward").put(
-        f"/api/v1/datasets/{draft.dataset_id}/versions/{draft.pk}/schema/",
+        reverse("version-schema", kwargs={"dataset": draft.dataset_id, "pk": draft.pk}),
         {"schema": schema},
         format="json",
     )
@@ -153,7 +154,7 @@ def test_a_file_may_hold_nul_bytes(client_for, draft, django_capture_on_commit_c
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for("steward").post(
-            f"/api/v1/datasets/{draft.dataset_id}/versions/{draft.pk}/samples/",
+            reverse("version-samples", kwargs={"dataset": draft.dataset_id, "pk": draft.pk}),
             {"file": sample, "format": "csv"},
             format="multipart",
         )

@@ -7,13 +7,14 @@ from typing import Any
 
 import jsonschema
 import pytest
+from django.urls import reverse
 from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
 from tests.common.problems import PROBLEM_CONTENT_TYPE
 
-SCHEMA_URL = "/api/schema/"
-SCHEMA_JSON_URL = "/api/schema.json"
+SCHEMA_URL = reverse("schema")
+SCHEMA_JSON_URL = reverse("schema-json")
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 ACCOUNTS_OPERATIONS = {
@@ -156,15 +157,15 @@ def test_real_problem_bodies_match_the_documented_schema(schema, client_for, wor
     problem = schema["components"]["schemas"]["Problem"]
     anonymous, member = APIClient(), client_for("member")
     responses = [
-        anonymous.get("/api/v1/me/"),
-        anonymous.post("/api/v1/auth/token/", {"email": "member@example.kr", "password": "x"}),
-        anonymous.post("/api/v1/auth/token/", {}),
-        anonymous.get("/api/v1/divisions/nope/"),
-        anonymous.post("/api/v1/divisions/"),
+        anonymous.get(reverse("me")),
+        anonymous.post(reverse("token-obtain"), {"email": "member@example.kr", "password": "x"}),
+        anonymous.post(reverse("token-obtain"), {}),
+        anonymous.get(reverse("division-detail", kwargs={"code": "nope"})),
+        anonymous.post(reverse("division-list")),
         anonymous.get("/api/v1/nowhere/"),
-        member.post("/api/v1/organizations/", {}),
+        member.post(reverse("organization-list"), {}),
         member.post(
-            "/api/v1/memberships/", {"organization": "acme", "email": "steward@example.kr"}
+            reverse("membership-list"), {"organization": "acme", "email": "steward@example.kr"}
         ),
     ]
 
@@ -176,7 +177,7 @@ def test_real_problem_bodies_match_the_documented_schema(schema, client_for, wor
 
 @pytest.mark.django_db
 def test_swagger_ui_is_served():
-    response = APIClient().get("/api/docs/")
+    response = APIClient().get(reverse("swagger-ui"))
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 
@@ -14,7 +15,7 @@ from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-TOKEN_URL = "/api/v1/auth/token/"
+TOKEN_URL = reverse("token-obtain")
 
 
 # --- Django-level handlers (DEBUG is False in tests) -------------------------------------------
@@ -35,7 +36,7 @@ def test_an_unknown_url_is_a_404_problem(db, settings, path, method):
 
 
 def test_a_disallowed_host_is_a_400_problem(db):
-    response = APIClient().get("/api/v1/divisions/", HTTP_HOST="evil.example")
+    response = APIClient().get(reverse("division-list"), HTTP_HOST="evil.example")
 
     assert_problem(response, 400, "bad_request")
 
@@ -68,7 +69,7 @@ def test_the_limit_also_applies_to_signed_in_writes(client_for, world, settings)
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
 
     response = client_for("secretariat").post(
-        "/api/v1/organizations/", {"slug": "big", "name_ko": "큰" * 200}
+        reverse("organization-list"), {"slug": "big", "name_ko": "큰" * 200}
     )
 
     assert assert_problem(response, 413, "payload_too_large")["limit_bytes"] == 100
@@ -127,13 +128,13 @@ def test_validation_errors_list_field_code_and_detail(world):
 def test_json_clients_get_problem_json(world, accept):
     headers = {"HTTP_ACCEPT": accept} if accept else {}
 
-    response = APIClient().get("/api/v1/me/", **headers)
+    response = APIClient().get(reverse("me"), **headers)
 
     assert_problem(response, 401, "not_authenticated")
 
 
 def test_the_browsable_api_renders_errors_as_html(world):
-    response = APIClient().get("/api/v1/me/", HTTP_ACCEPT="text/html")
+    response = APIClient().get(reverse("me"), HTTP_ACCEPT="text/html")
 
     assert response.status_code == 401
     assert response["Content-Type"].startswith("text/html")
@@ -154,9 +155,9 @@ def test_anonymous_callers_are_throttled(world, monkeypatch):
     monkeypatch.setitem(AnonRateThrottle.THROTTLE_RATES, "anon", "2/min")
     client = APIClient()
 
-    assert client.get("/api/v1/divisions/").status_code == 200
-    assert client.get("/api/v1/divisions/ai-factory/").status_code == 200
-    response = client.get("/api/v1/divisions/")
+    assert client.get(reverse("division-list")).status_code == 200
+    assert client.get(reverse("division-detail", kwargs={"code": "ai-factory"})).status_code == 200
+    response = client.get(reverse("division-list"))
 
     assert_throttled(response)
 
@@ -164,19 +165,19 @@ def test_anonymous_callers_are_throttled(world, monkeypatch):
 def test_the_anonymous_throttle_counts_per_address(world, monkeypatch):
     monkeypatch.setitem(AnonRateThrottle.THROTTLE_RATES, "anon", "1/min")
 
-    assert APIClient(REMOTE_ADDR="10.9.0.1").get("/api/v1/divisions/").status_code == 200
-    assert_throttled(APIClient(REMOTE_ADDR="10.9.0.1").get("/api/v1/divisions/"))
-    assert APIClient(REMOTE_ADDR="10.9.0.2").get("/api/v1/divisions/").status_code == 200
+    assert APIClient(REMOTE_ADDR="10.9.0.1").get(reverse("division-list")).status_code == 200
+    assert_throttled(APIClient(REMOTE_ADDR="10.9.0.1").get(reverse("division-list")))
+    assert APIClient(REMOTE_ADDR="10.9.0.2").get(reverse("division-list")).status_code == 200
 
 
 def test_signed_in_callers_are_throttled_per_user(client_for, world, monkeypatch):
     monkeypatch.setitem(UserRateThrottle.THROTTLE_RATES, "user", "2/min")
     member = client_for("member")
 
-    assert member.get("/api/v1/me/").status_code == 200
-    assert member.get("/api/v1/organizations/").status_code == 200
-    assert_throttled(member.get("/api/v1/me/"))
-    assert client_for("steward").get("/api/v1/me/").status_code == 200
+    assert member.get(reverse("me")).status_code == 200
+    assert member.get(reverse("organization-list")).status_code == 200
+    assert_throttled(member.get(reverse("me")))
+    assert client_for("steward").get(reverse("me")).status_code == 200
 
 
 def test_logins_have_their_own_throttle(world, monkeypatch):
@@ -191,4 +192,4 @@ def test_logins_have_their_own_throttle(world, monkeypatch):
     assert_throttled(response)
     assert ApiToken.objects.count() == 2
     # Other endpoints are not affected by the login throttle.
-    assert client.get("/api/v1/divisions/").status_code == 200
+    assert client.get(reverse("division-list")).status_code == 200

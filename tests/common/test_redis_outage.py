@@ -19,6 +19,7 @@ from collections.abc import Iterator
 import pytest
 from celery import Celery
 from django.core.cache import cache
+from django.urls import reverse
 from kombu.exceptions import OperationalError as KombuOperationalError
 from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
@@ -32,7 +33,7 @@ from tests.factories import PASSWORD, DatasetFactory
 
 pytestmark = pytest.mark.django_db
 
-TOKEN_URL = "/api/v1/auth/token/"
+TOKEN_URL = reverse("token-obtain")
 # Every test here must end well within this: the timeouts are 0.5 s and the back-off 5 s.
 BOUND_SECONDS = 5.0
 
@@ -66,13 +67,13 @@ def test_the_catalog_is_listed_anonymously(redis_away, bounded, public_dataset):
 
 
 def test_a_dataset_is_read_anonymously(redis_away, bounded, public_dataset):
-    response = APIClient().get(f"/api/v1/datasets/{public_dataset.slug}/")
+    response = APIClient().get(reverse("dataset-detail", kwargs={"dataset": public_dataset.slug}))
 
     assert response.status_code == 200, response.content
 
 
 def test_the_dcat_catalog_is_read(redis_away, bounded, public_dataset):
-    response = APIClient().get("/api/v1/catalog", HTTP_ACCEPT="application/ld+json")
+    response = APIClient().get(reverse("catalog"), HTTP_ACCEPT="application/ld+json")
 
     assert response.status_code == 200, response.content
 
@@ -103,8 +104,8 @@ def test_the_stats_are_computed_without_the_cache(redis_away, bounded, client_fo
     settings.STATS_CACHE_SECONDS = 300
     client = client_for("secretariat")
 
-    first = client.get("/api/v1/stats/divisions/")
-    second = client.get("/api/v1/stats/")
+    first = client.get(reverse("stats-divisions"))
+    second = client.get(reverse("stats-summary"))
 
     assert first.status_code == 200, first.content
     assert second.status_code == 200, second.content
@@ -119,8 +120,8 @@ def test_the_rate_limits_fail_open(redis_away, bounded, world, monkeypatch):
     member.force_authenticate(world.users["member"])
     credentials = {"email": "member@example.kr", "password": PASSWORD}
 
-    assert [anonymous.get("/api/v1/divisions/").status_code for _ in range(3)] == [200] * 3
-    assert [member.get("/api/v1/me/").status_code for _ in range(3)] == [200] * 3
+    assert [anonymous.get(reverse("division-list")).status_code for _ in range(3)] == [200] * 3
+    assert [member.get(reverse("me")).status_code for _ in range(3)] == [200] * 3
     assert [anonymous.post(TOKEN_URL, credentials).status_code for _ in range(3)] == [201] * 3
 
 
@@ -139,7 +140,7 @@ def test_the_same_limits_hold_when_redis_is_up(world, monkeypatch):
     monkeypatch.setitem(AnonRateThrottle.THROTTLE_RATES, "anon", "2/min")
     client = APIClient()
 
-    statuses = [client.get("/api/v1/divisions/").status_code for _ in range(3)]
+    statuses = [client.get(reverse("division-list")).status_code for _ in range(3)]
 
     assert statuses == [200, 200, 429]
 

@@ -7,32 +7,36 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.http import HttpResponse
+from django.urls import reverse
 
 from datasets.models import Dataset, DatasetStatus, Sensitivity
 
 PROBLEM = "application/problem+json"
 
-LIST_URL = "/api/v1/datasets/"
+LIST_URL = reverse("dataset-list")
 
 
 def detail_url(key: object) -> str:
-    return f"/api/v1/datasets/{key}/"
+    return reverse("dataset-detail", kwargs={"dataset": key})
 
 
 def versions_url(dataset_key: object) -> str:
-    return f"/api/v1/datasets/{dataset_key}/versions/"
+    return reverse("version-list", kwargs={"dataset": dataset_key})
 
 
 def version_url(dataset_key: object, version_id: object) -> str:
-    return f"/api/v1/datasets/{dataset_key}/versions/{version_id}/"
+    return reverse("version-detail", kwargs={"dataset": dataset_key, "pk": version_id})
 
 
 def distributions_url(dataset_key: object, version_id: object) -> str:
-    return f"/api/v1/datasets/{dataset_key}/versions/{version_id}/distributions/"
+    return reverse("distribution-list", kwargs={"dataset": dataset_key, "version": version_id})
 
 
 def distribution_url(dataset_key: object, version_id: object, distribution_id: object) -> str:
-    return f"{distributions_url(dataset_key, version_id)}{distribution_id}/"
+    return reverse(
+        "distribution-detail",
+        kwargs={"dataset": dataset_key, "version": version_id, "pk": distribution_id},
+    )
 
 
 def assert_problem(response: HttpResponse, status: int, code: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from datetime import datetime
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from datasets.models import Dataset, DatasetStatus, Distribution, Sensitivity
 from tests.datasets.helpers import (
@@ -60,7 +61,7 @@ ALLOWED_FROM = {
 
 
 def action_url(dataset: Dataset, action: str) -> str:
-    return f"{detail_url(dataset.pk)}{action}/"
+    return reverse(f"dataset-{action}", kwargs={"dataset": dataset.pk})
 
 
 def test_the_table_covers_every_status_and_action():
@@ -192,7 +193,7 @@ def test_publishing_makes_the_dataset_visible_to_other_organisations(client_for)
     assert_problem(outsider.get(detail_url(created["id"])), 404, "not_found")
     assert outsider.get(LIST_URL).json()["count"] == 0
 
-    client.post(f"{detail_url(created['id'])}publish/")
+    client.post(reverse("dataset-publish", kwargs={"dataset": created["id"]}))
 
     assert outsider.get(detail_url(created["id"])).status_code == 200
     assert [d["id"] for d in outsider.get(LIST_URL).json()["results"]] == [created["id"]]
@@ -213,7 +214,9 @@ def test_withdrawing_hides_the_dataset_from_other_organisations(client_for, worl
 def test_transition_by_slug(client_for, world):
     dataset = DatasetFactory.create(publisher=world.acme, status=DatasetStatus.DRAFT)
 
-    response = client_for("steward").post(f"{detail_url(dataset.slug)}publish/")
+    response = client_for("steward").post(
+        reverse("dataset-publish", kwargs={"dataset": dataset.slug})
+    )
 
     assert response.status_code == 200
     assert response.json()["id"] == str(dataset.pk)

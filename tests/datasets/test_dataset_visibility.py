@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from datasets.models import DatasetStatus, Sensitivity
 from tests.factories import DatasetFactory
@@ -63,7 +64,7 @@ VISIBLE = {
 
 @pytest.mark.parametrize(("persona", "expected"), VISIBLE.items())
 def test_list_shows_exactly_what_the_persona_may_see(client_for, catalog, persona, expected):
-    response = client_for(persona).get("/api/v1/datasets/", {"page_size": 100})
+    response = client_for(persona).get(reverse("dataset-list"), {"page_size": 100})
 
     assert response.status_code == 200
     ids = {item["id"] for item in response.json()["results"]}
@@ -75,7 +76,7 @@ def test_list_shows_exactly_what_the_persona_may_see(client_for, catalog, person
 def test_detail_is_404_for_what_the_persona_may_not_see(client_for, catalog, persona, expected):
     client = client_for(persona)
     for name, dataset in catalog.items():
-        response = client.get(f"/api/v1/datasets/{dataset.pk}/")
+        response = client.get(reverse("dataset-detail", kwargs={"dataset": dataset.pk}))
         assert response.status_code == (200 if name in expected else 404), name
         if response.status_code == 404:
             body = response.json()
@@ -85,6 +86,8 @@ def test_detail_is_404_for_what_the_persona_may_not_see(client_for, catalog, per
 
 def test_detail_by_slug(client_for, catalog):
     dataset = catalog["acme_public"]
-    response = client_for("anonymous").get(f"/api/v1/datasets/{dataset.slug}/")
+    response = client_for("anonymous").get(
+        reverse("dataset-detail", kwargs={"dataset": dataset.slug})
+    )
     assert response.status_code == 200
     assert response.json()["id"] == str(dataset.pk)

@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from datasets.models import (
@@ -26,7 +27,6 @@ from tests.datasets.helpers import (
     distributions_url,
     error_fields,
     make_publishable,
-    version_url,
 )
 from tests.factories import DatasetFactory, DatasetVersionFactory, DistributionFactory
 
@@ -90,14 +90,22 @@ def _publish_with_file(client_for, dataset: Dataset, content: bytes = CSV) -> Di
     )
     assert created.status_code == 201, created.content
     make_publishable(version)
-    assert steward.post(f"{version_url(dataset.pk, version.pk)}publish/").status_code == 200
+    assert (
+        steward.post(
+            reverse("version-publish", kwargs={"dataset": dataset.pk, "pk": version.pk})
+        ).status_code
+        == 200
+    )
     return Distribution.objects.get(pk=created.json()["id"])
 
 
 def _download(client, distribution: Distribution):
     version = distribution.version
     return client.get(
-        f"{distribution_url(version.dataset_id, version.pk, distribution.pk)}download/"
+        reverse(
+            "distribution-download",
+            kwargs={"dataset": version.dataset_id, "version": version.pk, "pk": distribution.pk},
+        )
     )
 
 
@@ -441,8 +449,14 @@ def test_unknown_distribution_is_404(client_for, public):
     version = _published_version(public)
 
     response = client_for("steward").get(
-        f"{distribution_url(public.pk, version.pk, '01890000-0000-7000-8000-000000000000')}"
-        "download/"
+        reverse(
+            "distribution-download",
+            kwargs={
+                "dataset": public.pk,
+                "version": version.pk,
+                "pk": "01890000-0000-7000-8000-000000000000",
+            },
+        )
     )
 
     assert_problem(response, 404, "not_found")

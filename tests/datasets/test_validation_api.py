@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from datasets.models import (
@@ -25,6 +26,7 @@ from datasets.models import (
 )
 from datasets.services import validation
 from tests.common.problems import assert_problem
+from tests.datasets.helpers import distributions_url
 from tests.factories import DatasetFactory, DatasetVersionFactory
 
 pytestmark = pytest.mark.django_db
@@ -49,8 +51,19 @@ def draft(world: Any) -> DatasetVersion:
     )
 
 
+VERSION_VIEWS = {
+    "": "version-detail",
+    "samples/": "version-samples",
+    "schema/": "version-schema",
+    "schema/accept-inferred/": "version-schema-accept-inferred",
+    "publish/": "version-publish",
+    "validate/": "version-validate",
+    "reports/": "version-reports",
+}
+
+
 def url(version: DatasetVersion, tail: str = "") -> str:
-    return f"/api/v1/datasets/{version.dataset_id}/versions/{version.pk}/{tail}"
+    return reverse(VERSION_VIEWS[tail], kwargs={"dataset": version.dataset_id, "pk": version.pk})
 
 
 @pytest.fixture
@@ -304,7 +317,7 @@ def test_a_data_file_over_its_limit_is_413(checked, draft, settings):
     upload = SimpleUploadedFile("big.csv", b"x" * 5000, content_type="text/csv")
 
     response = checked(
-        "steward", "post", url(draft, "distributions/"),
+        "steward", "post", distributions_url(draft.dataset_id, draft.pk),
         {"file": upload, "format": "csv", "media_type": "text/csv"}, format="multipart",
     )  # fmt: skip
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from datasets.models import (
@@ -131,7 +132,7 @@ def test_versions_of_an_invisible_dataset_are_404(client_for, world, persona, ki
         versions_url(dataset.pk),
         versions_url(dataset.slug),
         version_url(dataset.pk, version.pk),
-        f"{version_url(dataset.pk, version.pk)}publish/",
+        reverse("version-publish", kwargs={"dataset": dataset.pk, "pk": version.pk}),
     ):
         response = client.get(url) if not url.endswith("publish/") else client.post(url)
         assert_problem(response, 404, "not_found")
@@ -297,7 +298,9 @@ def test_publish_version_by_persona(client_for, public, persona, status):
     draft = _version(public, "1.1.0")
     make_publishable(draft)
 
-    response = client_for(persona).post(f"{version_url(public.pk, draft.pk)}publish/")
+    response = client_for(persona).post(
+        reverse("version-publish", kwargs={"dataset": public.pk, "pk": draft.pk})
+    )
 
     draft.refresh_from_db()
     if status == 200:
@@ -317,7 +320,7 @@ def test_non_stewards_cannot_write_published_versions_they_can_see(client_for, p
     for response in (
         client.patch(version_url(public.pk, published.pk), {"release_notes": "x"}),
         client.delete(version_url(public.pk, published.pk)),
-        client.post(f"{version_url(public.pk, published.pk)}publish/"),
+        client.post(reverse("version-publish", kwargs={"dataset": public.pk, "pk": published.pk})),
     ):
         assert_problem(response, expected, CODES[expected])
     published.refresh_from_db()
@@ -396,7 +399,9 @@ def test_draft_version_of_a_withdrawn_dataset_cannot_be_published(client_for, wo
     dataset = DatasetFactory.create(publisher=world.acme, status=DatasetStatus.WITHDRAWN)
     draft = DatasetVersionFactory.create(dataset=dataset, status=VersionStatus.DRAFT)
 
-    response = client_for("steward").post(f"{version_url(dataset.pk, draft.pk)}publish/")
+    response = client_for("steward").post(
+        reverse("version-publish", kwargs={"dataset": dataset.pk, "pk": draft.pk})
+    )
 
     assert_problem(response, 409, "dataset_withdrawn")
     draft.refresh_from_db()
@@ -412,7 +417,9 @@ def test_publishing_makes_the_version_visible_to_other_organisations(client_for,
     outsider = client_for("outsider_member")
     assert_problem(outsider.get(version_url(public.pk, draft.pk)), 404, "not_found")
 
-    response = client_for("steward").post(f"{version_url(public.pk, draft.pk)}publish/")
+    response = client_for("steward").post(
+        reverse("version-publish", kwargs={"dataset": public.pk, "pk": draft.pk})
+    )
 
     assert response.status_code == 200
     body = response.json()
@@ -445,7 +452,7 @@ def test_publishing_twice_is_409(client_for, public):
     draft = _version(public, "1.1.0")
     make_publishable(draft)
     client = client_for("steward")
-    url = f"{version_url(public.pk, draft.pk)}publish/"
+    url = reverse("version-publish", kwargs={"dataset": public.pk, "pk": draft.pk})
     first = client.post(url)
     assert first.status_code == 200
 
@@ -465,13 +472,15 @@ def test_publishing_a_version_bumps_the_dataset_and_its_latest_version(client_fo
     draft = _version(public, "1.1.0")
     make_publishable(draft)
 
-    published = client.post(f"{version_url(public.pk, draft.pk)}publish/").json()
+    published = client.post(
+        reverse("version-publish", kwargs={"dataset": public.pk, "pk": draft.pk})
+    ).json()
 
     after = client_for("anonymous").get(detail_url(public.pk)).json()
     assert after["latest_version"] == "1.1.0"
     assert after["modified_at"] == published["published_at"]
     assert _at(after["modified_at"]) > _at(before["modified_at"])
-    listed = client_for("anonymous").get("/api/v1/datasets/").json()["results"]
+    listed = client_for("anonymous").get(reverse("dataset-list")).json()["results"]
     assert [(d["id"], d["latest_version"]) for d in listed] == [(str(public.pk), "1.1.0")]
 
 
@@ -494,11 +503,13 @@ def test_dataset_without_published_versions_has_no_latest_version(client_for, wo
 def test_publishing_a_version_shows_up_for_modified_after_harvesters(client_for, public):
     client = client_for("anonymous")
     since = timezone.now().isoformat()
-    assert client.get("/api/v1/datasets/", {"modified_after": since}).json()["count"] == 0
+    assert client.get(reverse("dataset-list"), {"modified_after": since}).json()["count"] == 0
     draft = _version(public, "1.1.0")
     make_publishable(draft)
 
-    client_for("steward").post(f"{version_url(public.pk, draft.pk)}publish/")
+    client_for("steward").post(
+        reverse("version-publish", kwargs={"dataset": public.pk, "pk": draft.pk})
+    )
 
-    fresh = client.get("/api/v1/datasets/", {"modified_after": since}).json()
+    fresh = client.get(reverse("dataset-list"), {"modified_after": since}).json()
     assert [d["id"] for d in fresh["results"]] == [str(public.pk)]

@@ -1,65 +1,19 @@
-"""Fixtures for catalog imports: fixture files, upload and run helpers, a second division."""
+"""Fixtures for catalog imports: run through the service or the API, inline (plain helpers:
+tests/imports/helpers.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from datasets.imports.jobs import import_job_create
 from datasets.imports.runner import import_job_run
-from datasets.models import Dataset, DatasetRevision, ImportJob
-
-FIXTURES = Path(__file__).parent / "fixtures"
-IMPORTS_URL = "/api/v1/imports/"
-
-
-def job_url(job_id: object) -> str:
-    return f"{IMPORTS_URL}{job_id}/"
-
-
-def revisions_url(dataset_key: object) -> str:
-    return f"/api/v1/datasets/{dataset_key}/revisions/"
-
-
-def fixture_bytes(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
-def upload(name: str, content: bytes | None = None, content_type: str = "") -> SimpleUploadedFile:
-    data = fixture_bytes(name) if content is None else content
-    return SimpleUploadedFile(name, data, content_type=content_type or "application/octet-stream")
-
-
-def outcomes(job: ImportJob) -> dict[str, str]:
-    """identifier -> outcome, from the job's report."""
-    return {entry["identifier"]: entry["outcome"] for entry in job.report}
-
-
-def entry_for(job: ImportJob, identifier: str) -> dict[str, Any]:
-    return next(entry for entry in job.report if entry["identifier"] == identifier)
-
-
-def reason_codes(entry: dict[str, Any]) -> list[str]:
-    return [reason["code"] for reason in entry.get("reasons", [])]
-
-
-def comparable_report(job: ImportJob) -> list[dict[str, Any]]:
-    """The report without what differs between a dry run and a real run by design (the ids
-    and slugs of datasets a dry run does not keep)."""
-    return [
-        {
-            k: v
-            for k, v in entry.items()
-            if not (entry["outcome"] == "created" and k in ("dataset", "slug"))
-        }
-        for entry in job.report
-    ]
+from datasets.models import ImportJob
+from tests.imports.helpers import IMPORTS_URL, upload
 
 
 @pytest.fixture
@@ -102,10 +56,6 @@ def post_import(
             return client.post(IMPORTS_URL, payload, format="json")
 
     return post
-
-
-def counts() -> tuple[int, int]:
-    return Dataset.objects.count(), DatasetRevision.objects.count()
 
 
 @pytest.fixture

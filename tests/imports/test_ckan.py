@@ -8,7 +8,7 @@ import json
 import pytest
 
 from datasets.models import Dataset, ImportStatus
-from tests.imports.conftest import entry_for, fixture_bytes, outcomes, reason_codes
+from tests.imports.helpers import entry_for, fixture_bytes, outcomes, reason_codes
 
 pytestmark = pytest.mark.django_db
 

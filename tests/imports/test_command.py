@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from datasets.models import Dataset, DatasetRevision, ImportJob, ImportStatus
-from tests.imports.conftest import FIXTURES
+from tests.imports.helpers import FIXTURES
 from tests.imports.server import Route, serving
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 
 from datasets.imports import SourceError
 from datasets.models import Dataset, ImportStatus
-from tests.imports.conftest import entry_for, outcomes, reason_codes
+from tests.imports.helpers import entry_for, outcomes, reason_codes
 
 pytestmark = pytest.mark.django_db
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from datasets.models import (
@@ -15,7 +16,7 @@ from datasets.models import (
     ImportStatus,
 )
 from tests.factories import DatasetFactory, DatasetVersionFactory, DistributionFactory
-from tests.imports.conftest import counts, entry_for, outcomes, reason_codes
+from tests.imports.helpers import counts, entry_for, outcomes, reason_codes
 
 pytestmark = pytest.mark.django_db
 
@@ -177,7 +178,7 @@ def exported(world):
     ("accept", "name"), [("application/ld+json", "catalog.jsonld"), ("text/turtle", "catalog.ttl")]
 )
 def test_our_own_export_reads_back_unchanged(exported, run_import, accept, name):
-    response = APIClient().get("/api/v1/catalog", HTTP_ACCEPT=accept)
+    response = APIClient().get(reverse("catalog"), HTTP_ACCEPT=accept)
     assert response.status_code == 200, response.content
     before = {d.pk: d.modified_at for d in Dataset.objects.all()}
     revisions = DatasetRevision.objects.count()
@@ -205,7 +206,7 @@ def test_our_own_export_imports_into_another_organisation_field_for_field(
     exported, run_import, world, accept
 ):
     world.other.divisions.set([world.ai_factory])
-    response = APIClient().get("/api/v1/catalog", HTTP_ACCEPT=accept)
+    response = APIClient().get(reverse("catalog"), HTTP_ACCEPT=accept)
     name = "catalog.ttl" if accept == "text/turtle" else "catalog.jsonld"
 
     job = run_import(name, response.content, persona="outsider_steward", organization=world.other)

@@ -15,7 +15,7 @@ from datasets import tasks
 from datasets.imports import ImportLimits, SourceError
 from datasets.imports.fetch import TransientFetchError, fetch
 from datasets.models import Dataset, ImportJob, ImportStatus
-from tests.imports.conftest import fixture_bytes, job_url, outcomes
+from tests.imports.helpers import fixture_bytes, job_url, outcomes
 from tests.imports.server import Route, ckan_pages, serving
 
 pytestmark = pytest.mark.django_db

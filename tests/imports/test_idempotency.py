@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
 from datasets.models import Dataset, DatasetRevision, DatasetStatus, ImportJob
-from tests.imports.conftest import comparable_report, counts, entry_for, outcomes, reason_codes
+from tests.imports.helpers import comparable_report, counts, entry_for, outcomes, reason_codes
 
 pytestmark = pytest.mark.django_db
 

@@ -7,12 +7,13 @@ import json
 import zipfile
 
 import pytest
+from django.urls import reverse
 
 from accounts.models import MembershipRole
 from datasets.models import Dataset, ImportJob, ImportStatus
 from tests.common.problems import assert_field_error, assert_problem
 from tests.factories import MembershipFactory, OrganizationFactory
-from tests.imports.conftest import IMPORTS_URL, job_url, upload
+from tests.imports.helpers import IMPORTS_URL, job_url, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -310,7 +311,7 @@ def test_json_bodies_name_the_options_too(client_for, settings, monkeypatch):
 
 
 def test_the_openapi_document_describes_imports(client_for):
-    schema = client_for("anonymous").get("/api/schema.json").json()
+    schema = client_for("anonymous").get(reverse("schema-json")).json()
 
     post = schema["paths"]["/api/v1/imports/"]["post"]
     assert "202" in post["responses"]

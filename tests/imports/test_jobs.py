@@ -7,12 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from datasets import tasks
 from datasets.imports import jobs, runner
 from datasets.models import Dataset, DatasetRevision, ImportJob, ImportStatus
-from tests.imports.conftest import outcomes, upload
+from tests.imports.helpers import outcomes, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +62,7 @@ def test_the_task_is_queued_after_commit_by_the_api(
     client = client_for("steward")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(
-            "/api/v1/imports/", {"file": upload("rows.csv", rows(2))}, format="multipart"
+            reverse("import-list"), {"file": upload("rows.csv", rows(2))}, format="multipart"
         )
     assert response.status_code == 202
     assert ImportJob.objects.get().status == ImportStatus.QUEUED

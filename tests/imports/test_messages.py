@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.urls import reverse
 from django.utils import translation
 from rest_framework.test import APIClient
 
 from datasets.imports import records
-from tests.imports.conftest import job_url, upload
+from tests.imports.helpers import job_url, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +74,7 @@ def test_the_report_is_stored_in_english_and_shown_in_the_callers_language(
 
 def test_upload_problems_answer_in_the_callers_language(world, korean_catalog):
     response = client(world, "ko").post(
-        "/api/v1/imports/",
+        reverse("import-list"),
         {"file": upload("a.csv", b"identifier,title_ko\nx,y\n")},
         format="multipart",
     )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from datasets import services
 from datasets.models import DATASET_METADATA_FIELDS, DatasetRevision, DatasetStatus, Sensitivity
 from tests.datasets.helpers import LIST_URL, dataset_payload, detail_url
 from tests.factories import DatasetFactory
-from tests.imports.conftest import revisions_url
+from tests.imports.helpers import revisions_url
 
 pytestmark = pytest.mark.django_db
 
@@ -162,13 +163,27 @@ def test_the_secretariat_reads_jobs_and_revisions_in_the_admin_read_only(client,
     staff.save()
     client.force_login(staff)
 
-    assert client.get("/admin/datasets/importjob/").status_code == 200
-    assert client.get(f"/admin/datasets/importjob/{job.pk}/change/").status_code == 200
-    assert client.get("/admin/datasets/datasetrevision/").status_code == 200
-    assert client.get("/admin/datasets/importjob/", {"q": "acme"}).status_code == 200
-    assert client.get("/admin/datasets/datasetrevision/", {"q": "데이터"}).status_code == 200
-    assert client.get("/admin/datasets/importjob/add/").status_code == 403
-    response = client.post(f"/admin/datasets/importjob/{job.pk}/delete/", {"post": "yes"})
+    assert client.get(reverse("admin:datasets_importjob_changelist")).status_code == 200
+    assert (
+        client.get(
+            reverse("admin:datasets_importjob_change", kwargs={"object_id": job.pk})
+        ).status_code
+        == 200
+    )
+    assert client.get(reverse("admin:datasets_datasetrevision_changelist")).status_code == 200
+    assert (
+        client.get(reverse("admin:datasets_importjob_changelist"), {"q": "acme"}).status_code == 200
+    )
+    assert (
+        client.get(
+            reverse("admin:datasets_datasetrevision_changelist"), {"q": "데이터"}
+        ).status_code
+        == 200
+    )
+    assert client.get(reverse("admin:datasets_importjob_add")).status_code == 403
+    response = client.post(
+        reverse("admin:datasets_importjob_delete", kwargs={"object_id": job.pk}), {"post": "yes"}
+    )
     assert response.status_code == 403
 
 
@@ -182,7 +197,7 @@ def test_admin_edits_write_revisions_too(client, world):
     admin.save()
     client.force_login(admin)
     assert Permission.objects.exists()
-    page = client.get(f"/admin/datasets/dataset/{dataset.pk}/change/")
+    page = client.get(reverse("admin:datasets_dataset_change", kwargs={"object_id": dataset.pk}))
     form = page.context["adminform"].form
     data = {
         name: form.initial.get(name, "")
@@ -204,7 +219,9 @@ def test_admin_edits_write_revisions_too(client, world):
     )
     data = {k: ("" if v is None else v) for k, v in data.items()}
 
-    response = client.post(f"/admin/datasets/dataset/{dataset.pk}/change/", data)
+    response = client.post(
+        reverse("admin:datasets_dataset_change", kwargs={"object_id": dataset.pk}), data
+    )
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     latest = dataset.revisions.latest("number")
@@ -214,7 +231,11 @@ def test_admin_edits_write_revisions_too(client, world):
 
 
 def _admin_form_data(client, dataset, **changes):
-    form = client.get(f"/admin/datasets/dataset/{dataset.pk}/change/").context["adminform"].form
+    form = (
+        client.get(reverse("admin:datasets_dataset_change", kwargs={"object_id": dataset.pk}))
+        .context["adminform"]
+        .form
+    )
     data = {name: form.initial.get(name) for name in form.fields}
     data.update(
         keywords=",".join(dataset.keywords),
@@ -257,7 +278,7 @@ def test_an_admin_edit_to_restricted_routes_requests_through_the_division_lead(
     )
 
     response = client.post(
-        f"/admin/datasets/dataset/{dataset.pk}/change/",
+        reverse("admin:datasets_dataset_change", kwargs={"object_id": dataset.pk}),
         _admin_form_data(client, dataset, sensitivity="restricted"),
     )
 
@@ -272,8 +293,11 @@ def test_a_withdrawn_dataset_is_frozen_in_the_admin_too(client, world, admin_use
         publisher=world.acme, status=DatasetStatus.WITHDRAWN, title_en="Frozen"
     )
 
-    page = client.get(f"/admin/datasets/dataset/{dataset.pk}/change/")
-    client.post(f"/admin/datasets/dataset/{dataset.pk}/change/", {"title_en": "Thawed"})
+    page = client.get(reverse("admin:datasets_dataset_change", kwargs={"object_id": dataset.pk}))
+    client.post(
+        reverse("admin:datasets_dataset_change", kwargs={"object_id": dataset.pk}),
+        {"title_en": "Thawed"},
+    )
 
     assert page.status_code == 200
     assert "title_en" not in page.context["adminform"].form.fields
@@ -287,7 +311,7 @@ def test_a_dataset_added_in_the_admin_gets_its_first_revision_and_a_policy(
     from registry.models import AccessPolicy
 
     response = client.post(
-        "/admin/datasets/dataset/add/",
+        reverse("admin:datasets_dataset_add"),
         {
             "slug": "added-in-admin",
             "title_ko": "관리자 등록",

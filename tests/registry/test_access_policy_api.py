@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from django.urls import reverse
 
 from audit.chain import canonical_json
 from audit.models import AuditEvent
@@ -13,7 +14,7 @@ from registry.models import AccessPolicy, Agreement, ApprovalRoute, SharingReque
 from registry.models import SharingRequestState as S
 from tests.common.problems import assert_field_error, assert_problem
 from tests.factories import DatasetFactory, OrganizationFactory
-from tests.registry.conftest import REQUEST_BODY, act, dataset_without_policy
+from tests.sharing import REQUEST_BODY, act, dataset_without_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -45,8 +46,15 @@ OUTPUT_FIELDS = {
 }
 
 
+POLICY_VIEWS = {
+    "": "access-policy",
+    "revisions/": "access-policy-revisions",
+    "odrl/": "access-policy-odrl",
+}
+
+
 def url(dataset, suffix=""):
-    return f"/api/v1/datasets/{dataset.pk}/policy/{suffix}"
+    return reverse(POLICY_VIEWS[suffix], kwargs={"dataset": dataset.pk})
 
 
 @pytest.fixture
@@ -168,7 +176,7 @@ def test_checking_eligibility_writes_nothing(world, client_for):
     }
 
     response = client_for("outsider_member").post(
-        f"/api/v1/datasets/{dataset.pk}/eligibility/", ask, format="json"
+        reverse("dataset-eligibility", kwargs={"dataset": dataset.pk}) + "/", ask, format="json"
     )
 
     assert response.status_code == 200, response.json()
@@ -181,7 +189,7 @@ def test_the_first_sharing_request_saves_the_defaults(world, client_for):
     shown = client_for("outsider_member").get(url(dataset)).json()
 
     response = client_for("outsider_member").post(
-        "/api/v1/sharing-requests/", {**REQUEST_BODY, "dataset": str(dataset.pk)}, format="json"
+        reverse("sharing-request-list"), {**REQUEST_BODY, "dataset": str(dataset.pk)}, format="json"
     )
 
     assert response.status_code == 201, response.json()
@@ -555,7 +563,11 @@ def test_a_policy_edit_after_an_agreement_leaves_the_agreement_alone(
     approved = act(client_for("steward"), request, "approve", django_capture_on_commit_callbacks)
     assert approved.json()["state"] == S.ACTIVE
     agreement = Agreement.objects.get(sharing_request=request)
-    before = client_for("outsider_member").get(f"/api/v1/agreements/{agreement.pk}/").json()
+    before = (
+        client_for("outsider_member")
+        .get(reverse("agreement-detail", kwargs={"pk": agreement.pk}))
+        .json()
+    )
 
     response = client_for("steward").patch(
         url(request.dataset),
@@ -565,7 +577,11 @@ def test_a_policy_edit_after_an_agreement_leaves_the_agreement_alone(
     assert response.status_code == 200
     assert response.json()["revision"] == 3
 
-    after = client_for("outsider_member").get(f"/api/v1/agreements/{agreement.pk}/").json()
+    after = (
+        client_for("outsider_member")
+        .get(reverse("agreement-detail", kwargs={"pk": agreement.pk}))
+        .json()
+    )
     assert after == before
     assert after["document"]["policy"]["revision"] == 2
     assert after["document"]["policy"]["max_period_days"] == 365

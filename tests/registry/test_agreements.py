@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.db import IntegrityError, InternalError, connection, transaction
+from django.urls import reverse
 
 from accounts.models import MembershipRole
 from audit.chain import canonical_json
@@ -15,7 +16,7 @@ from registry.models import Agreement, ApprovalRoute, Grant
 from registry.models import SharingRequestState as S
 from tests.common.problems import assert_problem
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
-from tests.registry.conftest import REQUEST_BODY, act
+from tests.sharing import REQUEST_BODY, act
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +102,7 @@ def test_the_agreement_creation_is_audited(world, agreement):
     "persona", ["outsider_member", "outsider_steward", "steward", "secretariat"]
 )
 def test_both_parties_read_the_agreement(world, client_for, agreement, persona):
-    response = client_for(persona).get(f"/api/v1/agreements/{agreement.pk}/")
+    response = client_for(persona).get(reverse("agreement-detail", kwargs={"pk": agreement.pk}))
 
     assert response.status_code == 200, response.json()
     body = response.json()
@@ -116,7 +117,7 @@ def test_both_parties_read_the_agreement(world, client_for, agreement, persona):
 
 @pytest.mark.parametrize("persona", ["outsider_member", "steward"])
 def test_both_parties_list_the_agreement(world, client_for, agreement, persona):
-    response = client_for(persona).get("/api/v1/agreements/")
+    response = client_for(persona).get(reverse("agreement-list"))
 
     assert response.status_code == 200
     assert [a["id"] for a in response.json()["results"]] == [str(agreement.pk)]
@@ -139,21 +140,27 @@ def test_others_do_not_see_the_agreement(
 ):
     client = unrelated if persona == "unrelated" else client_for(persona)
 
-    assert_problem(client.get(f"/api/v1/agreements/{agreement.pk}/"), status, code)
-    assert_problem(client.get(f"/api/v1/agreements/{agreement.pk}/odrl/"), status, code)
-    listed = client.get("/api/v1/agreements/")
+    assert_problem(
+        client.get(reverse("agreement-detail", kwargs={"pk": agreement.pk})), status, code
+    )
+    assert_problem(client.get(reverse("agreement-odrl", kwargs={"pk": agreement.pk})), status, code)
+    listed = client.get(reverse("agreement-list"))
     if status == 404:
         assert listed.status_code == 200
         assert listed.json()["results"] == []
 
 
 def test_a_malformed_id_is_404(world, client_for, agreement):
-    assert_problem(client_for("steward").get("/api/v1/agreements/not-a-uuid/"), 404, "not_found")
+    assert_problem(
+        client_for("steward").get(reverse("agreement-detail", kwargs={"pk": "not-a-uuid"})),
+        404,
+        "not_found",
+    )
 
 
 @pytest.mark.parametrize("persona", ["outsider_member", "steward"])
 def test_the_agreement_in_odrl(world, client_for, agreement, persona):
-    response = client_for(persona).get(f"/api/v1/agreements/{agreement.pk}/odrl/")
+    response = client_for(persona).get(reverse("agreement-odrl", kwargs={"pk": agreement.pk}))
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/ld+json")

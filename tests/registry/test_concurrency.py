@@ -20,6 +20,7 @@ from unittest import mock
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import MembershipRole, User
@@ -39,9 +40,9 @@ from registry.models import (
 from registry.models import SharingRequestState as S
 from registry.services import agreements, policies, sharing_requests
 from tests.common.problems import assert_problem
-from tests.conftest import World
 from tests.factories import MembershipFactory, UserFactory
-from tests.registry.conftest import REQUEST_BODY, act, dataset_without_policy
+from tests.personas import World
+from tests.sharing import REQUEST_BODY, act, dataset_without_policy
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -138,7 +139,7 @@ def test_many_stewards_approve_at_once_one_wins(
     set_route(ApprovalRoute.PUBLISHER)
     request = submit()
     assert request.state == S.AWAITING_PUBLISHER
-    url = f"/api/v1/sharing-requests/{request.pk}/approve/"
+    url = reverse("sharing-request-approve", kwargs={"pk": request.pk})
 
     responses = run_together([_post(user, url, {}) for user in _stewards(world, 8)])
 
@@ -169,13 +170,23 @@ def test_lead_and_steward_decide_at_once_one_wins(
     set_route(ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD)
     request = submit()
     act(client_for("steward"), request, "approve", django_capture_on_commit_callbacks)
-    base = f"/api/v1/sharing-requests/{request.pk}"
+    kwargs = {"pk": request.pk}
 
     responses = run_together(
         [
-            _post(world.users["division_lead"], f"{base}/approve/", {}),
-            _post(world.users["steward"], f"{base}/reject/", {"comment": "wait"}),
-            _post(world.users["outsider_member"], f"{base}/withdraw/", {}),
+            _post(
+                world.users["division_lead"], reverse("sharing-request-approve", kwargs=kwargs), {}
+            ),
+            _post(
+                world.users["steward"],
+                reverse("sharing-request-reject", kwargs=kwargs),
+                {"comment": "wait"},
+            ),
+            _post(
+                world.users["outsider_member"],
+                reverse("sharing-request-withdraw", kwargs=kwargs),
+                {},
+            ),
         ]
     )
 
@@ -205,7 +216,7 @@ def test_two_revocations_at_once_one_wins(
     set_route(ApprovalRoute.AUTOMATIC)
     request = submit()
     assert request.state == S.ACTIVE
-    url = f"/api/v1/sharing-requests/{request.pk}/revoke/"
+    url = reverse("sharing-request-revoke", kwargs={"pk": request.pk})
 
     responses = run_together(
         [
@@ -233,7 +244,7 @@ def test_expiry_and_revocation_at_once_end_the_request_once(
     set_route(ApprovalRoute.AUTOMATIC)
     request = submit()
     grant = Grant.objects.get(agreement__sharing_request=request)
-    url = f"/api/v1/sharing-requests/{request.pk}/revoke/"
+    url = reverse("sharing-request-revoke", kwargs={"pk": request.pk})
 
     results = run_together(
         [
@@ -262,7 +273,7 @@ def test_check_run_twice_at_once_is_a_no_op_for_the_second(
     set_route(ApprovalRoute.AUTOMATIC)
     with mock.patch.object(tasks.check_sharing_request, "delay"):  # the check stays queued
         created = client_for("outsider_member").post(
-            "/api/v1/sharing-requests/",
+            reverse("sharing-request-list"),
             {**REQUEST_BODY, "dataset": str(shared_dataset.pk)},
             format="json",
         )
@@ -361,7 +372,7 @@ def test_same_idempotency_key_at_once_makes_one_request(
         client = APIClient()
         client.force_authenticate(user)
         return client.post(
-            "/api/v1/sharing-requests/", body, format="json", HTTP_IDEMPOTENCY_KEY="retry-1"
+            reverse("sharing-request-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="retry-1"
         )
 
     with mock.patch.object(sharing_requests, "policy_ensure", policy_after_both_looked):

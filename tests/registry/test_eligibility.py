@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from accounts.models import MembershipRole
 from datasets.models import DatasetStatus
@@ -20,7 +21,7 @@ ASK = {
 
 
 def url(dataset, slash=True):
-    return f"/api/v1/datasets/{dataset.pk}/eligibility" + ("/" if slash else "")
+    return reverse("dataset-eligibility", kwargs={"dataset": dataset.pk}) + ("/" if slash else "")
 
 
 @pytest.fixture

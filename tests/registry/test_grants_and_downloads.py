@@ -13,6 +13,7 @@ from unittest import mock
 import pytest
 from django.core import signing
 from django.core.files.base import ContentFile
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, MembershipRole
@@ -31,7 +32,7 @@ from tests.factories import (
     OrganizationFactory,
     UserFactory,
 )
-from tests.registry.conftest import CSV_BYTES, act
+from tests.sharing import CSV_BYTES, act
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +75,7 @@ def unrelated(world, client_for):
 
 
 def links_url(grant):
-    return f"/api/v1/grants/{grant.pk}/download-links/"
+    return reverse("grant-download-links", kwargs={"pk": grant.pk})
 
 
 def fetch(client, url):
@@ -212,7 +213,7 @@ def test_both_parties_see_the_download_log(world, client_for, grant, persona):
     fetch(client_for("anonymous"), link["url"])
     download = Download.objects.get()
 
-    response = client_for(persona).get("/api/v1/downloads/")
+    response = client_for(persona).get(reverse("download-list"))
 
     assert response.status_code == 200
     assert response.json()["results"] == [
@@ -233,14 +234,14 @@ def test_others_see_no_downloads(world, client_for, unrelated, grant, persona):
     fetch(client_for("anonymous"), link["url"])
     client = unrelated if persona == "unrelated" else client_for(persona)
 
-    response = client.get("/api/v1/downloads/")
+    response = client.get(reverse("download-list"))
 
     assert response.status_code == 200
     assert response.json()["results"] == []
 
 
 def test_anonymous_cannot_read_the_download_log(world, client_for, grant):
-    assert_problem(client_for("anonymous").get("/api/v1/downloads/"), 401, "not_authenticated")
+    assert_problem(client_for("anonymous").get(reverse("download-list")), 401, "not_authenticated")
 
 
 # --- grants -----------------------------------------------------------------------------------
@@ -248,7 +249,7 @@ def test_anonymous_cannot_read_the_download_log(world, client_for, grant):
 
 @pytest.mark.parametrize("persona", ["outsider_member", "steward"])
 def test_both_parties_see_the_grant(world, client_for, grant, persona):
-    response = client_for(persona).get(f"/api/v1/grants/{grant.pk}/")
+    response = client_for(persona).get(reverse("grant-detail", kwargs={"pk": grant.pk}))
 
     assert response.status_code == 200
     body = response.json()
@@ -282,7 +283,9 @@ def test_after_revocation_links_stop_at_once_and_new_ones_are_refused(
     assert grant.revoked_at is not None
     assert grant.revoked_by == world.users["steward"]
     assert grant.revocation_reason == "leak"
-    shown = client_for("outsider_member").get(f"/api/v1/grants/{grant.pk}/").json()
+    shown = (
+        client_for("outsider_member").get(reverse("grant-detail", kwargs={"pk": grant.pk})).json()
+    )
     assert shown["is_active"] is False
     assert shown["revocation_reason"] == "leak"
 
@@ -395,7 +398,9 @@ def test_a_tampered_link_is_refused(world, client_for, grant):
     last = signed[-1]
     tampered = signed[:-1] + ("A" if last != "A" else "B")
 
-    response, _ = fetch(client_for("anonymous"), f"/api/v1/download-links/{tampered}/")
+    response, _ = fetch(
+        client_for("anonymous"), reverse("download-file", kwargs={"signed": tampered})
+    )
 
     body = assert_problem(response, 403, "permission_denied")
     assert body["detail"] == "This download link is not valid."
@@ -412,14 +417,18 @@ def test_a_link_with_a_forged_payload_is_refused(world, client_for, grant):
     ).split(":")[0]
     forged = ":".join([forged_payload, *signed.split(":")[1:]])
 
-    response, _ = fetch(client_for("anonymous"), f"/api/v1/download-links/{forged}/")
+    response, _ = fetch(
+        client_for("anonymous"), reverse("download-file", kwargs={"signed": forged})
+    )
 
     assert_problem(response, 403, "permission_denied")
 
 
 @pytest.mark.parametrize("garbage", ["garbage", "a:b:c", "eyJnIjoiMSJ9:1u:abc"])
 def test_garbage_is_refused(world, client_for, grant, garbage):
-    response, _ = fetch(client_for("anonymous"), f"/api/v1/download-links/{garbage}/")
+    response, _ = fetch(
+        client_for("anonymous"), reverse("download-file", kwargs={"signed": garbage})
+    )
 
     assert_problem(response, 403, "permission_denied")
 
@@ -432,8 +441,10 @@ def test_an_old_link_is_refused(world, client_for, grant):
     with mock.patch("time.time", return_value=time.time() - 599):
         recent = download_link_sign(grant=grant, distribution=distribution, user=user)
 
-    expired, _ = fetch(client_for("anonymous"), f"/api/v1/download-links/{old}/")
-    fresh, content = fetch(client_for("anonymous"), f"/api/v1/download-links/{recent}/")
+    expired, _ = fetch(client_for("anonymous"), reverse("download-file", kwargs={"signed": old}))
+    fresh, content = fetch(
+        client_for("anonymous"), reverse("download-file", kwargs={"signed": recent})
+    )
 
     body = assert_problem(expired, 403, "permission_denied")
     assert "expired" in body["detail"]
@@ -449,7 +460,9 @@ def test_a_shorter_max_age_applies_to_links_already_made(world, client_for, gran
         )
     settings.DOWNLOAD_LINK_MAX_AGE_SECONDS = 30
 
-    response, _ = fetch(client_for("anonymous"), f"/api/v1/download-links/{signed}/")
+    response, _ = fetch(
+        client_for("anonymous"), reverse("download-file", kwargs={"signed": signed})
+    )
 
     assert_problem(response, 403, "permission_denied")
 
@@ -466,7 +479,9 @@ def test_a_link_for_a_file_outside_the_grant_is_refused(world, client_for, grant
         grant=grant, distribution=foreign, user=world.users["outsider_member"]
     )
 
-    response, _ = fetch(client_for("anonymous"), f"/api/v1/download-links/{signed}/")
+    response, _ = fetch(
+        client_for("anonymous"), reverse("download-file", kwargs={"signed": signed})
+    )
 
     assert_problem(response, 403, "permission_denied")
     assert not Download.objects.exists()

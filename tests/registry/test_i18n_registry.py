@@ -24,8 +24,8 @@ from registry.models import AccessPolicy, ApprovalRoute, SharingRequest, Sharing
 from registry.models import SharingRequestState as S
 from registry.services import reminders
 from tests.common.problems import assert_problem
-from tests.conftest import World
-from tests.registry.conftest import REQUEST_BODY, act
+from tests.personas import World
+from tests.sharing import REQUEST_BODY, act
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def korean_submit(world: World, dataset: Any, capture: Any, **overrides: Any) ->
     body = {**REQUEST_BODY, "dataset": str(dataset.pk), **overrides}
     with capture(execute=True):
         response = korean_client(world.users["outsider_member"]).post(
-            "/api/v1/sharing-requests/", body, format="json"
+            reverse("sharing-request-list"), body, format="json"
         )
     assert response.status_code == 201, response.json()
     return SharingRequest.objects.get(pk=response.json()["id"])
@@ -60,7 +60,7 @@ def test_a_decision_refused_at_the_publishers_step_in_both_languages(
     request = submit()
     assert reminders.approvals_remind(now=timezone.now() + timedelta(days=30))["escalated"] == 1
     lead = world.users["division_lead"]
-    url = f"/api/v1/sharing-requests/{request.pk}/approve/"
+    url = reverse("sharing-request-approve", kwargs={"pk": request.pk})
 
     korean = korean_client(lead).post(url, {}, format="json")
     english = korean_client(lead).post(url, {}, format="json", **ENGLISH)
@@ -78,7 +78,7 @@ def test_a_decision_refused_at_the_publishers_step_in_both_languages(
 
 def test_a_conflict_of_the_api_in_both_languages(world, shared_dataset):
     client = korean_client(world.users["outsider_member"])
-    url = "/api/v1/sharing-requests/"
+    url = reverse("sharing-request-list")
     key: dict[str, Any] = {"HTTP_IDEMPOTENCY_KEY": "same-key"}
     body = {**REQUEST_BODY, "dataset": str(shared_dataset.pk)}
     assert client.post(url, body, format="json", **key).status_code == 201
@@ -109,7 +109,7 @@ def test_a_stored_system_comment_is_english_and_shown_in_the_callers_language(
     assert request.decision_reasons[0]["message"] == (
         "The requested period is longer than the policy allows."
     )
-    url = f"/api/v1/sharing-requests/{request.pk}/"
+    url = reverse("sharing-request-detail", kwargs={"pk": request.pk})
     requester = world.users["outsider_member"]
 
     korean = korean_client(requester).get(url).json()
@@ -136,7 +136,7 @@ def test_a_persons_comment_comes_back_as_written_in_either_language(
         django_capture_on_commit_callbacks,
         comment="목적이 너무 넓습니다 / too broad",
     )
-    url = f"/api/v1/sharing-requests/{request.pk}/"
+    url = reverse("sharing-request-detail", kwargs={"pk": request.pk})
     requester = world.users["outsider_member"]
 
     for headers in ({}, ENGLISH):
@@ -154,7 +154,7 @@ def _csv(response: Any) -> list[list[str]]:
 
 def test_a_stats_csv_speaks_the_callers_language_and_keeps_its_codes(world):
     client = korean_client(world.users["secretariat"])
-    url = "/api/v1/stats/divisions/?format=csv"
+    url = reverse("stats-divisions") + "?format=csv"
 
     # Korean first: the table is cached for the scope, its labels are not.
     korean = _csv(client.get(url))
@@ -176,7 +176,7 @@ def test_a_stats_csv_speaks_the_callers_language_and_keeps_its_codes(world):
 
 def test_the_organisation_kinds_in_both_languages(world):
     client = korean_client(world.users["secretariat"])
-    url = "/api/v1/stats/organization-kinds/"
+    url = reverse("stats-organization-kinds")
 
     korean = {row["kind"]: row for row in client.get(url).json()["results"]}
     english = {row["kind"]: row for row in client.get(url, **ENGLISH).json()["results"]}
@@ -192,7 +192,9 @@ def test_the_organisation_kinds_in_both_languages(world):
 
 def test_booleans_in_a_korean_csv(world):
     rows = _csv(
-        korean_client(world.users["secretariat"]).get("/api/v1/stats/organizations/?format=csv")
+        korean_client(world.users["secretariat"]).get(
+            reverse("stats-organizations") + "?format=csv"
+        )
     )
 
     column = rows[0].index("공개와 이용을 모두 함")
@@ -202,12 +204,12 @@ def test_booleans_in_a_korean_csv(world):
 
 def test_stats_query_errors_in_both_languages(world):
     client = korean_client(world.users["secretariat"])
-    url = "/api/v1/stats/monthly/?to=2999-01"
+    url = reverse("stats-monthly") + "?to=2999-01"
 
     korean = assert_problem(client.get(url), 400, "validation_error")
     english = assert_problem(client.get(url, **ENGLISH), 400, "validation_error")
     not_acceptable = assert_problem(
-        client.get("/api/v1/stats/divisions/?format=xml"), 406, "not_acceptable"
+        client.get(reverse("stats-divisions") + "?format=xml"), 406, "not_acceptable"
     )
 
     assert korean["errors"][0]["field"] == english["errors"][0]["field"] == "to"
@@ -220,9 +222,9 @@ def test_stats_query_errors_in_both_languages(world):
 def test_members_are_refused_the_group_tables_in_both_languages(world):
     client = korean_client(world.users["member"])
 
-    korean = assert_problem(client.get("/api/v1/stats/divisions/"), 403, "permission_denied")
+    korean = assert_problem(client.get(reverse("stats-divisions")), 403, "permission_denied")
     english = assert_problem(
-        client.get("/api/v1/stats/divisions/", **ENGLISH), 403, "permission_denied"
+        client.get(reverse("stats-divisions"), **ENGLISH), 403, "permission_denied"
     )
 
     assert korean["detail"].startswith("분과별, 기관 유형별, 월별 통계는 사무국과 분과장만")
@@ -240,7 +242,7 @@ def test_an_email_carries_both_languages_whoever_caused_it(
     body = {**REQUEST_BODY, "dataset": str(shared_dataset.pk)}
     with django_capture_on_commit_callbacks(execute=True):
         response = korean_client(world.users["outsider_member"]).post(
-            "/api/v1/sharing-requests/", body, format="json", **headers
+            reverse("sharing-request-list"), body, format="json", **headers
         )
     assert response.status_code == 201, response.json()
 
@@ -289,8 +291,12 @@ def admin_client(client: Any) -> Any:
 
 
 def test_the_registry_admin_index_is_korean_by_default(admin_client):
-    korean = admin_client.get("/admin/registry/").content.decode()
-    english = admin_client.get("/admin/registry/", **ENGLISH).content.decode()
+    korean = admin_client.get(
+        reverse("admin:app_list", kwargs={"app_label": "registry"})
+    ).content.decode()
+    english = admin_client.get(
+        reverse("admin:app_list", kwargs={"app_label": "registry"}), **ENGLISH
+    ).content.decode()
 
     for name in (
         "공유 레지스트리",
@@ -319,8 +325,10 @@ def test_the_audit_admin_index_is_korean_by_default(admin_client):
 def test_the_sharing_request_change_list_in_korean(admin_client, submit):
     submit()
 
-    korean = admin_client.get("/admin/registry/sharingrequest/").content.decode()
-    english = admin_client.get("/admin/registry/sharingrequest/", **ENGLISH).content.decode()
+    korean = admin_client.get(reverse("admin:registry_sharingrequest_changelist")).content.decode()
+    english = admin_client.get(
+        reverse("admin:registry_sharingrequest_changelist"), **ENGLISH
+    ).content.decode()
 
     for label in ("데이터셋", "요청 기관", "이용 목적", "상태", "생성 시각", "결정 시각"):
         assert label in korean, label
@@ -333,7 +341,7 @@ def test_a_sharing_request_in_the_admin_shows_labels_and_stored_messages_transla
     admin_client, submit
 ):
     request = submit(period_days=5000)  # rejected by the policy check
-    url = f"/admin/registry/sharingrequest/{request.pk}/change/"
+    url = reverse("admin:registry_sharingrequest_change", kwargs={"object_id": request.pk})
 
     korean = admin_client.get(url).content.decode()
     english = admin_client.get(url, **ENGLISH).content.decode()
@@ -357,7 +365,9 @@ def test_a_sharing_request_in_the_admin_shows_labels_and_stored_messages_transla
 def test_a_policy_in_the_admin_lists_its_terms_by_their_labels(admin_client, shared_dataset):
     policy = AccessPolicy.objects.get(dataset=shared_dataset, is_current=True)
 
-    korean = admin_client.get(f"/admin/registry/accesspolicy/{policy.pk}/change/").content.decode()
+    korean = admin_client.get(
+        reverse("admin:registry_accesspolicy_change", kwargs={"object_id": policy.pk})
+    ).content.decode()
 
     for text in (
         "허용 목적",
@@ -374,7 +384,7 @@ def test_the_grant_change_list_says_revoked_as_a_grant_does(admin_client, set_ro
     set_route(ApprovalRoute.AUTOMATIC)
     assert submit().state == S.ACTIVE  # a grant to list
 
-    korean = admin_client.get("/admin/registry/grant/").content.decode()
+    korean = admin_client.get(reverse("admin:registry_grant_changelist")).content.decode()
 
     assert "회수 시각" in korean  # not an API token's 폐기 시각
     assert "폐기 시각" not in korean

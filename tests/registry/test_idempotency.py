@@ -9,13 +9,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from datasets.models import Dataset
 from registry.models import SharingRequest, SharingRequestEvent
 from registry.models import SharingRequestState as S
 from tests.common.problems import assert_problem
-from tests.conftest import World
 from tests.factories import (
     DatasetFactory,
     DatasetVersionFactory,
@@ -23,11 +23,12 @@ from tests.factories import (
     OrganizationFactory,
     UserFactory,
 )
-from tests.registry.conftest import REQUEST_BODY, act
+from tests.personas import World
+from tests.sharing import REQUEST_BODY, act
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/sharing-requests/"
+URL = reverse("sharing-request-list")
 ClientFor = Callable[[str], APIClient]
 
 

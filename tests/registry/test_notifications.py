@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import MembershipRole
@@ -16,7 +17,7 @@ from registry.models import ApprovalRoute, DeliveryStatus, EmailNotification, Gr
 from registry.models import SharingRequestState as S
 from registry.services import agreements, notifications
 from tests.factories import DivisionLeadFactory, MembershipFactory, UserFactory
-from tests.registry.conftest import act
+from tests.sharing import act
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +91,7 @@ def test_awaiting_publisher_tells_the_publishers_active_stewards(
     assert message.subject.startswith("[M.AX] 승인 요청 / Approval needed: ")
     assert request.dataset.title_ko in message.subject
     assert str(request.pk) in message.body
-    assert f"/api/v1/sharing-requests/{request.pk}/" in message.body
+    assert reverse("sharing-request-detail", kwargs={"pk": request.pk}) in message.body
     assert message.from_email == "registry@max-alliance.kr"
 
 
@@ -241,7 +242,9 @@ def test_rows_are_written_with_the_transition_but_sent_only_after_commit(
     mailoutbox.clear()
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        client_for("steward").post(f"/api/v1/sharing-requests/{request.pk}/approve/", {})
+        client_for("steward").post(
+            reverse("sharing-request-approve", kwargs={"pk": request.pk}), {}
+        )
 
     row = EmailNotification.objects.get(event="sharing_request.active")
     assert row.status == DeliveryStatus.PENDING

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -19,7 +20,7 @@ from registry.models import ApprovalRoute, EmailNotification, Grant, SharingRequ
 from registry.models import SharingRequestState as S
 from registry.services import agreements, reminders, webhooks
 from tests.common.problems import assert_problem
-from tests.registry.conftest import act
+from tests.sharing import act
 
 pytestmark = pytest.mark.django_db
 
@@ -179,7 +180,7 @@ def test_a_long_wait_escalates_to_the_division_lead(
     world, client_for, waiting, mailoutbox, django_capture_on_commit_callbacks
 ):
     lead = client_for("division_lead")
-    detail = f"/api/v1/sharing-requests/{waiting.pk}/"
+    detail = reverse("sharing-request-detail", kwargs={"pk": waiting.pk})
     assert_problem(lead.get(detail), 404, "not_found")
     waiting_since(waiting, days_ago(settings.APPROVAL_ESCALATION_DAYS))
 
@@ -200,7 +201,7 @@ def test_a_long_wait_escalates_to_the_division_lead(
     response = lead.get(detail)
     assert response.status_code == 200
     assert response.json()["state"] == "awaiting_publisher"
-    assert [r["id"] for r in lead.get("/api/v1/sharing-requests/").json()["results"]] == [
+    assert [r["id"] for r in lead.get(reverse("sharing-request-list")).json()["results"]] == [
         str(waiting.pk)
     ]
     waiting.refresh_from_db()

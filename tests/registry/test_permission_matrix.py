@@ -1,8 +1,9 @@
 """Who may call which sharing endpoint: one test per (endpoint, persona) cell, then leak checks.
 
-The scene (three organisations, every persona, one dataset and sharing requests in the states
-the endpoints act on) is built once for the module inside an outer transaction; each cell runs
-in a savepoint that is rolled back, so a cell that approves or revokes leaves the scene as it was.
+The scene (the persona world of tests/personas.py and a third organisation, one dataset and
+sharing requests in the states the endpoints act on) is built once for the module inside an
+outer transaction; each cell runs in a savepoint that is rolled back, so a cell that approves
+or revokes leaves the scene as it was.
 That keeps about 250 cells to a few seconds.
 
 Rules, as the code reads (registry/selectors.py, registry/permissions.py, registry/services/,
@@ -26,10 +27,11 @@ import pytest
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import TestCase, override_settings
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Division, MembershipRole, Organization, OrganizationKind, User
+from accounts.models import Division, MembershipRole, Organization, User
 from accounts.selectors import actor_for
 from datasets.models import Dataset, Distribution, Sensitivity
 from registry.models import Agreement, ApprovalRoute, Grant, SharingRequest
@@ -44,6 +46,7 @@ from tests.factories import (
     OrganizationFactory,
     UserFactory,
 )
+from tests.personas import build_world, client_as
 
 pytestmark = pytest.mark.django_db
 
@@ -81,10 +84,7 @@ class Scene:
     ids: dict[str, str] = field(default_factory=dict)
 
     def client(self, persona: str) -> APIClient:
-        client = APIClient()
-        if persona != "anonymous":
-            client.force_authenticate(self.users[persona])
-        return client
+        return client_as(self.users, persona)
 
     def other_secrets(self) -> list[str]:
         """Strings that reveal other's requests; none may reach those who may not see them."""
@@ -102,40 +102,24 @@ class Scene:
 
 
 def _build(media_root: Path) -> Scene:
-    ai_factory = Division.objects.get(code="ai-factory")
-    humanoids = Division.objects.get(code="humanoids")
-    acme = OrganizationFactory.create(
-        slug="acme", name_ko="에이씨엠이정밀", name_en="Acme Precision"
-    )
-    acme.divisions.set([ai_factory])
-    other = OrganizationFactory.create(
-        slug="other", name_ko="다른AI", name_en="Other AI", kind=OrganizationKind.AI_COMPANY
-    )
+    """The shared persona world (tests/personas.py), plus a third organisation that asks too
+    and the lead of a division the dataset is not in."""
+    world = build_world()
+    ai_factory, humanoids, acme, other = world.ai_factory, world.humanoids, world.acme, world.other
+    users = dict(world.users)
     third = OrganizationFactory.create(
         slug="third-works", name_ko="제삼공업", name_en="Third Works"
     )
-    users: dict[str, User] = {}
-    for name, organization, role in (
-        ("member", acme, MembershipRole.MEMBER),
-        ("steward", acme, MembershipRole.DATA_STEWARD),
-        ("org_admin", acme, MembershipRole.ORG_ADMIN),
-        ("outsider_member", other, MembershipRole.MEMBER),
-        ("outsider_steward", other, MembershipRole.DATA_STEWARD),
-        ("third_member", third, MembershipRole.MEMBER),
-        ("third_steward", third, MembershipRole.DATA_STEWARD),
+    for name, role in (
+        ("third_member", MembershipRole.MEMBER),
+        ("third_steward", MembershipRole.DATA_STEWARD),
     ):
         users[name] = MembershipFactory.create(
-            user=UserFactory.create(email=f"{name}@example.kr"),
-            organization=organization,
-            role=role,
+            user=UserFactory.create(email=f"{name}@example.kr"), organization=third, role=role
         ).user
-    users["division_lead"] = DivisionLeadFactory.create(
-        user=UserFactory.create(email="lead@example.kr"), division=ai_factory
-    ).user
     users["humanoids_lead"] = DivisionLeadFactory.create(
         user=UserFactory.create(email="humanoids-lead@example.kr"), division=humanoids
     ).user
-    users["secretariat"] = UserFactory.create(email="secretariat@example.kr", is_secretariat=True)
 
     dataset = DatasetFactory.create(
         publisher=acme, division=ai_factory, sensitivity=Sensitivity.MEMBERS
@@ -233,92 +217,101 @@ BODY_CREATE = {
 }
 BODY_ELIGIBILITY = {"purpose": "research", "period_days": 30}
 
-SR = "/api/v1/sharing-requests"
-DS = "/api/v1/datasets/{dataset}"
-# name: (method, path, body, expected status for each persona in PERSONAS order:
+DATASET = {"dataset": "{dataset}"}
+# name: (method, URL name, URL kwargs, body, expected status for each persona in PERSONAS order:
 #        anonymous, member, steward, org_admin, outsider_member, outsider_steward,
-#        third_member, third_steward, division_lead, secretariat)
-ENDPOINTS: dict[str, tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = {
+#        third_member, third_steward, division_lead, secretariat);
+# "{...}" in the URL kwargs and the body are filled with the scene's ids.
+ENDPOINTS: dict[str, tuple[str, str, dict[str, str], dict[str, Any] | None, tuple[int, ...]]] = {
     "sharing-requests list": (
-        "get", f"{SR}/", None, (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+        "get", "sharing-request-list", {}, None,
+        (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ),
     "sharing-request detail": (
-        "get", f"{SR}/{{active}}/", None, (401, 404, 200, 404, 200, 200, 404, 404, 200, 200),
+        "get", "sharing-request-detail", {"pk": "{active}"}, None,
+        (401, 404, 200, 404, 200, 200, 404, 404, 200, 200),
     ),
     "sharing-request create": (
-        "post", f"{SR}/", {**BODY_CREATE, "dataset": "{dataset}"},
+        "post", "sharing-request-list", {}, {**BODY_CREATE, "dataset": "{dataset}"},
         (401, 201, 201, 201, 201, 201, 201, 201, 403, 403),
     ),
     "approve at publisher step": (
-        "post", f"{SR}/{{awaiting_publisher}}/approve/", {},
+        "post", "sharing-request-approve", {"pk": "{awaiting_publisher}"}, {},
         (401, 404, 200, 404, 403, 403, 404, 404, 404, 403),
     ),
     "approve at lead step": (
-        "post", f"{SR}/{{awaiting_lead}}/approve/", {},
+        "post", "sharing-request-approve", {"pk": "{awaiting_lead}"}, {},
         (401, 404, 409, 404, 403, 403, 404, 404, 200, 403),
     ),
     "reject at publisher step": (
-        "post", f"{SR}/{{awaiting_publisher}}/reject/", {"comment": "no"},
+        "post", "sharing-request-reject", {"pk": "{awaiting_publisher}"}, {"comment": "no"},
         (401, 404, 200, 404, 403, 403, 404, 404, 404, 403),
     ),
     "reject at lead step": (
-        "post", f"{SR}/{{awaiting_lead}}/reject/", {"comment": "no"},
+        "post", "sharing-request-reject", {"pk": "{awaiting_lead}"}, {"comment": "no"},
         (401, 404, 200, 404, 403, 403, 404, 404, 200, 403),
     ),
     "withdraw": (
-        "post", f"{SR}/{{awaiting_publisher}}/withdraw/", {},
+        "post", "sharing-request-withdraw", {"pk": "{awaiting_publisher}"}, {},
         (401, 404, 403, 404, 200, 200, 404, 404, 404, 403),
     ),
     "revoke": (
-        "post", f"{SR}/{{active}}/revoke/", {"reason": "breach"},
+        "post", "sharing-request-revoke", {"pk": "{active}"}, {"reason": "breach"},
         (401, 404, 200, 404, 403, 403, 404, 404, 403, 200),
     ),
     "agreements list": (
-        "get", "/api/v1/agreements/", None, (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+        "get", "agreement-list", {}, None,
+        (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ),
     "agreement detail": (
-        "get", "/api/v1/agreements/{agreement}/", None,
+        "get", "agreement-detail", {"pk": "{agreement}"}, None,
         (401, 404, 200, 404, 200, 200, 404, 404, 200, 200),
     ),
     "agreement odrl": (
-        "get", "/api/v1/agreements/{agreement}/odrl/", None,
+        "get", "agreement-odrl", {"pk": "{agreement}"}, None,
         (401, 404, 200, 404, 200, 200, 404, 404, 200, 200),
     ),
     "grants list": (
-        "get", "/api/v1/grants/", None, (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+        "get", "grant-list", {}, None,
+        (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ),
     "grant detail": (
-        "get", "/api/v1/grants/{grant}/", None,
+        "get", "grant-detail", {"pk": "{grant}"}, None,
         (401, 404, 200, 404, 200, 200, 404, 404, 200, 200),
     ),
     "grant download-links": (
-        "post", "/api/v1/grants/{grant}/download-links/", None,
+        "post", "grant-download-links", {"pk": "{grant}"}, None,
         (401, 404, 403, 404, 200, 200, 404, 404, 403, 403),
     ),
     "downloads list": (
-        "get", "/api/v1/downloads/", None, (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+        "get", "download-list", {}, None,
+        (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ),
     "audit-events list": (
-        "get", "/api/v1/audit-events/", None, (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+        "get", "audit-event-list", {}, None,
+        (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ),
     # The dataset is for members only: to an anonymous caller it does not exist.
     "policy get": (
-        "get", f"{DS}/policy/", None, (404, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+        "get", "access-policy", DATASET, None,
+        (404, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ),
     "policy patch": (
-        "patch", f"{DS}/policy/", {"max_period_days": 200},
+        "patch", "access-policy", DATASET, {"max_period_days": 200},
         (404, 403, 200, 403, 403, 403, 403, 403, 403, 403),
     ),
     "policy revisions": (
-        "get", f"{DS}/policy/revisions/", None, (404, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+        "get", "access-policy-revisions", DATASET, None,
+        (404, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ),
     "policy odrl": (
-        "get", f"{DS}/policy/odrl/", None, (404, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+        "get", "access-policy-odrl", DATASET, None,
+        (404, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ),
     # Acme's own members may ask (the engine then answers own_dataset); people who belong to
     # no organisation have nobody to ask for.
     "eligibility": (
-        "post", f"{DS}/eligibility", BODY_ELIGIBILITY,
+        "post", "dataset-eligibility", DATASET, BODY_ELIGIBILITY,
         (401, 200, 200, 200, 200, 200, 200, 200, 403, 403),
     ),
 }  # fmt: skip
@@ -336,7 +329,7 @@ STATUS_BUGS: dict[tuple[str, str], str] = {}
 
 def _cells() -> list[Any]:
     cells = []
-    for name, (_method, _path, _body, statuses) in ENDPOINTS.items():
+    for name, (_method, _view, _kwargs, _body, statuses) in ENDPOINTS.items():
         assert len(statuses) == len(PERSONAS), name
         for persona, status in zip(PERSONAS, statuses, strict=True):
             bug = STATUS_BUGS.get((name, persona))
@@ -354,9 +347,9 @@ def _fill(value: Any, ids: dict[str, str]) -> Any:
 
 
 def call(scene: Scene, persona: str, name: str) -> Any:
-    method, path, body, _statuses = ENDPOINTS[name]
+    method, view, kwargs, body, _statuses = ENDPOINTS[name]
     client = scene.client(persona)
-    url = _fill(path, scene.ids)
+    url = reverse(view, kwargs=_fill(kwargs, scene.ids))
     if method == "get":
         return client.get(url)
     return getattr(client, method)(url, _fill(body, scene.ids), format="json")
@@ -399,22 +392,24 @@ def test_list_shows_exactly_the_visible_requests(persona: str, scene: Scene) -> 
     client = scene.client(persona)
     names = ("active", "awaiting_publisher", "awaiting_lead", "third_request")
     by_id = {str(getattr(scene, name).pk): name for name in names}
-    listed = _ids(client.get(f"{SR}/?page_size=100"))
+    listed = _ids(client.get(reverse("sharing-request-list") + "?page_size=100"))
     assert {by_id[i] for i in listed} == VISIBLE[persona]
     sees = persona in SEES_THE_AGREEMENT
-    assert _ids(client.get("/api/v1/agreements/")) == ({str(scene.agreement.pk)} if sees else set())
-    assert _ids(client.get("/api/v1/grants/")) == ({str(scene.grant.pk)} if sees else set())
-    downloads = client.get("/api/v1/downloads/").json()["results"]
+    assert _ids(client.get(reverse("agreement-list"))) == (
+        {str(scene.agreement.pk)} if sees else set()
+    )
+    assert _ids(client.get(reverse("grant-list"))) == ({str(scene.grant.pk)} if sees else set())
+    downloads = client.get(reverse("download-list")).json()["results"]
     assert [row["grant"] for row in downloads] == ([str(scene.grant.pk)] if sees else [])
 
 
 def test_escalation_shows_the_request_to_the_division_lead(scene: Scene) -> None:
     lead = scene.client("division_lead")
-    url = f"{SR}/{scene.awaiting_publisher.pk}/"
+    url = reverse("sharing-request-detail", kwargs={"pk": scene.awaiting_publisher.pk})
     assert_problem(lead.get(url), 404, "not_found")
     reminders.approvals_remind(now=timezone.now() + timedelta(days=30))
     assert lead.get(url).status_code == 200
-    assert str(scene.awaiting_publisher.pk) in _ids(lead.get(f"{SR}/"))
+    assert str(scene.awaiting_publisher.pk) in _ids(lead.get(reverse("sharing-request-list")))
     # A lead of another division still sees nothing and decides nothing.
     other_lead = scene.client("humanoids_lead")
     assert_problem(other_lead.get(url), 404, "not_found")
@@ -425,11 +420,11 @@ def test_escalation_shows_the_request_to_the_division_lead(scene: Scene) -> None
 # --- nothing leaks ----------------------------------------------------------------------------
 
 LISTS = {
-    "sharing-requests": f"{SR}/?page_size=100",
-    "agreements": "/api/v1/agreements/",
-    "grants": "/api/v1/grants/",
-    "downloads": "/api/v1/downloads/",
-    "audit-events": "/api/v1/audit-events/?page_size=100",
+    "sharing-requests": reverse("sharing-request-list") + "?page_size=100",
+    "agreements": reverse("agreement-list"),
+    "grants": reverse("grant-list"),
+    "downloads": reverse("download-list"),
+    "audit-events": reverse("audit-event-list") + "?page_size=100",
 }
 
 
@@ -471,11 +466,11 @@ def test_hidden_objects_are_not_found(persona: str, scene: Scene) -> None:
     client = scene.client(persona)
     secrets = scene.other_secrets()
     for url in (
-        f"{SR}/{scene.active.pk}/",
-        f"{SR}/{scene.awaiting_lead.pk}/",
-        f"/api/v1/agreements/{scene.agreement.pk}/",
-        f"/api/v1/agreements/{scene.agreement.pk}/odrl/",
-        f"/api/v1/grants/{scene.grant.pk}/",
+        reverse("sharing-request-detail", kwargs={"pk": scene.active.pk}),
+        reverse("sharing-request-detail", kwargs={"pk": scene.awaiting_lead.pk}),
+        reverse("agreement-detail", kwargs={"pk": scene.agreement.pk}),
+        reverse("agreement-odrl", kwargs={"pk": scene.agreement.pk}),
+        reverse("grant-detail", kwargs={"pk": scene.grant.pk}),
     ):
         body = assert_problem(client.get(url), 404, "not_found")
         assert not any(secret in body["detail"] for secret in secrets)
@@ -485,7 +480,7 @@ def test_hidden_objects_are_not_found(persona: str, scene: Scene) -> None:
         ("withdraw", {}),
         ("revoke", {"reason": "x"}),
     ):
-        url = f"{SR}/{scene.awaiting_lead.pk}/{verb}/"
+        url = reverse(f"sharing-request-{verb}", kwargs={"pk": scene.awaiting_lead.pk})
         assert_problem(client.post(url, payload, format="json"), 404, "not_found")
     # Nothing changed.
     assert SharingRequest.objects.get(pk=scene.awaiting_lead.pk).state == S.AWAITING_DIVISION_LEAD
@@ -496,7 +491,11 @@ def test_requester_sees_nothing_of_another_requester(scene: Scene) -> None:
     text = json.dumps([client.get(url).json() for url in LISTS.values()], ensure_ascii=False)
     for secret in (str(scene.third_request.pk), THIRD_JUSTIFICATION, "third_member@example.kr"):
         assert secret not in text
-    assert_problem(client.get(f"{SR}/{scene.third_request.pk}/"), 404, "not_found")
+    assert_problem(
+        client.get(reverse("sharing-request-detail", kwargs={"pk": scene.third_request.pk})),
+        404,
+        "not_found",
+    )
 
 
 # --- policies of a public dataset -------------------------------------------------------------
@@ -509,19 +508,23 @@ def test_public_policy_is_readable_but_not_writable_anonymously(scene: Scene) ->
         sensitivity=Sensitivity.PUBLIC,
     )
     anonymous = scene.client("anonymous")
-    got = anonymous.get(f"/api/v1/datasets/{public.pk}/policy/")
+    got = anonymous.get(reverse("access-policy", kwargs={"dataset": public.pk}))
     assert got.status_code == 200, got.content
     assert got.json()["approval_route"] == ApprovalRoute.AUTOMATIC
-    odrl = anonymous.get(f"/api/v1/datasets/{public.pk}/policy/odrl/")
+    odrl = anonymous.get(reverse("access-policy-odrl", kwargs={"dataset": public.pk}))
     assert odrl.status_code == 200
     assert odrl["Content-Type"].startswith("application/ld+json")
     assert_problem(
-        anonymous.patch(f"/api/v1/datasets/{public.pk}/policy/", {"max_period_days": 5}),
+        anonymous.patch(
+            reverse("access-policy", kwargs={"dataset": public.pk}), {"max_period_days": 5}
+        ),
         401,
         "not_authenticated",
     )
     assert_problem(
-        anonymous.post(f"/api/v1/datasets/{public.pk}/eligibility", BODY_ELIGIBILITY),
+        anonymous.post(
+            reverse("dataset-eligibility", kwargs={"dataset": public.pk}), BODY_ELIGIBILITY
+        ),
         401,
         "not_authenticated",
     )

@@ -1,8 +1,9 @@
 import pytest
+from django.urls import reverse
 
 from registry.models import ApprovalRoute
 from registry.models import SharingRequestState as S
-from tests.registry.conftest import act
+from tests.sharing import act
 
 pytestmark = pytest.mark.django_db
 
@@ -29,12 +30,16 @@ def test_two_step_flow_end_to_end(
         "approved",
         "active",
     ]
-    agreement = client_for("outsider_member").get(f"/api/v1/agreements/{body['agreement']}/")
+    agreement = client_for("outsider_member").get(
+        reverse("agreement-detail", kwargs={"pk": body["agreement"]})
+    )
     assert agreement.status_code == 200
-    odrl = client_for("steward").get(f"/api/v1/agreements/{body['agreement']}/odrl/")
+    odrl = client_for("steward").get(reverse("agreement-odrl", kwargs={"pk": body["agreement"]}))
     assert odrl.status_code == 200
     assert odrl.json()["@type"] == "Agreement"
-    links = client_for("outsider_member").post(f"/api/v1/grants/{body['grant']}/download-links/")
+    links = client_for("outsider_member").post(
+        reverse("grant-download-links", kwargs={"pk": body["grant"]})
+    )
     assert links.status_code == 200, links.json()
     url = links.json()[0]["url"]
     anon = client_for("anonymous")
@@ -47,6 +52,6 @@ def test_two_step_flow_end_to_end(
     refused = anon.get(url)
     assert refused.status_code == 403, refused.content
     assert len(mailoutbox) >= 3
-    audit = client_for("secretariat").get("/api/v1/audit-events/")
+    audit = client_for("secretariat").get(reverse("audit-event-list"))
     assert audit.status_code == 200
     assert audit.json()["count"] > 5

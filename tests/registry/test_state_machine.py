@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -31,9 +32,9 @@ from registry.models import (
 from registry.models import SharingRequestState as S
 from registry.services import agreements, reminders
 from tests.common.problems import assert_problem
-from tests.conftest import World
 from tests.factories import DatasetFactory, DatasetVersionFactory
-from tests.registry.conftest import REQUEST_BODY, act
+from tests.personas import World
+from tests.sharing import REQUEST_BODY, act
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +107,7 @@ def reach(
             # The worker's check runs after commit; without running callbacks it never does.
             body = {**REQUEST_BODY, "dataset": str(shared_dataset.pk)}
             response = client_for("outsider_member").post(
-                "/api/v1/sharing-requests/", body, format="json"
+                reverse("sharing-request-list"), body, format="json"
             )
             assert response.status_code == 201, response.json()
             return SharingRequest.objects.get(pk=response.json()["id"])
@@ -243,13 +244,15 @@ def test_every_action_from_every_state(
     request = reach(state)
     with subtests.test("dsp_state in the API"):
         for persona in ("outsider_member", "steward", "secretariat"):
-            detail = client_for(persona).get(f"/api/v1/sharing-requests/{request.pk}/")
+            detail = client_for(persona).get(
+                reverse("sharing-request-detail", kwargs={"pk": request.pk})
+            )
             assert detail.status_code == 200, detail.json()
             assert (detail.json()["state"], detail.json()["dsp_state"]) == (
                 state,
                 EXPECTED_DSP[S(state)],
             )
-        listed = client_for("outsider_member").get("/api/v1/sharing-requests/")
+        listed = client_for("outsider_member").get(reverse("sharing-request-list"))
         assert [(r["id"], r["dsp_state"]) for r in listed.json()["results"]] == [
             (str(request.pk), EXPECTED_DSP[S(state)])
         ]
@@ -329,7 +332,9 @@ def test_revoke_ends_the_grant(
     assert grant.revoked_at is not None
     assert grant.revoked_by == world.users["secretariat"]
     assert grant.revocation_reason == "audit finding"
-    links = client_for("outsider_member").post(f"/api/v1/grants/{grant.pk}/download-links/")
+    links = client_for("outsider_member").post(
+        reverse("grant-download-links", kwargs={"pk": grant.pk})
+    )
     assert_problem(links, 409, "grant_not_valid")
 
 
@@ -410,7 +415,11 @@ def test_automatic_route_is_active_right_after_the_check(
         (None, S.APPROVED, S.ACTIVE, ""),
     ]
     _assert_granted(request, world)
-    body = client_for("outsider_member").get(f"/api/v1/sharing-requests/{request.pk}/").json()
+    body = (
+        client_for("outsider_member")
+        .get(reverse("sharing-request-detail", kwargs={"pk": request.pk}))
+        .json()
+    )
     assert body["dsp_state"] == "FINALIZED"
     assert body["agreement"] is not None
     assert body["grant"] is not None
@@ -602,14 +611,18 @@ def test_check_rejects_with_reasons(
         (None, S.SUBMITTED, S.REJECTED, CHECK_REJECTED),
     ]
     assert not Agreement.objects.filter(sharing_request=request).exists()
-    body = client_for("outsider_member").get(f"/api/v1/sharing-requests/{request.pk}/").json()
+    body = (
+        client_for("outsider_member")
+        .get(reverse("sharing-request-detail", kwargs={"pk": request.pk}))
+        .json()
+    )
     assert (body["state"], body["dsp_state"]) == (S.REJECTED, "TERMINATED")
     assert body["decision_reasons"] == request.decision_reasons
     # The eligibility endpoint runs the same engine and gives the same reasons.
     ask = {**REQUEST_BODY, **overrides}
     ask.pop("justification")
     eligibility = client_for("outsider_member").post(
-        f"/api/v1/datasets/{shared_dataset.pk}/eligibility", ask, format="json"
+        reverse("dataset-eligibility", kwargs={"dataset": shared_dataset.pk}), ask, format="json"
     )
     assert eligibility.status_code == 200, eligibility.json()
     assert eligibility.json()["eligible"] is False
@@ -668,7 +681,9 @@ def restricted_dataset(world: World) -> Dataset:
 def test_restricted_dataset_defaults_to_the_two_step_route(
     restricted_dataset: Dataset, client_for: ClientFor
 ) -> None:
-    response = client_for("steward").get(f"/api/v1/datasets/{restricted_dataset.pk}/policy/")
+    response = client_for("steward").get(
+        reverse("access-policy", kwargs={"dataset": restricted_dataset.pk})
+    )
     assert response.status_code == 200, response.json()
     assert response.json()["approval_route"] == ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD
     assert response.json()["max_period_days"] == 180
@@ -678,7 +693,7 @@ def test_restricted_dataset_defaults_to_the_two_step_route(
 def test_restricted_dataset_refuses_a_shorter_route(
     route: str, restricted_dataset: Dataset, client_for: ClientFor
 ) -> None:
-    url = f"/api/v1/datasets/{restricted_dataset.pk}/policy/"
+    url = reverse("access-policy", kwargs={"dataset": restricted_dataset.pk})
     client = client_for("steward")
     body = assert_problem(
         client.patch(url, {"approval_route": route}, format="json"), 409, "route_not_allowed"
@@ -711,14 +726,20 @@ def test_dataset_made_restricted_still_needs_the_division_lead(
     """Raising the sensitivity raises the route of the current policy with it."""
     set_route(ApprovalRoute.PUBLISHER)
     changed = client_for("steward").patch(
-        f"/api/v1/datasets/{shared_dataset.pk}/",
+        reverse("dataset-detail", kwargs={"dataset": shared_dataset.pk}),
         {"sensitivity": Sensitivity.RESTRICTED},
         format="json",
     )
     assert changed.status_code == 200, changed.json()
-    policy = client_for("steward").get(f"/api/v1/datasets/{shared_dataset.pk}/policy/").json()
+    policy = (
+        client_for("steward")
+        .get(reverse("access-policy", kwargs={"dataset": shared_dataset.pk}))
+        .json()
+    )
     assert policy["approval_route"] == ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD
-    revisions = client_for("steward").get(f"/api/v1/datasets/{shared_dataset.pk}/policy/revisions/")
+    revisions = client_for("steward").get(
+        reverse("access-policy-revisions", kwargs={"dataset": shared_dataset.pk})
+    )
     assert [(r["revision"], r["approval_route"]) for r in revisions.json()] == [
         (3, ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD),  # added by the sensitivity change
         (2, ApprovalRoute.PUBLISHER),  # set_route's
@@ -847,7 +868,9 @@ def test_timed_release_starts_once(
     request = reach(S.APPROVED)
     grant = Grant.objects.get(agreement__sharing_request=request)
     assert grant.valid_from > timezone.now() + timedelta(days=9)
-    links = client_for("outsider_member").post(f"/api/v1/grants/{grant.pk}/download-links/")
+    links = client_for("outsider_member").post(
+        reverse("grant-download-links", kwargs={"pk": grant.pk})
+    )
     assert_problem(links, 409, "grant_not_valid")
     before = event_rows(request, world)
 
@@ -908,7 +931,11 @@ def test_expiry_ends_an_active_request_once(
 
     assert agreements.grants_expire(now=grant.valid_until + timedelta(days=1)) == 0
     assert event_rows(request, world) == [*before, (None, S.ACTIVE, S.EXPIRED, WINDOW_ENDED)]
-    body = client_for("outsider_member").get(f"/api/v1/sharing-requests/{request.pk}/").json()
+    body = (
+        client_for("outsider_member")
+        .get(reverse("sharing-request-detail", kwargs={"pk": request.pk}))
+        .json()
+    )
     assert (body["state"], body["dsp_state"]) == (S.EXPIRED, "TERMINATED")
 
 

@@ -17,17 +17,18 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from django.urls import reverse
 
 from accounts.models import MembershipRole
 from registry import tasks
 from registry.models import ApprovalRoute, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from tests.common.problems import assert_field_error, assert_problem
 from tests.factories import MembershipFactory, UserFactory
-from tests.registry.conftest import act
+from tests.sharing import act
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/webhooks/"
+URL = reverse("webhook-list")
 OUTPUT_FIELDS = {"id", "organization", "url", "events", "is_active", "created_at", "modified_at"}
 MAX_ATTEMPTS = (tasks.deliver_webhook.max_retries or 0) + 1
 
@@ -188,7 +189,7 @@ def test_an_org_admin_creates_an_endpoint_and_sees_the_secret_once(world, client
 
     for persona in ("org_admin", "member", "steward"):
         listed = client_for(persona).get(URL)
-        detail = client_for(persona).get(f"{URL}{body['id']}/")
+        detail = client_for(persona).get(reverse("webhook-detail", kwargs={"pk": body["id"]}))
         assert listed.status_code == 200
         assert [e["id"] for e in listed.json()["results"]] == [body["id"]]
         assert set(listed.json()["results"][0]) == OUTPUT_FIELDS
@@ -241,16 +242,32 @@ def test_another_organisations_endpoints_are_invisible(world, client_for, receiv
     for persona in ("outsider_member", other_admin):
         listed = client_for(persona).get(URL).json()["results"]
         assert [e["id"] for e in listed] == [other["id"]]
-        assert_problem(client_for(persona).get(f"{URL}{acme['id']}/"), 404, "not_found")
-        assert_problem(client_for(persona).get(f"{URL}{acme['id']}/deliveries/"), 404, "not_found")
+        assert_problem(
+            client_for(persona).get(reverse("webhook-detail", kwargs={"pk": acme["id"]})),
+            404,
+            "not_found",
+        )
+        assert_problem(
+            client_for(persona).get(reverse("webhook-deliveries", kwargs={"pk": acme["id"]})),
+            404,
+            "not_found",
+        )
     hostile = client_for(other_admin)
-    assert_problem(hostile.post(f"{URL}{acme['id']}/ping/"), 404, "not_found")
     assert_problem(
-        hostile.patch(f"{URL}{acme['id']}/", {"url": receiver.url("/stolen")}, format="json"),
+        hostile.post(reverse("webhook-ping", kwargs={"pk": acme["id"]})), 404, "not_found"
+    )
+    assert_problem(
+        hostile.patch(
+            reverse("webhook-detail", kwargs={"pk": acme["id"]}),
+            {"url": receiver.url("/stolen")},
+            format="json",
+        ),
         404,
         "not_found",
     )
-    assert_problem(hostile.delete(f"{URL}{acme['id']}/"), 404, "not_found")
+    assert_problem(
+        hostile.delete(reverse("webhook-detail", kwargs={"pk": acme["id"]})), 404, "not_found"
+    )
     assert WebhookEndpoint.objects.get(pk=acme["id"]).url == receiver.url("/acme")
     everything = client_for("secretariat").get(URL).json()["results"]
     assert {e["id"] for e in everything} == {acme["id"], other["id"]}
@@ -259,7 +276,7 @@ def test_another_organisations_endpoints_are_invisible(world, client_for, receiv
 
 def test_an_admin_changes_and_deletes_an_endpoint_a_steward_may_not(world, client_for, receiver):
     endpoint = create(client_for, "org_admin", receiver.url())
-    detail = f"{URL}{endpoint['id']}/"
+    detail = reverse("webhook-detail", kwargs={"pk": endpoint["id"]})
 
     assert_problem(
         client_for("steward").patch(detail, {"is_active": False}, format="json"),
@@ -291,7 +308,9 @@ def test_a_ping_is_delivered_with_a_valid_signature(
     endpoint = create(client_for, "org_admin", receiver.url())
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for("org_admin").post(f"{URL}{endpoint['id']}/ping/")
+        response = client_for("org_admin").post(
+            reverse("webhook-ping", kwargs={"pk": endpoint["id"]})
+        )
 
     assert response.status_code == 202
     assert response.json()["event"] == "ping"
@@ -316,7 +335,9 @@ def test_a_delivery_whose_task_was_lost_is_queued_again(
 ):
     endpoint = create(client_for, "org_admin", receiver.url())
     with django_capture_on_commit_callbacks(execute=False):  # the task never reaches a worker
-        response = client_for("org_admin").post(f"{URL}{endpoint['id']}/ping/")
+        response = client_for("org_admin").post(
+            reverse("webhook-ping", kwargs={"pk": endpoint["id"]})
+        )
     delivery = WebhookDelivery.objects.get(pk=response.json()["id"])
     assert delivery.status == DeliveryStatus.PENDING
 
@@ -339,7 +360,7 @@ def test_a_signature_made_with_another_secret_does_not_verify(
 ):
     endpoint = create(client_for, "org_admin", receiver.url())
     with django_capture_on_commit_callbacks(execute=True):
-        client_for("org_admin").post(f"{URL}{endpoint['id']}/ping/")
+        client_for("org_admin").post(reverse("webhook-ping", kwargs={"pk": endpoint["id"]}))
     [received] = receiver.received
 
     with pytest.raises(AssertionError):
@@ -410,7 +431,11 @@ def test_an_inactive_endpoint_gets_nothing(
     world, client_for, receiver, submit, set_route, django_capture_on_commit_callbacks
 ):
     endpoint = create(client_for, "org_admin", receiver.url())
-    client_for("org_admin").patch(f"{URL}{endpoint['id']}/", {"is_active": False}, format="json")
+    client_for("org_admin").patch(
+        reverse("webhook-detail", kwargs={"pk": endpoint["id"]}),
+        {"is_active": False},
+        format="json",
+    )
     set_route(ApprovalRoute.AUTOMATIC)
 
     submit()
@@ -426,7 +451,9 @@ def test_a_server_error_is_retried_then_fails(
     endpoint = create(client_for, "org_admin", receiver.url("/broken"))
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for("org_admin").post(f"{URL}{endpoint['id']}/ping/")
+        response = client_for("org_admin").post(
+            reverse("webhook-ping", kwargs={"pk": endpoint["id"]})
+        )
 
     delivery = WebhookDelivery.objects.get(pk=response.json()["id"])
     assert delivery.status == DeliveryStatus.FAILED
@@ -447,7 +474,9 @@ def test_a_receiver_that_recovers_gets_the_delivery(
     endpoint = create(client_for, "org_admin", receiver.url("/busy"))
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for("org_admin").post(f"{URL}{endpoint['id']}/ping/")
+        response = client_for("org_admin").post(
+            reverse("webhook-ping", kwargs={"pk": endpoint["id"]})
+        )
 
     delivery = WebhookDelivery.objects.get(pk=response.json()["id"])
     assert delivery.status == DeliveryStatus.DELIVERED
@@ -465,7 +494,9 @@ def test_a_client_error_is_not_retried(
     endpoint = create(client_for, "org_admin", receiver.url("/gone"))
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for("org_admin").post(f"{URL}{endpoint['id']}/ping/")
+        response = client_for("org_admin").post(
+            reverse("webhook-ping", kwargs={"pk": endpoint["id"]})
+        )
 
     delivery = WebhookDelivery.objects.get(pk=response.json()["id"])
     assert delivery.status == DeliveryStatus.FAILED
@@ -487,7 +518,9 @@ def test_an_unreachable_receiver_is_retried_then_fails(
     )
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for("org_admin").post(f"{URL}{endpoint['id']}/ping/")
+        response = client_for("org_admin").post(
+            reverse("webhook-ping", kwargs={"pk": endpoint["id"]})
+        )
 
     delivery = WebhookDelivery.objects.get(pk=response.json()["id"])
     assert delivery.status == DeliveryStatus.FAILED
@@ -503,7 +536,9 @@ def test_a_loopback_url_is_refused_unless_private_networks_are_allowed(
     endpoint = create(client_for, "org_admin", receiver.url())
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for("org_admin").post(f"{URL}{endpoint['id']}/ping/")
+        response = client_for("org_admin").post(
+            reverse("webhook-ping", kwargs={"pk": endpoint["id"]})
+        )
 
     delivery = WebhookDelivery.objects.get(pk=response.json()["id"])
     assert delivery.status == DeliveryStatus.FAILED
@@ -532,7 +567,9 @@ def test_a_redirect_to_a_private_address_is_not_followed(
         mock.patch("common.outbound.socket", SimpleNamespace(getaddrinfo=looks_public)),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        response = client_for("org_admin").post(f"{URL}{endpoint['id']}/ping/")
+        response = client_for("org_admin").post(
+            reverse("webhook-ping", kwargs={"pk": endpoint["id"]})
+        )
 
     assert receiver.at("/internal") == []
     assert len(receiver.at("/hooks")) == 1
@@ -554,13 +591,15 @@ def test_the_delivery_log_lists_attempts(
     receiver.statuses["/flaky"] = 503
     endpoint = create(client_for, "org_admin", receiver.url("/flaky"))
     with django_capture_on_commit_callbacks(execute=True):
-        client_for("org_admin").post(f"{URL}{endpoint['id']}/ping/")
+        client_for("org_admin").post(reverse("webhook-ping", kwargs={"pk": endpoint["id"]}))
     receiver.statuses["/flaky"] = 200
     with django_capture_on_commit_callbacks(execute=True):
-        client_for("org_admin").post(f"{URL}{endpoint['id']}/ping/")
+        client_for("org_admin").post(reverse("webhook-ping", kwargs={"pk": endpoint["id"]}))
 
     for persona in ("org_admin", "member", "secretariat"):
-        response = client_for(persona).get(f"{URL}{endpoint['id']}/deliveries/")
+        response = client_for(persona).get(
+            reverse("webhook-deliveries", kwargs={"pk": endpoint["id"]})
+        )
         assert response.status_code == 200
         results = response.json()["results"]
         assert response.json()["count"] == 2
@@ -574,5 +613,7 @@ def test_the_delivery_log_lists_attempts(
         assert results[0]["delivered_at"] is not None
         assert "secret" not in response.content.decode()
     assert_problem(
-        client_for("anonymous").get(f"{URL}{endpoint['id']}/deliveries/"), 401, "not_authenticated"
+        client_for("anonymous").get(reverse("webhook-deliveries", kwargs={"pk": endpoint["id"]})),
+        401,
+        "not_authenticated",
     )

@@ -8,15 +8,16 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from stats import tables
 from stats.scope import ALLIANCE
 from tests.factories import DatasetFactory
-from tests.stats.conftest import StatsWorld
+from tests.stats.helpers import StatsWorld
 
 pytestmark = pytest.mark.django_db
 
-DIVISIONS = "/api/v1/stats/divisions/"
+DIVISIONS = reverse("stats-divisions")
 
 
 @pytest.fixture(autouse=True)
@@ -79,9 +80,9 @@ def test_while_one_caller_recomputes_the_others_get_the_older_figures(
 def test_members_of_different_organisations_never_share_a_cached_table(
     stats_world: StatsWorld, client_for
 ):
-    acme = client_for("member").get("/api/v1/stats/organizations/").json()
-    other = client_for("outsider_member").get("/api/v1/stats/organizations/").json()
-    acme_again = client_for("steward").get("/api/v1/stats/organizations/").json()
+    acme = client_for("member").get(reverse("stats-organizations")).json()
+    other = client_for("outsider_member").get(reverse("stats-organizations")).json()
+    acme_again = client_for("steward").get(reverse("stats-organizations")).json()
 
     assert [row["organization"]["slug"] for row in acme["results"]] == ["acme"]
     assert [row["organization"]["slug"] for row in other["results"]] == ["other"]
@@ -118,7 +119,7 @@ def test_the_beat_task_keeps_the_alliance_tables_warm(stats_world: StatsWorld, c
 
     refresh_stats()  # as beat does, before the cached table goes stale
     warm, after = queries(client, DIVISIONS)
-    summary_warm, _summary = queries(client, "/api/v1/stats/")
+    summary_warm, _summary = queries(client, reverse("stats-summary"))
 
     assert warm == 1  # the caller's roles only: nobody waits for the aggregates
     assert summary_warm <= 2

@@ -6,11 +6,12 @@ import csv
 import io
 
 import pytest
+from django.urls import reverse
 
 from stats.csv import safe_cell
 from stats.months import Month
 from tests.common.problems import assert_problem
-from tests.stats.conftest import EVIL_NAME, StatsWorld
+from tests.stats.helpers import EVIL_NAME, StatsWorld
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def read(response) -> list[dict[str, str]]:
 
 def test_divisions_as_csv(stats_world: StatsWorld, client_for):
     response = client_for("secretariat").get(
-        "/api/v1/stats/divisions/", HTTP_ACCEPT="text/csv", **ENGLISH
+        reverse("stats-divisions"), HTTP_ACCEPT="text/csv", **ENGLISH
     )
 
     rows = read(response)
@@ -50,15 +51,15 @@ def test_divisions_as_csv(stats_world: StatsWorld, client_for):
 
 
 def test_the_format_parameter_asks_for_csv_too(stats_world: StatsWorld, client_for):
-    by_header = client_for("secretariat").get("/api/v1/stats/divisions/", HTTP_ACCEPT="text/csv")
-    by_query = client_for("secretariat").get("/api/v1/stats/divisions/?format=csv")
+    by_header = client_for("secretariat").get(reverse("stats-divisions"), HTTP_ACCEPT="text/csv")
+    by_query = client_for("secretariat").get(reverse("stats-divisions") + "?format=csv")
 
     assert read(by_query) == read(by_header)
 
 
 def test_headers_follow_the_caller_s_language(stats_world: StatsWorld, client_for):
     korean = client_for("secretariat").get(
-        "/api/v1/stats/divisions/?format=csv", HTTP_ACCEPT_LANGUAGE="ko"
+        reverse("stats-divisions") + "?format=csv", HTTP_ACCEPT_LANGUAGE="ko"
     )
 
     header = korean.content.decode("utf-8-sig").splitlines()[0]
@@ -69,7 +70,7 @@ def test_organisations_as_csv_are_the_whole_table_and_neutralise_formulas(
     stats_world: StatsWorld, client_for
 ):
     response = client_for("secretariat").get(
-        "/api/v1/stats/organizations/?format=csv&page_size=1", **ENGLISH
+        reverse("stats-organizations") + "?format=csv&page_size=1", **ENGLISH
     )
 
     rows = read(response)
@@ -91,7 +92,7 @@ def test_organisations_as_csv_are_the_whole_table_and_neutralise_formulas(
 
 
 def test_no_cell_starts_like_a_formula(stats_world: StatsWorld, client_for):
-    text = client_for("secretariat").get("/api/v1/stats/organizations/?format=csv").content
+    text = client_for("secretariat").get(reverse("stats-organizations") + "?format=csv").content
     cells = [cell for row in csv.reader(io.StringIO(text.decode("utf-8-sig"))) for cell in row]
 
     assert cells
@@ -101,14 +102,16 @@ def test_no_cell_starts_like_a_formula(stats_world: StatsWorld, client_for):
 def test_a_member_s_csv_holds_their_organisation_and_the_alliance_total(
     stats_world: StatsWorld, client_for
 ):
-    rows = read(client_for("member").get("/api/v1/stats/organizations/?format=csv", **ENGLISH))
+    rows = read(client_for("member").get(reverse("stats-organizations") + "?format=csv", **ENGLISH))
 
     assert [row["Organisation"] for row in rows] == ["acme", "Alliance total"]
 
 
 def test_kinds_as_csv(stats_world: StatsWorld, client_for):
     rows = read(
-        client_for("secretariat").get("/api/v1/stats/organization-kinds/?format=csv", **ENGLISH)
+        client_for("secretariat").get(
+            reverse("stats-organization-kinds") + "?format=csv", **ENGLISH
+        )
     )
 
     assert len(rows) == 8
@@ -121,7 +124,7 @@ def test_kinds_as_csv(stats_world: StatsWorld, client_for):
 
 def test_monthly_as_csv(stats_world: StatsWorld, client_for):
     response = client_for("secretariat").get(
-        "/api/v1/stats/monthly/?from=2025-01&to=2025-06&format=csv", **ENGLISH
+        reverse("stats-monthly") + "?from=2025-01&to=2025-06&format=csv", **ENGLISH
     )
 
     rows = read(response)
@@ -132,7 +135,9 @@ def test_monthly_as_csv(stats_world: StatsWorld, client_for):
 
 def test_an_organisation_s_months_as_csv(stats_world: StatsWorld, client_for):
     response = client_for("member").get(
-        "/api/v1/stats/organizations/acme/monthly/?from=2025-06&to=2025-06&format=csv", **ENGLISH
+        reverse("stats-organization-monthly", kwargs={"slug": "acme"})
+        + "?from=2025-06&to=2025-06&format=csv",
+        **ENGLISH,
     )
 
     (june,) = read(response)
@@ -143,9 +148,9 @@ def test_an_organisation_s_months_as_csv(stats_world: StatsWorld, client_for):
 def test_errors_come_as_problem_documents_even_when_csv_was_asked(
     stats_world: StatsWorld, client_for
 ):
-    forbidden = client_for("member").get("/api/v1/stats/divisions/", HTTP_ACCEPT="text/csv")
-    invalid = client_for("secretariat").get("/api/v1/stats/monthly/?format=csv&from=x")
-    anonymous = client_for("anonymous").get("/api/v1/stats/monthly/?format=csv")
+    forbidden = client_for("member").get(reverse("stats-divisions"), HTTP_ACCEPT="text/csv")
+    invalid = client_for("secretariat").get(reverse("stats-monthly") + "?format=csv&from=x")
+    anonymous = client_for("anonymous").get(reverse("stats-monthly") + "?format=csv")
 
     assert_problem(forbidden, 403, "permission_denied")
     assert_problem(invalid, 400, "validation_error")
@@ -182,11 +187,13 @@ def test_every_cell_is_the_json_value(stats_world: StatsWorld, client_for):
     from stats.csv import columns
 
     client = client_for("secretariat")
-    json_rows = client.get("/api/v1/stats/organizations/").json()["results"]
+    json_rows = client.get(reverse("stats-organizations")).json()["results"]
     csv_rows = list(
         csv.reader(
             io.StringIO(
-                client.get("/api/v1/stats/organizations/?format=csv").content.decode("utf-8-sig")
+                client.get(reverse("stats-organizations") + "?format=csv").content.decode(
+                    "utf-8-sig"
+                )
             )
         )
     )[1:-1]  # no header, no total
@@ -202,7 +209,7 @@ def test_every_cell_is_the_json_value(stats_world: StatsWorld, client_for):
 
 def test_a_format_in_the_url_wins_over_accept(stats_world: StatsWorld, client_for):
     response = client_for("secretariat").get(
-        "/api/v1/stats/divisions/?format=csv", HTTP_ACCEPT="application/json"
+        reverse("stats-divisions") + "?format=csv", HTTP_ACCEPT="application/json"
     )
 
     assert response["Content-Type"] == "text/csv; charset=utf-8"

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.stats.conftest import EVIL_NAME, StatsWorld
+from tests.stats.helpers import EVIL_NAME, StatsWorld
 
 pytestmark = pytest.mark.django_db
 
@@ -195,7 +196,7 @@ EVIL_AS_CONSUMER = {
 
 
 def test_alliance_totals(stats_world: StatsWorld, client_for):
-    body = get(client_for, "secretariat", "/api/v1/stats/")
+    body = get(client_for, "secretariat", reverse("stats-summary"))
 
     assert body["alliance"]["figures"] == ALLIANCE
     assert body["time_zone"] == "Asia/Seoul"
@@ -204,7 +205,7 @@ def test_alliance_totals(stats_world: StatsWorld, client_for):
 
 
 def test_every_division_has_a_row_and_the_figures_add_up(stats_world: StatsWorld, client_for):
-    body = get(client_for, "secretariat", "/api/v1/stats/divisions/")
+    body = get(client_for, "secretariat", reverse("stats-divisions"))
 
     rows = {row["division"]["code"]: row["figures"] for row in body["results"]}
     assert len(rows) == 10
@@ -222,7 +223,7 @@ def test_every_division_has_a_row_and_the_figures_add_up(stats_world: StatsWorld
 
 
 def test_one_division(stats_world: StatsWorld, client_for):
-    body = get(client_for, "secretariat", "/api/v1/stats/divisions/?division=humanoids")
+    body = get(client_for, "secretariat", reverse("stats-divisions") + "?division=humanoids")
 
     assert [row["division"]["code"] for row in body["results"]] == ["humanoids"]
     assert body["results"][0]["figures"] == HUMANOIDS
@@ -230,7 +231,7 @@ def test_one_division(stats_world: StatsWorld, client_for):
 
 
 def test_organisations_as_publisher_and_as_consumer(stats_world: StatsWorld, client_for):
-    body = get(client_for, "secretariat", "/api/v1/stats/organizations/")
+    body = get(client_for, "secretariat", reverse("stats-organizations"))
 
     assert body["count"] == 3
     by_slug = {row["organization"]["slug"]: row for row in body["results"]}
@@ -257,7 +258,7 @@ def test_every_organisation_is_listed_even_without_activity(stats_world: StatsWo
 
     OrganizationFactory.create(slug="silent")
 
-    body = get(client_for, "secretariat", "/api/v1/stats/organizations/")
+    body = get(client_for, "secretariat", reverse("stats-organizations"))
 
     silent = next(row for row in body["results"] if row["organization"]["slug"] == "silent")
     assert silent["as_publisher"] == EMPTY_PUBLISHER
@@ -266,7 +267,7 @@ def test_every_organisation_is_listed_even_without_activity(stats_world: StatsWo
 
 
 def test_organisation_pages(stats_world: StatsWorld, client_for):
-    first = get(client_for, "secretariat", "/api/v1/stats/organizations/?page_size=2")
+    first = get(client_for, "secretariat", reverse("stats-organizations") + "?page_size=2")
     second = client_for("secretariat").get(first["next"]).json()
 
     assert (first["count"], first["page"], first["page_size"]) == (3, 1, 2)
@@ -274,15 +275,15 @@ def test_organisation_pages(stats_world: StatsWorld, client_for):
     assert first["previous"] is None
     assert [row["organization"]["slug"] for row in second["results"]] == ["other"]
     assert second["next"] is None
-    assert second["previous"].endswith("/api/v1/stats/organizations/?page_size=2")
-    beyond = get(client_for, "secretariat", "/api/v1/stats/organizations/?page=9")
+    assert second["previous"].endswith(reverse("stats-organizations") + "?page_size=2")
+    beyond = get(client_for, "secretariat", reverse("stats-organizations") + "?page=9")
     assert beyond["results"] == []
     assert beyond["count"] == 3
 
 
 def test_organisation_kinds(stats_world: StatsWorld, client_for):
     response = client_for("secretariat").get(
-        "/api/v1/stats/organization-kinds/", HTTP_ACCEPT_LANGUAGE="en"
+        reverse("stats-organization-kinds"), HTTP_ACCEPT_LANGUAGE="en"
     )
 
     rows = {row["kind"]: row for row in response.json()["results"]}
@@ -368,7 +369,7 @@ def _month(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_monthly_series(stats_world: StatsWorld, client_for):
-    body = get(client_for, "secretariat", "/api/v1/stats/monthly/?from=2025-01&to=2025-06")
+    body = get(client_for, "secretariat", reverse("stats-monthly") + "?from=2025-01&to=2025-06")
 
     assert (body["from"], body["to"]) == ("2025-01", "2025-06")
     assert [row["month"] for row in body["results"]] == list(MONTHS)
@@ -377,7 +378,7 @@ def test_monthly_series(stats_world: StatsWorld, client_for):
 
 
 def test_the_current_month_counts_grants_in_force_now(stats_world: StatsWorld, client_for):
-    body = get(client_for, "secretariat", "/api/v1/stats/monthly/")
+    body = get(client_for, "secretariat", reverse("stats-monthly"))
 
     assert len(body["results"]) == 12
     assert body["results"][-1]["figures"]["grants_active"] == ALLIANCE["grants_active"]
@@ -387,7 +388,7 @@ def test_monthly_series_of_one_division(stats_world: StatsWorld, client_for):
     body = get(
         client_for,
         "secretariat",
-        "/api/v1/stats/monthly/?from=2025-06&to=2025-06&division=humanoids",
+        reverse("stats-monthly") + "?from=2025-06&to=2025-06&division=humanoids",
     )
 
     june = body["results"][0]["figures"]
@@ -398,7 +399,9 @@ def test_monthly_series_of_one_division(stats_world: StatsWorld, client_for):
 
 def test_an_organisation_s_months(stats_world: StatsWorld, client_for):
     body = get(
-        client_for, "member", "/api/v1/stats/organizations/acme/monthly/?from=2025-05&to=2025-06"
+        client_for,
+        "member",
+        reverse("stats-organization-monthly", kwargs={"slug": "acme"}) + "?from=2025-05&to=2025-06",
     )
 
     assert body["organization"]["slug"] == "acme"
@@ -417,8 +420,8 @@ def test_an_organisation_s_months(stats_world: StatsWorld, client_for):
 
 
 def test_a_division_lead_reads_their_division(stats_world: StatsWorld, client_for):
-    summary = get(client_for, "division_lead", "/api/v1/stats/")
-    divisions = get(client_for, "division_lead", "/api/v1/stats/divisions/")
+    summary = get(client_for, "division_lead", reverse("stats-summary"))
+    divisions = get(client_for, "division_lead", reverse("stats-divisions"))
 
     assert [row["division"]["code"] for row in summary["divisions"]] == ["ai-factory"]
     assert summary["divisions"][0]["figures"] == AI_FACTORY
@@ -430,7 +433,7 @@ def test_a_division_lead_reads_their_division(stats_world: StatsWorld, client_fo
 def test_a_division_lead_s_organisations_count_their_datasets_only(
     stats_world: StatsWorld, client_for
 ):
-    body = get(client_for, "division_lead", "/api/v1/stats/organizations/")
+    body = get(client_for, "division_lead", reverse("stats-organizations"))
 
     by_slug = {row["organization"]["slug"]: row for row in body["results"]}
     # acme is a member of ai-factory; other publishes and asks there, evil asks there
@@ -447,8 +450,8 @@ def test_a_division_lead_s_organisations_count_their_datasets_only(
 
 
 def test_a_division_lead_s_kinds_and_months(stats_world: StatsWorld, client_for):
-    kinds = get(client_for, "division_lead", "/api/v1/stats/organization-kinds/")
-    months = get(client_for, "division_lead", "/api/v1/stats/monthly/?from=2025-06&to=2025-06")
+    kinds = get(client_for, "division_lead", reverse("stats-organization-kinds"))
+    months = get(client_for, "division_lead", reverse("stats-monthly") + "?from=2025-06&to=2025-06")
 
     rows = {row["kind"]: row for row in kinds["results"]}
     assert rows["manufacturer"]["organizations"] == 1  # acme, ai-factory's member
@@ -461,8 +464,8 @@ def test_a_division_lead_s_kinds_and_months(stats_world: StatsWorld, client_for)
 
 
 def test_a_member_reads_their_organisation_complete(stats_world: StatsWorld, client_for):
-    summary = get(client_for, "steward", "/api/v1/stats/")
-    table = get(client_for, "member", "/api/v1/stats/organizations/")
+    summary = get(client_for, "steward", reverse("stats-summary"))
+    table = get(client_for, "member", reverse("stats-organizations"))
 
     assert [row["organization"]["slug"] for row in summary["organizations"]] == ["acme"]
     assert summary["organizations"][0]["as_publisher"] == ACME_AS_PUBLISHER
@@ -474,7 +477,7 @@ def test_a_member_reads_their_organisation_complete(stats_world: StatsWorld, cli
 
 
 def test_a_member_may_narrow_their_own_figures_to_a_division(stats_world: StatsWorld, client_for):
-    body = get(client_for, "member", "/api/v1/stats/organizations/?division=humanoids")
+    body = get(client_for, "member", reverse("stats-organizations") + "?division=humanoids")
 
     (acme,) = body["results"]
     assert acme["as_publisher"]["datasets_published"] == 0  # d4 is withdrawn
@@ -488,7 +491,7 @@ def test_a_division_lead_reads_an_organisation_s_months_over_their_divisions(
     body = get(
         client_for,
         "division_lead",
-        "/api/v1/stats/organizations/acme/monthly/?from=2025-06&to=2025-06",
+        reverse("stats-organization-monthly", kwargs={"slug": "acme"}) + "?from=2025-06&to=2025-06",
     )
 
     (june,) = body["results"]

@@ -11,21 +11,22 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from tests.common.problems import assert_problem
-from tests.stats.conftest import EVIL_NAME, StatsWorld
+from tests.stats.helpers import EVIL_NAME, StatsWorld
 
 pytestmark = pytest.mark.django_db
 
-SUMMARY = "/api/v1/stats/"
-DIVISIONS = "/api/v1/stats/divisions/"
-KINDS = "/api/v1/stats/organization-kinds/"
-ORGANIZATIONS = "/api/v1/stats/organizations/"
-MONTHLY = "/api/v1/stats/monthly/"
-ACME_MONTHLY = "/api/v1/stats/organizations/acme/monthly/"
-OTHER_MONTHLY = "/api/v1/stats/organizations/other/monthly/"
-NO_SUCH_MONTHLY = "/api/v1/stats/organizations/no-such-org/monthly/"
+SUMMARY = reverse("stats-summary")
+DIVISIONS = reverse("stats-divisions")
+KINDS = reverse("stats-organization-kinds")
+ORGANIZATIONS = reverse("stats-organizations")
+MONTHLY = reverse("stats-monthly")
+ACME_MONTHLY = reverse("stats-organization-monthly", kwargs={"slug": "acme"})
+OTHER_MONTHLY = reverse("stats-organization-monthly", kwargs={"slug": "other"})
+NO_SUCH_MONTHLY = reverse("stats-organization-monthly", kwargs={"slug": "no-such-org"})
 HUMANOIDS = "?division=humanoids"
 
 ACME = ("member", "steward", "org_admin")

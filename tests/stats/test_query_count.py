@@ -7,12 +7,13 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Division
 from registry.models import SharingRequestState as S
 from tests.factories import OrganizationFactory
-from tests.stats.conftest import (
+from tests.stats.helpers import (
     StatsWorld,
     make_check,
     make_dataset,
@@ -26,21 +27,21 @@ pytestmark = pytest.mark.django_db
 
 URLS = {
     "secretariat": [
-        "/api/v1/stats/",
-        "/api/v1/stats/divisions/",
-        "/api/v1/stats/organization-kinds/",
-        "/api/v1/stats/organizations/",
-        "/api/v1/stats/organizations/?format=csv",
-        "/api/v1/stats/monthly/?from=2025-01&to=2025-12",
-        "/api/v1/stats/organizations/acme/monthly/?from=2025-01&to=2025-12",
+        reverse("stats-summary"),
+        reverse("stats-divisions"),
+        reverse("stats-organization-kinds"),
+        reverse("stats-organizations"),
+        reverse("stats-organizations") + "?format=csv",
+        reverse("stats-monthly") + "?from=2025-01&to=2025-12",
+        reverse("stats-organization-monthly", kwargs={"slug": "acme"}) + "?from=2025-01&to=2025-12",
     ],
     "division_lead": [
-        "/api/v1/stats/",
-        "/api/v1/stats/divisions/",
-        "/api/v1/stats/organizations/",
-        "/api/v1/stats/monthly/",
+        reverse("stats-summary"),
+        reverse("stats-divisions"),
+        reverse("stats-organizations"),
+        reverse("stats-monthly"),
     ],
-    "member": ["/api/v1/stats/", "/api/v1/stats/organizations/"],
+    "member": [reverse("stats-summary"), reverse("stats-organizations")],
 }
 CALLS = [(persona, url) for persona, urls in URLS.items() for url in urls]
 # Alliance totals (8), a table (up to 13) and the caller's roles (1).

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from stats.months import Month
 from tests.common.problems import assert_field_error, assert_problem
 
 pytestmark = pytest.mark.django_db
 
-MONTHLY = "/api/v1/stats/monthly/"
-ACME_MONTHLY = "/api/v1/stats/organizations/acme/monthly/"
+MONTHLY = reverse("stats-monthly")
+ACME_MONTHLY = reverse("stats-organization-monthly", kwargs={"slug": "acme"})
 
 
 @pytest.fixture
@@ -87,17 +88,17 @@ def test_from_alone_runs_to_this_month(secretariat):
     ],
 )
 def test_invalid_organisation_table_parameters(secretariat, query: str, field: str, code: str):
-    assert_field_error(secretariat.get(f"/api/v1/stats/organizations/?{query}"), field, code)
+    assert_field_error(secretariat.get(reverse("stats-organizations") + f"?{query}"), field, code)
 
 
 def test_an_unknown_format_is_not_acceptable(secretariat):
-    response = secretariat.get("/api/v1/stats/divisions/?format=xml")
+    response = secretariat.get(reverse("stats-divisions") + "?format=xml")
 
     assert_problem(response, 406, "not_acceptable")
 
 
 def test_the_summary_has_no_csv(secretariat):
-    response = secretariat.get("/api/v1/stats/?format=csv")
+    response = secretariat.get(reverse("stats-summary") + "?format=csv")
 
     assert_problem(response, 406, "not_acceptable")
 
