@@ -235,7 +235,24 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_TIME_LIMIT = 900
 CELERY_TASK_SOFT_TIME_LIMIT = 840
+# Jobs (docs/operations.md, "Jobs and the outbox"). The relay publishes an outbox message not
+# sent on commit after OUTBOX_RELAY_AFTER_SECONDS, every JOBS_SWEEP_SECONDS, retrying with a
+# backoff of at most OUTBOX_RETRY_MAX_SECONDS; sent messages are kept OUTBOX_KEEP_SECONDS.
+JOBS_SWEEP_SECONDS = env_int("JOBS_SWEEP_SECONDS", 30)
+OUTBOX_RELAY_AFTER_SECONDS = env_int("OUTBOX_RELAY_AFTER_SECONDS", 10)
+OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 300)
+OUTBOX_KEEP_SECONDS = env_int("OUTBOX_KEEP_SECONDS", 7 * 24 * 3600)
+
+
+def _sweep(task: str, seconds: int = JOBS_SWEEP_SECONDS) -> dict[str, object]:
+    """A beat entry for a sweep; a run not started within its interval is dropped (the next
+    one does the same work), so sweeps never pile up while the workers are away."""
+    return {"task": task, "schedule": timedelta(seconds=seconds), "options": {"expires": seconds}}
+
+
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "common.outbox_relay": _sweep("common.outbox_relay"),
+    "common.outbox_cleanup": _sweep("common.outbox_cleanup", 3600),
     "accounts.purge_expired_api_tokens": {
         "task": "accounts.purge_expired_api_tokens",
         "schedule": timedelta(hours=6),
