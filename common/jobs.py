@@ -12,18 +12,25 @@ and as `manage.py outbox_relay`, publishes what is left unsent, claiming rows wi
 `SELECT ... FOR UPDATE SKIP LOCKED`, so two relays never publish the same row. Delivery is at
 least once: a message can still be published twice (the web process dies between the publish
 and marking it sent), so every task claims its work with a conditional UPDATE.
+
+Leases (docs/operations.md, "Dead workers"). A job a worker has claimed carries
+`lease_expires_at`, renewed by `lease_kept` while it works; when it runs out the worker is taken
+for dead and the app's sweep queues the job again. `job_claim` takes a job for a worker.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from datetime import timedelta
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -161,3 +168,131 @@ def outbox_cleanup(*, older_than: timedelta | None = None, batch: int = 10_000) 
         if not pks:
             return deleted
         deleted += OutboxMessage.objects.filter(pk__in=pks).delete()[0]
+
+
+# --- leases -----------------------------------------------------------------------------------
+
+
+def lease_until(now: datetime | None = None) -> datetime:
+    """When a claim made (or renewed) now runs out."""
+    return (now or timezone.now()) + timedelta(seconds=settings.JOB_LEASE_SECONDS)
+
+
+def redeliver_at(now: datetime | None = None, *, delay: float = 0) -> datetime:
+    """When a job handed to the broker now (`delay` seconds from now, for a retry) and not
+    taken by a worker is handed out again by the sweep."""
+    return (now or timezone.now()) + timedelta(seconds=settings.JOB_REDELIVER_AFTER_SECONDS + delay)
+
+
+def is_redelivery(delivery_info: Mapping[str, Any] | None) -> bool:
+    """Whether the broker gave this message out before: a worker took it and died
+    (`reject_on_worker_lost`) or never acknowledged it within the visibility timeout."""
+    return bool((delivery_info or {}).get("redelivered"))
+
+
+def job_claim(
+    model: type[models.Model],
+    *,
+    pk: Any,
+    waiting: str,
+    working: str,
+    redelivered: bool = False,
+    **fields: Any,
+) -> int | None:
+    """Take job `pk` for this worker; its attempt number (the run's fencing token), or None
+    when the job is not this worker's to run.
+
+    A job is taken when it is `waiting`, or `working` under a lease that ran out (its worker
+    died), or `working` and this delivery is a redelivery (pass `redelivered` only for work
+    whose every write is fenced by the attempt number: the run it replaces, were it alive,
+    stops at its next write). The claim is a conditional UPDATE on the status and attempt
+    number read, so of two workers exactly one wins. `fields` are set with the claim.
+    """
+    now = timezone.now()
+    manager = model._default_manager
+    row = manager.filter(pk=pk).values("status", "attempts", "lease_expires_at").first()
+    if row is None:
+        return None
+    if row["status"] == working:
+        lease = row["lease_expires_at"]
+        if not (redelivered or (lease is not None and lease < now)):
+            return None
+    elif row["status"] != waiting:
+        return None
+    attempt = int(row["attempts"]) + 1
+    claimed = manager.filter(pk=pk, status=row["status"], attempts=row["attempts"]).update(
+        status=working, attempts=attempt, lease_expires_at=lease_until(now), **fields
+    )
+    return attempt if claimed else None
+
+
+def lease_renewer(
+    model: type[models.Model], *, pk: Any, working: str, attempt: int
+) -> Callable[[], bool]:
+    """For `lease_kept`: renew the lease of job `pk` while attempt `attempt` still holds it."""
+
+    def renew() -> bool:
+        return bool(
+            model._default_manager.filter(pk=pk, status=working, attempts=attempt).update(
+                lease_expires_at=lease_until()
+            )
+        )
+
+    return renew
+
+
+@contextlib.contextmanager
+def lease_kept(renew: Callable[[], bool], *, every: float | None = None) -> Iterator[None]:
+    """Renew a claimed job's lease while the block runs: `renew` is called every `every`
+    seconds (a third of `JOB_LEASE_SECONDS`) from a thread with its own database connection,
+    until the block ends or `renew` returns False (the job is no longer this run's).
+
+    The thread dies with its process, so a killed worker's lease runs out; a hung one is
+    ended by the task's time limit."""
+    interval = every if every is not None else max(1.0, settings.JOB_LEASE_SECONDS / 3)
+    stop = threading.Event()
+
+    def keep() -> None:
+        try:
+            while not stop.wait(interval):
+                try:
+                    if not renew():
+                        return
+                except Exception:
+                    logger.exception("could not renew a job's lease")
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    keeper = threading.Thread(target=keep, name="lease-keeper", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        keeper.join(timeout=interval + 5)
+
+
+def requeue_due(queryset: models.QuerySet[Any], *, limit: int = 500, **updates: Any) -> list[Any]:
+    """Take the due jobs in `queryset` for one sweep (rows another sweep holds are skipped),
+    apply `updates` to them and return their keys, for the caller to publish them again."""
+    with transaction.atomic():
+        pks = list(
+            queryset.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit]
+        )
+        if pks:
+            queryset.model._default_manager.filter(pk__in=pks).update(**updates)
+    return pks
+
+
+def publish_all(task_name: str, keys: Sequence[Any]) -> int:
+    """Publish `task_name` once per key (a sweep's re-deliveries); stops at the first the broker
+    refuses (the rows stay due for the next sweep). The number published."""
+    for count, key in enumerate(keys):
+        try:
+            enqueue(task_name, key)
+        except Exception as exc:
+            if current_app.conf.task_always_eager:
+                raise
+            logger.warning("sweep: %s(%s) not published: %r", task_name, key, exc)
+            return count
+    return len(keys)
