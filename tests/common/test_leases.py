@@ -40,6 +40,7 @@ def test_a_waiting_job_is_claimed_once_under_a_lease():
 
     row.refresh_from_db()
     assert (row.status, row.attempts) == (SENDING, 1)
+    assert row.lease_expires_at is not None
     lease = (row.lease_expires_at - timezone.now()).total_seconds()
     assert settings.JOB_LEASE_SECONDS - 5 < lease <= settings.JOB_LEASE_SECONDS
 
@@ -100,6 +101,7 @@ def test_a_renewal_is_fenced_by_the_attempt():
     assert not jobs.lease_renewer(EmailNotification, pk=row.pk, working=SENDING, attempt=1)()
     assert jobs.lease_renewer(EmailNotification, pk=row.pk, working=SENDING, attempt=2)()
     row.refresh_from_db()
+    assert row.lease_expires_at is not None
     assert row.lease_expires_at > timezone.now() + timedelta(seconds=10)
 
 
