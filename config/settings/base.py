@@ -241,7 +241,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = 840
 # broker and not taken by a worker within JOB_REDELIVER_AFTER_SECONDS (the broker lost it) is
 # handed out again; a job claimed JOB_MAX_ATTEMPTS times without finishing fails for good.
 JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 90)
-JOB_REDELIVER_AFTER_SECONDS = env_int("JOB_REDELIVER_AFTER_SECONDS", 120)
+JOB_REDELIVER_AFTER_SECONDS = env_int("JOB_REDELIVER_AFTER_SECONDS", 90)
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 8)
 JOBS_SWEEP_SECONDS = env_int("JOBS_SWEEP_SECONDS", 30)
 # The outbox: the relay publishes a message not sent on commit after this many seconds, and
