@@ -1,11 +1,12 @@
 """Import jobs' control: create a job (checking the upload), claim it, give it back after a
 transient failure, fail it, and queue again the jobs whose worker stopped.
 
-A job row is written when the steward sends a file or a URL (`import_job_create`) and
-`datasets.import_job_run` is queued after commit; the worker claims the job with a conditional
-UPDATE (queued → running), so a job delivered twice is done once, and `runner` does the work.
-A job whose worker died is queued again by the beat sweep (`import_job_requeue_stuck`) and
-resumes after its last committed batch.
+A job row is written when the steward sends a file or a URL (`import_job_create`), with an
+outbox message for `datasets.import_job_run` (common.jobs), published after commit; the worker
+claims the job with a conditional UPDATE (queued → running) under a lease, so a job delivered
+twice is done once, and `runner` does the work. A job whose worker died is taken over when the
+broker delivers it again, or queued again by the beat sweep (`import_job_requeue_stuck`) once
+its lease ran out, and resumes after its last committed batch.
 """
 
 from __future__ import annotations
