@@ -7,6 +7,8 @@ from typing import Any, ClassVar
 from django.contrib import admin
 from django.http import HttpRequest
 
+from .models import OutboxMessage
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Records that change only through the services (history, jobs, the sharing workflow):
@@ -50,3 +52,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """What the database promised the workers, and whether it reached the broker."""
+
+    list_display = ("id", "task_name", "created_at", "sent_at", "attempts", "available_at")
+    list_filter = (("sent_at", admin.EmptyFieldListFilter), "task_name")
+    search_fields = ("task_name", "last_error")
+    ordering = ("-id",)

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class CommonConfig(AppConfig):
     name = "common"
     verbose_name = _("Common")
+
+    def ready(self) -> None:
+        from . import tasks  # noqa: F401  (registers the outbox relay and cleanup by name)

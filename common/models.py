@@ -28,3 +28,38 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class OutboxMessage(models.Model):
+    """A Celery task promised by a transaction: written with the state it concerns, published
+    to the broker after commit, and by the relay if that publish did not happen (common.jobs).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    task_name = models.CharField(_("task name"), max_length=200)
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The relay takes an unsent message from this time on: a little after the commit (the
+    # on-commit publish goes first), then later after each failed attempt (backoff).
+    available_at = models.DateTimeField(_("available at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["available_at"],
+                name="outbox_unsent",
+                condition=models.Q(sent_at__isnull=True),
+            ),
+            models.Index(
+                fields=["sent_at"], name="outbox_sent", condition=models.Q(sent_at__isnull=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name}{tuple(self.args)!r} ({'sent' if self.sent_at else 'unsent'})"

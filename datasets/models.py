@@ -478,6 +478,9 @@ class ValidationReport(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Running: until when the worker's claim holds (renewed while it works); queued: when the
+    # sweep may hand the job out again (common.jobs).
+    lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("validation report")
@@ -486,6 +489,11 @@ class ValidationReport(models.Model):
         indexes = [
             models.Index(fields=["version", "-created_at"], name="report_version_created"),
             models.Index(fields=["status", "started_at"], name="report_status_started"),
+            models.Index(
+                fields=["status", "lease_expires_at"],
+                name="report_unfinished_lease",
+                condition=models.Q(status__in=["queued", "running"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -577,6 +585,9 @@ class ImportJob(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(_("last heartbeat at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Running: until when the worker's claim holds (renewed by its heartbeats); queued: when the
+    # sweep may hand the job out again (common.jobs).
+    lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("import job")
@@ -585,6 +596,11 @@ class ImportJob(models.Model):
         indexes = [
             models.Index(fields=["organization", "-created_at"], name="import_org_created"),
             models.Index(fields=["status", "heartbeat_at"], name="import_status_heartbeat"),
+            models.Index(
+                fields=["status", "lease_expires_at"],
+                name="import_unfinished_lease",
+                condition=models.Q(status__in=["queued", "running"]),
+            ),
         ]
 
     def __str__(self) -> str:

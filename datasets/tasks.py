@@ -6,6 +6,8 @@ from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.utils.translation import gettext_noop
 
+from common import jobs
+
 from .imports import SourceError
 from .imports import jobs as import_jobs
 from .imports import runner as import_runner
@@ -13,6 +15,7 @@ from .imports.fetch import TransientFetchError, fetch_error
 from .services import validation
 
 # Far below the broker's visibility timeout, so a slow validation is never handed out twice.
+# A long check holds its job by renewing a lease (JOB_LEASE_SECONDS), not by this limit.
 VALIDATION_TIME_LIMIT = 1800
 
 
@@ -23,14 +26,18 @@ VALIDATION_TIME_LIMIT = 1800
     time_limit=VALIDATION_TIME_LIMIT,
     soft_time_limit=VALIDATION_TIME_LIMIT - 60,
     acks_late=True,
-    reject_on_worker_lost=False,  # a file that kills workers must not loop: the sweep retries
+    # A killed worker's job is delivered again; a file that kills every worker is given up
+    # after JOB_MAX_ATTEMPTS claims (validation.validation_run).
+    reject_on_worker_lost=True,
 )
 def validation_run(self: Task, report_id: str) -> str:  # type: ignore[type-arg]
+    redelivered = jobs.is_redelivery(self.request.delivery_info)
     try:
-        return str(validation.validation_run(report_id=report_id).status)
+        return str(validation.validation_run(report_id=report_id, redelivered=redelivered).status)
     except validation.TransientStorageError as exc:
-        validation.validation_release(report_id=report_id, error=str(exc))
-        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
+        countdown = min(600, 10 * 2**self.request.retries)
+        validation.validation_release(report_id=report_id, error=str(exc), retry_in=countdown)
+        raise self.retry(exc=exc, countdown=countdown) from exc
     except SoftTimeLimitExceeded:
         validation.validation_fail(
             report_id=report_id, error=gettext_noop("The check took too long.")
@@ -55,17 +62,23 @@ IMPORT_TIME_LIMIT = 1800
     time_limit=IMPORT_TIME_LIMIT,
     soft_time_limit=IMPORT_TIME_LIMIT - 60,
     acks_late=True,
-    reject_on_worker_lost=False,  # a source that kills workers must not loop: the sweep retries
+    # A killed worker's job is delivered again and resumes after its last batch; a source that
+    # kills every worker is given up after ImportLimits.max_attempts claims.
+    reject_on_worker_lost=True,
 )
 def import_job_run(self: Task, job_id: str) -> str:  # type: ignore[type-arg]
+    redelivered = jobs.is_redelivery(self.request.delivery_info)
     try:
-        return str(import_runner.import_job_run(job_id=job_id).status)
+        return str(import_runner.import_job_run(job_id=job_id, redelivered=redelivered).status)
     except TransientFetchError as exc:
         if self.request.retries >= (self.max_retries or 0):
             import_jobs.import_job_fail(job_id=job_id, error=fetch_error(exc))
             return "failed"
-        import_jobs.import_job_release(job_id=job_id, error=fetch_error(exc, retrying=True))
-        raise self.retry(exc=exc, countdown=min(600, 30 * 2**self.request.retries)) from exc
+        countdown = min(600, 30 * 2**self.request.retries)
+        import_jobs.import_job_release(
+            job_id=job_id, error=fetch_error(exc, retrying=True), retry_in=countdown
+        )
+        raise self.retry(exc=exc, countdown=countdown) from exc
     except SoftTimeLimitExceeded:
         error = SourceError(
             gettext_noop("The import took too long; split the source."), code="time_limit"

@@ -240,6 +240,10 @@ class SharingRequest(models.Model):
     )
     reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    # The worker's policy check of a `submitted` request: how often it was started (a check
+    # that kills its worker every time is given up), and when the sweep may queue it again.
+    check_attempts = models.PositiveIntegerField(_("policy check attempts"), default=0)
+    check_due_at = models.DateTimeField(_("policy check due again at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("sharing request")
@@ -436,11 +440,21 @@ class EmailNotification(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # Sending: until when the worker's claim holds; pending: when the sweep may hand it out
+    # again (common.jobs).
+    lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("email notification")
         verbose_name_plural = _("email notifications")
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["status", "lease_expires_at"],
+                name="email_unfinished_lease",
+                condition=models.Q(status__in=["pending", "sending"]),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} → {self.recipient}"
@@ -505,13 +519,21 @@ class WebhookDelivery(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    # Sending: until when the worker's claim holds; pending: when the sweep may hand it out
+    # again (common.jobs).
+    lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_endpoint")
+            models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_endpoint"),
+            models.Index(
+                fields=["status", "lease_expires_at"],
+                name="webhook_unfinished_lease",
+                condition=models.Q(status__in=["pending", "sending"]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -299,28 +299,49 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_TASK_TIME_LIMIT = 900
 CELERY_TASK_SOFT_TIME_LIMIT = 840
+# Jobs (docs/operations.md, "Jobs and the outbox" and "Dead workers"). A worker's claim on a
+# job lasts JOB_LEASE_SECONDS and is renewed a third of that apart while it works; a job whose
+# lease ran out is queued again by the sweeps, every JOBS_SWEEP_SECONDS. A job handed to the
+# broker and not taken by a worker within JOB_REDELIVER_AFTER_SECONDS (the broker lost it) is
+# handed out again; a job claimed JOB_MAX_ATTEMPTS times without finishing fails for good.
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 90)
+JOB_REDELIVER_AFTER_SECONDS = env_int("JOB_REDELIVER_AFTER_SECONDS", 90)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 8)
+JOBS_SWEEP_SECONDS = env_int("JOBS_SWEEP_SECONDS", 30)
+# The outbox: the relay publishes a message not sent on commit after this many seconds, and
+# retries with a backoff of at most OUTBOX_RETRY_MAX_SECONDS; sent messages are kept this long.
+OUTBOX_RELAY_AFTER_SECONDS = env_int("OUTBOX_RELAY_AFTER_SECONDS", 10)
+OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 300)
+OUTBOX_KEEP_SECONDS = env_int("OUTBOX_KEEP_SECONDS", 7 * 24 * 3600)
+# A worker that dies mid-task gives its message back, so the job runs again (with acks_late);
+# the job rows' attempt counts stop a job that kills every worker from looping.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+
+
+def _sweep(task: str, seconds: int = JOBS_SWEEP_SECONDS) -> dict[str, object]:
+    """A beat entry for a sweep; a run not started within its interval is dropped (the next
+    one does the same work), so sweeps never pile up while the workers are away."""
+    return {"task": task, "schedule": timedelta(seconds=seconds), "options": {"expires": seconds}}
+
+
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "accounts.purge_expired_api_tokens": {
         "task": "accounts.purge_expired_api_tokens",
         "schedule": timedelta(hours=6),
     },
-    "datasets.validation_requeue_stuck": {
-        "task": "datasets.validation_requeue_stuck",
-        "schedule": timedelta(minutes=5),
-    },
-    "datasets.import_job_requeue_stuck": {
-        "task": "datasets.import_job_requeue_stuck",
-        "schedule": timedelta(minutes=5),
-    },
+    "common.outbox_relay": _sweep("common.outbox_relay"),
+    "common.outbox_cleanup": _sweep("common.outbox_cleanup", 3600),
+    "datasets.validation_requeue_stuck": _sweep("datasets.validation_requeue_stuck"),
+    "datasets.import_job_requeue_stuck": _sweep("datasets.import_job_requeue_stuck"),
+    "registry.sharing_request_requeue_unchecked": _sweep(
+        "registry.sharing_request_requeue_unchecked"
+    ),
+    "registry.requeue_stuck_notifications": _sweep("registry.requeue_stuck_notifications"),
     "registry.expire_grants": {"task": "registry.expire_grants", "schedule": timedelta(minutes=5)},
     "registry.start_grants": {"task": "registry.start_grants", "schedule": timedelta(minutes=5)},
     "registry.remind_expiring_grants": {
         "task": "registry.remind_expiring_grants",
         "schedule": timedelta(hours=1),
-    },
-    "registry.requeue_stuck_notifications": {
-        "task": "registry.requeue_stuck_notifications",
-        "schedule": timedelta(minutes=15),
     },
     "registry.remind_approvers": {
         "task": "registry.remind_approvers",
@@ -333,9 +354,6 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
 }
 
-# Sample checks. A job `running` longer than this is taken for dead and queued again: keep it
-# above the task's time limit (datasets.tasks.VALIDATION_TIME_LIMIT).
-VALIDATION_STUCK_AFTER_SECONDS = env_int("VALIDATION_STUCK_AFTER_SECONDS", 2400)
 # Upload size limits per file kind (bytes); larger uploads get 413 with the limit.
 UPLOAD_LIMITS = {
     "schema": env_int("UPLOAD_LIMIT_SCHEMA", 5 * 1024 * 1024),
@@ -352,10 +370,6 @@ IMPORT_LIMITS = {
     "batch_size": env_int("IMPORT_BATCH_SIZE", 100),
     "fetch_timeout_seconds": env_int("IMPORT_FETCH_TIMEOUT_SECONDS", 30),
 }
-# An import `running` without a heartbeat (one per batch) for this long is taken for dead and
-# queued again; it resumes after its last committed batch.
-IMPORT_STUCK_AFTER_SECONDS = env_int("IMPORT_STUCK_AFTER_SECONDS", 900)
-
 # The alliance's figures (/api/v1/stats/): seconds a computed table is served before it is
 # recomputed (0: always compute). Beat recomputes the alliance-wide tables every 4 minutes.
 STATS_CACHE_SECONDS = env_int("STATS_CACHE_SECONDS", 300)

@@ -1,11 +1,12 @@
 """Import jobs' control: create a job (checking the upload), claim it, give it back after a
 transient failure, fail it, and queue again the jobs whose worker stopped.
 
-A job row is written when the steward sends a file or a URL (`import_job_create`) and
-`datasets.import_job_run` is queued after commit; the worker claims the job with a conditional
-UPDATE (queued → running), so a job delivered twice is done once, and `runner` does the work.
-A job whose worker died is queued again by the beat sweep (`import_job_requeue_stuck`) and
-resumes after its last committed batch.
+A job row is written when the steward sends a file or a URL (`import_job_create`), with an
+outbox message for `datasets.import_job_run` (common.jobs), published after commit; the worker
+claims the job with a conditional UPDATE (queued → running) under a lease, so a job delivered
+twice is done once, and `runner` does the work. A job whose worker died is taken over when the
+broker delivers it again, or queued again by the beat sweep (`import_job_requeue_stuck`) once
+its lease ran out, and resumes after its last committed batch.
 """
 
 from __future__ import annotations
@@ -147,36 +148,49 @@ def _small_copy(file: File[Any], limits: ImportLimits) -> Iterator[Path | None]:
 # --- the job's state --------------------------------------------------------------------------
 
 
-def import_job_claim(*, job_id: Any) -> bool:
-    """Take a queued job for this worker (queued → running); False when another run has it."""
+def import_job_claim(*, job_id: Any, redelivered: bool = False) -> int | None:
+    """Take a job for this worker (queued → running, or a running job whose worker died: its
+    lease ran out, or the broker delivered its message again); this run's attempt number, which
+    fences every write of the run, or None when another run has it."""
     now = timezone.now()
-    return bool(
-        ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
-            status=ImportStatus.RUNNING,
-            started_at=Coalesce(F("started_at"), now),
-            heartbeat_at=now,
-            attempts=F("attempts") + 1,
-        )
+    return jobs.job_claim(
+        ImportJob,
+        pk=job_id,
+        waiting=ImportStatus.QUEUED,
+        working=ImportStatus.RUNNING,
+        redelivered=redelivered,
+        started_at=Coalesce(F("started_at"), now),
+        heartbeat_at=now,
     )
 
 
-def import_job_fail(*, job_id: Any, error: dict[str, Any]) -> ImportJob:
-    """End a job that cannot go on; what earlier batches committed stays (and is audited)."""
+def import_job_fail(*, job_id: Any, error: dict[str, Any], attempt: int | None = None) -> ImportJob:
+    """End a job that cannot go on; what earlier batches committed stays (and is audited).
+    With `attempt`, only while that run still owns the job."""
     with transaction.atomic():
-        changed = ImportJob.objects.filter(
+        unfinished = ImportJob.objects.filter(
             pk=job_id, status__in=(ImportStatus.QUEUED, ImportStatus.RUNNING)
-        ).update(status=ImportStatus.FAILED, error=error, finished_at=timezone.now())
+        )
+        if attempt is not None:
+            unfinished = unfinished.filter(attempts=attempt)
+        changed = unfinished.update(
+            status=ImportStatus.FAILED,
+            error=error,
+            finished_at=timezone.now(),
+            lease_expires_at=None,
+        )
         job = ImportJob.objects.get(pk=job_id)
         if changed and not job.dry_run:
             import_job_audit(job_id=job.pk)
     return job
 
 
-def import_job_release(*, job_id: Any, error: dict[str, Any]) -> None:
-    """Give a claimed job back after a transient failure, for the retry to claim again;
-    `error` is stored like a failed job's (fetch.fetch_error)."""
+def import_job_release(*, job_id: Any, error: dict[str, Any], retry_in: float = 0) -> None:
+    """Give a claimed job back after a transient failure, for the retry (in `retry_in`
+    seconds) to claim again; `error` is stored like a failed job's (fetch.fetch_error). The
+    sweep hands it out again only if that retry is lost."""
     ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING).update(
-        status=ImportStatus.QUEUED, error=error
+        status=ImportStatus.QUEUED, error=error, lease_expires_at=jobs.redeliver_at(delay=retry_in)
     )
 
 
@@ -201,23 +215,25 @@ def import_job_audit(*, job_id: Any) -> None:
     )
 
 
-def import_job_requeue_stuck(*, older_than: timedelta | None = None) -> int:
-    """Jobs whose worker stopped heartbeating, or that were queued but lost, run again."""
-    older_than = older_than or timedelta(seconds=settings.IMPORT_STUCK_AFTER_SECONDS)
-    cutoff = timezone.now() - older_than
-    stuck = list(
-        ImportJob.objects.filter(status=ImportStatus.RUNNING)
-        .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
-        .values_list("pk", flat=True)[:500]
+def import_job_requeue_stuck() -> int:
+    """Queue again the jobs whose worker died (`running`, lease run out: no heartbeat) and the
+    jobs the broker lost (`queued`, not taken within JOB_REDELIVER_AFTER_SECONDS); they resume
+    after their last committed batch. The number queued. Rows from before leases (no lease)
+    count from their last heartbeat, or from when they were made."""
+    now = timezone.now()
+    lease = timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    redeliver = timedelta(seconds=settings.JOB_REDELIVER_AFTER_SECONDS)
+    running = ImportJob.objects.filter(status=ImportStatus.RUNNING).filter(
+        Q(lease_expires_at__lt=now)
+        | Q(lease_expires_at__isnull=True, heartbeat_at__lt=now - lease)
+        | Q(lease_expires_at__isnull=True, heartbeat_at__isnull=True, started_at__lt=now - lease)
     )
-    ImportJob.objects.filter(pk__in=stuck, status=ImportStatus.RUNNING).update(
-        status=ImportStatus.QUEUED
+    stuck = jobs.requeue_due(
+        running, status=ImportStatus.QUEUED, lease_expires_at=jobs.redeliver_at(now)
     )
-    lost = list(
-        ImportJob.objects.filter(status=ImportStatus.QUEUED, created_at__lt=cutoff)
-        .filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=cutoff))
-        .values_list("pk", flat=True)[:500]
+    queued = ImportJob.objects.filter(status=ImportStatus.QUEUED).filter(
+        Q(lease_expires_at__lt=now)
+        | Q(lease_expires_at__isnull=True, created_at__lt=now - redeliver)
     )
-    for pk in {*stuck, *lost}:
-        jobs.enqueue("datasets.import_job_run", str(pk))
-    return len({*stuck, *lost})
+    lost = jobs.requeue_due(queued, lease_expires_at=jobs.redeliver_at(now))
+    return jobs.publish_all("datasets.import_job_run", [str(pk) for pk in [*stuck, *lost]])

@@ -15,6 +15,7 @@ import logging
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_noop as _
 from django.utils.translation import override
+
+from common.jobs import lease_kept, lease_until
 
 from ..models import IMPORT_OUTCOMES, ImportJob, ImportStatus
 from .fetch import TransientFetchError, harvest
@@ -56,24 +59,45 @@ class _Run:
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
-def import_job_run(*, job_id: Any, path: Path | None = None) -> ImportJob:
+def import_job_run(
+    *, job_id: Any, path: Path | None = None, redelivered: bool = False
+) -> ImportJob:
     """Run one queued job (from `path` when given: the command's local file). Safe to run
-    twice: only the run that claims the job does the work.
+    twice: only the run that claims the job does the work (`redelivered`: the broker gave the
+    message out before, so a running job is taken over; see jobs.import_job_claim).
 
     In English whatever the worker's language, so that what the job stores (reasons the
     services give, model messages) is English like the rest; readers see it in theirs."""
     with override("en"):
-        return _import_job_run(job_id=job_id, path=path)
+        return _import_job_run(job_id=job_id, path=path, redelivered=redelivered)
 
 
-def _import_job_run(*, job_id: Any, path: Path | None) -> ImportJob:
-    if not import_job_claim(job_id=job_id):
+def _renew(job_id: Any, attempt: int) -> bool:
+    """The lease keeper's heartbeat, between batches (a long parse or a slow batch)."""
+    now = timezone.now()
+    return bool(
+        ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING, attempts=attempt).update(
+            heartbeat_at=now, lease_expires_at=lease_until(now)
+        )
+    )
+
+
+def _import_job_run(*, job_id: Any, path: Path | None, redelivered: bool) -> ImportJob:
+    attempt = import_job_claim(job_id=job_id, redelivered=redelivered)
+    if attempt is None:
         return ImportJob.objects.get(pk=job_id)
+    with lease_kept(partial(_renew, job_id, attempt)):
+        return _claimed_job_run(job_id=job_id, attempt=attempt, path=path)
+
+
+def _claimed_job_run(*, job_id: Any, attempt: int, path: Path | None) -> ImportJob:
     job = ImportJob.objects.select_related("organization", "created_by", "division").get(pk=job_id)
+    job.attempts = attempt  # this run's fencing token, whatever another run did since
     limits = ImportLimits.from_settings()
     if job.attempts > limits.max_attempts:
         return import_job_fail(
             job_id=job.pk,
+            attempt=attempt,
             error=SourceError(
                 _("The import was tried %(count)d times without finishing; gave up."),
                 code="too_many_attempts",
@@ -84,7 +108,7 @@ def _import_job_run(*, job_id: Any, path: Path | None) -> ImportJob:
         with _source_path(job, path, limits) as source:
             _run(job, source, limits)
     except SourceError as exc:
-        return import_job_fail(job_id=job.pk, error=exc.as_dict())
+        return import_job_fail(job_id=job.pk, attempt=attempt, error=exc.as_dict())
     except ImportSuperseded:
         logger.info("import %s was taken over by another worker", job.pk)
     except TransientFetchError:
@@ -93,6 +117,7 @@ def _import_job_run(*, job_id: Any, path: Path | None) -> ImportJob:
         logger.exception("import %s failed", job.pk)
         import_job_fail(
             job_id=job.pk,
+            attempt=attempt,
             error=SourceError(
                 _("The import failed unexpectedly."), code="internal_error"
             ).as_dict(),
@@ -247,9 +272,10 @@ def _record_progress(run: _Run, entries: list[dict[str, Any]]) -> None:
 
 def _save(run: _Run, **fields: Any) -> None:
     """Write the job's state, only while this run still owns it (a stale worker stops)."""
+    now = timezone.now()
     changed = ImportJob.objects.filter(
         pk=run.job.pk, status=ImportStatus.RUNNING, attempts=run.attempt
-    ).update(heartbeat_at=timezone.now(), **fields)
+    ).update(**{"heartbeat_at": now, "lease_expires_at": lease_until(now), **fields})
     if not changed:
         raise ImportSuperseded()
 
@@ -261,6 +287,7 @@ def _finish(run: _Run) -> None:
             status=ImportStatus.SUCCEEDED,
             finished_at=timezone.now(),
             warnings=run.warnings,
+            lease_expires_at=None,
         )
         if not run.job.dry_run:
             import_job_audit(job_id=run.job.pk)

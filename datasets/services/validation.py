@@ -2,9 +2,12 @@
 publication rule.
 
 A change that needs validating (a new schema, a new sample, a re-run) writes a queued
-ValidationReport and queues `datasets.validation_run` after commit. The worker claims the
-report with a conditional UPDATE (queued → running), so a job delivered twice produces one
-report; a job whose worker died is found by a periodic sweep and queued again.
+ValidationReport and, in the same transaction, an outbox message for `datasets.validation_run`
+(common.jobs). The worker claims the report with a conditional UPDATE (queued → running) under
+a lease it renews while it works, so a job delivered twice produces one report. A job whose
+worker died is taken back: at once when the broker delivers it again (the run's writes are
+fenced by its attempt number), else by the sweep once its lease ran out. A job claimed
+JOB_MAX_ATTEMPTS times without finishing (a file that kills its worker) fails for good.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
@@ -212,23 +215,54 @@ def _data_format(distribution: Distribution) -> Any:  # one of engine.DATA_FORMA
     return TABULAR_FORMATS.get(distribution.format, distribution.format)
 
 
-def _finish(report_id: Any, **fields: Any) -> ValidationReport:
-    ValidationReport.objects.filter(pk=report_id).update(finished_at=timezone.now(), **fields)
+def _finish(report_id: Any, attempt: int, **fields: Any) -> ValidationReport:
+    """Store the outcome, only while this run still owns the job (a run taken over by another
+    after its lease ran out stores nothing)."""
+    ValidationReport.objects.filter(
+        pk=report_id, status=ValidationStatus.RUNNING, attempts=attempt
+    ).update(finished_at=timezone.now(), lease_expires_at=None, **fields)
     return ValidationReport.objects.get(pk=report_id)
 
 
-def validation_run(*, report_id: Any) -> ValidationReport:
-    """Run one queued check. Safe to run twice: only the run that claims it does the work."""
+def validation_run(*, report_id: Any, redelivered: bool = False) -> ValidationReport:
+    """Run one queued check. Safe to run twice: only the run that claims it does the work.
+
+    `redelivered`: the broker gave this message out before (its worker died), so the job is
+    taken over even though its lease still runs."""
+    attempt = jobs.job_claim(
+        ValidationReport,
+        pk=report_id,
+        waiting=ValidationStatus.QUEUED,
+        working=ValidationStatus.RUNNING,
+        redelivered=redelivered,
+        started_at=timezone.now(),
+    )
+    if attempt is None:
+        return ValidationReport.objects.get(pk=report_id)
+    if attempt > settings.JOB_MAX_ATTEMPTS:
+        return _finish(
+            report_id,
+            attempt,
+            status=ValidationStatus.ERROR,
+            # Stored in English; the API shows it in the reader's language.
+            message=gettext_noop(
+                "The check was started too many times without finishing (its worker stopped "
+                "each time); it was given up. Upload the sample again, or a smaller one."
+            ),
+        )
+    renew = jobs.lease_renewer(
+        ValidationReport, pk=report_id, working=ValidationStatus.RUNNING, attempt=attempt
+    )
+    with jobs.lease_kept(renew):
+        return _validation_check(report_id, attempt)
+
+
+def _validation_check(report_id: Any, attempt: int) -> ValidationReport:
     from .. import validation as engine
 
-    claimed = ValidationReport.objects.filter(pk=report_id, status=ValidationStatus.QUEUED).update(
-        status=ValidationStatus.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
-    )
     report = ValidationReport.objects.select_related("version", "version__dataset", "sample").get(
         pk=report_id
     )
-    if not claimed:
-        return report
     version = report.version
     limits = engine.Limits(**getattr(settings, "VALIDATION_LIMITS", {}))
     schema = version.schema
@@ -245,6 +279,7 @@ def validation_run(*, report_id: Any) -> ValidationReport:
     if schema_problems:
         return _finish(
             report.pk,
+            attempt,
             status=ValidationStatus.ERROR,
             schema_problems=schema_problems,
             # Stored in English; the API shows it in the reader's language.
@@ -261,6 +296,7 @@ def validation_run(*, report_id: Any) -> ValidationReport:
         status = ValidationStatus.FAILED if breaking else ValidationStatus.PASSED
         return _finish(
             report.pk,
+            attempt,
             status=status,
             compatibility=compatibility,
             message=gettext_noop("No sample uploaded: only the schema was checked."),
@@ -290,6 +326,7 @@ def validation_run(*, report_id: Any) -> ValidationReport:
         status = ValidationStatus.FAILED
     return _finish(
         report.pk,
+        attempt,
         status=status,
         message=body.get("message") or "",
         schema_problems=body.get("schema_problems") or [],
@@ -306,39 +343,46 @@ def validation_run(*, report_id: Any) -> ValidationReport:
     )
 
 
-def validation_release(*, report_id: Any, error: str) -> None:
-    """Give a claimed job back after a transient failure, for the retry to claim again."""
+def validation_release(*, report_id: Any, error: str, retry_in: float = 0) -> None:
+    """Give a claimed job back after a transient failure, for the retry (in `retry_in`
+    seconds) to claim again; the sweep hands it out again only if that retry is lost."""
     ValidationReport.objects.filter(pk=report_id, status=ValidationStatus.RUNNING).update(
-        status=ValidationStatus.QUEUED, message=error[:2000]
+        status=ValidationStatus.QUEUED,
+        message=error[:2000],
+        lease_expires_at=jobs.redeliver_at(delay=retry_in),
     )
 
 
 def validation_fail(*, report_id: Any, error: str) -> None:
     ValidationReport.objects.filter(
         pk=report_id, status__in=(ValidationStatus.QUEUED, ValidationStatus.RUNNING)
-    ).update(status=ValidationStatus.ERROR, message=error[:2000], finished_at=timezone.now())
+    ).update(
+        status=ValidationStatus.ERROR,
+        message=error[:2000],
+        finished_at=timezone.now(),
+        lease_expires_at=None,
+    )
 
 
-def validation_requeue_stuck(*, older_than: timedelta | None = None) -> int:
-    """Jobs left `running` by a killed worker, or `queued` but lost, are queued again."""
-    older_than = older_than or timedelta(seconds=settings.VALIDATION_STUCK_AFTER_SECONDS)
-    cutoff = timezone.now() - older_than
-    stuck = list(
-        ValidationReport.objects.filter(
-            status=ValidationStatus.RUNNING, started_at__lt=cutoff
-        ).values_list("pk", flat=True)[:500]
+def validation_requeue_stuck() -> int:
+    """Queue again the jobs whose worker died (`running`, lease run out) and the jobs the
+    broker lost (`queued`, not taken within JOB_REDELIVER_AFTER_SECONDS); the number queued.
+    Rows from before leases (no lease) count from when they started or were made."""
+    now = timezone.now()
+    lease = timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    redeliver = timedelta(seconds=settings.JOB_REDELIVER_AFTER_SECONDS)
+    running = ValidationReport.objects.filter(status=ValidationStatus.RUNNING).filter(
+        Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True, started_at__lt=now - lease)
     )
-    ValidationReport.objects.filter(pk__in=stuck, status=ValidationStatus.RUNNING).update(
-        status=ValidationStatus.QUEUED
+    stuck = jobs.requeue_due(
+        running, status=ValidationStatus.QUEUED, lease_expires_at=jobs.redeliver_at(now)
     )
-    lost = list(
-        ValidationReport.objects.filter(
-            status=ValidationStatus.QUEUED, created_at__lt=cutoff
-        ).values_list("pk", flat=True)[:500]
+    queued = ValidationReport.objects.filter(status=ValidationStatus.QUEUED).filter(
+        Q(lease_expires_at__lt=now)
+        | Q(lease_expires_at__isnull=True, created_at__lt=now - redeliver)
     )
-    for pk in {*stuck, *lost}:
-        jobs.enqueue("datasets.validation_run", str(pk))
-    return len(stuck) + len(lost)
+    lost = jobs.requeue_due(queued, lease_expires_at=jobs.redeliver_at(now))
+    return jobs.publish_all("datasets.validation_run", [str(pk) for pk in [*stuck, *lost]])
 
 
 # --- the publication rule ---------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db.models import F
+from django.db.models import Q
 from django.utils import timezone, translation
 
 from accounts.models import DivisionLead, Membership, MembershipRole
@@ -158,54 +158,80 @@ def sharing_request_notify(*, sharing_request: SharingRequest, state: str) -> No
 # --- sending ----------------------------------------------------------------------------------
 
 
-def email_send(*, notification_id: int, final_attempt: bool = False) -> bool:
-    """Send one queued email; False when another run already took it or it finally failed."""
-    claimed = EmailNotification.objects.filter(
-        pk=notification_id, status=DeliveryStatus.PENDING
-    ).update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1)
-    if not claimed:
+def email_send(*, notification_id: int, final_attempt: bool = False, retry_in: float = 0) -> bool:
+    """Send one queued email; False when another run already took it or it finally failed.
+
+    The claim (pending → sending) holds a lease renewed while the email is handed to the mail
+    server; a row left `sending` by a dead worker is taken back once its lease runs out, never
+    before, so two workers never send it at once. A worker killed between the mail server's
+    answer and the row's update sends it again: email is delivered at least once. A row claimed
+    JOB_MAX_ATTEMPTS times fails for good. `retry_in`: when the task retries after a failure.
+    """
+    attempt = jobs.job_claim(
+        EmailNotification,
+        pk=notification_id,
+        waiting=DeliveryStatus.PENDING,
+        working=DeliveryStatus.SENDING,
+    )
+    if attempt is None:
+        return False
+    if attempt > settings.JOB_MAX_ATTEMPTS:
+        EmailNotification.objects.filter(pk=notification_id, attempts=attempt).update(
+            status=DeliveryStatus.FAILED,
+            lease_expires_at=None,
+            last_error=f"Gave up after {attempt - 1} attempts that did not finish.",
+        )
         return False
     notification = EmailNotification.objects.get(pk=notification_id)
     try:
-        send_mail(
-            notification.subject,
-            notification.body,
-            settings.DEFAULT_FROM_EMAIL,
-            [notification.recipient],
+        renew = jobs.lease_renewer(
+            EmailNotification, pk=notification_id, working=DeliveryStatus.SENDING, attempt=attempt
         )
+        with jobs.lease_kept(renew):
+            send_mail(
+                notification.subject,
+                notification.body,
+                settings.DEFAULT_FROM_EMAIL,
+                [notification.recipient],
+            )
     except Exception as exc:  # SMTP errors are many; all of them mean "try again later"
-        EmailNotification.objects.filter(pk=notification_id).update(
+        EmailNotification.objects.filter(pk=notification_id, attempts=attempt).update(
             status=DeliveryStatus.FAILED if final_attempt else DeliveryStatus.PENDING,
             last_error=str(exc)[:2000],
+            lease_expires_at=None if final_attempt else jobs.redeliver_at(delay=retry_in),
         )
         if final_attempt:
             return False
         raise TransientDeliveryError(str(exc)) from exc
-    EmailNotification.objects.filter(pk=notification_id).update(
-        status=DeliveryStatus.DELIVERED, sent_at=timezone.now(), last_error=""
+    EmailNotification.objects.filter(pk=notification_id, attempts=attempt).update(
+        status=DeliveryStatus.DELIVERED,
+        sent_at=timezone.now(),
+        last_error="",
+        lease_expires_at=None,
     )
     return True
 
 
-def notifications_requeue_stuck(*, older_than: timedelta = timedelta(minutes=15)) -> int:
-    """Queue again what a lost task or a killed worker left behind: rows still pending, or
-    stuck in `sending`, long after they were made. Safe to run twice (the send claims)."""
-    cutoff = timezone.now() - older_than
-    unfinished = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
-    emails = list(
-        EmailNotification.objects.filter(status__in=unfinished, created_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )[:1000]
+def notifications_requeue_stuck() -> int:
+    """Queue again what a lost task or a killed worker left behind: rows `sending` whose lease
+    ran out (a row still being sent keeps its lease, so it is never sent twice at once), and
+    rows `pending` not taken within JOB_REDELIVER_AFTER_SECONDS of being queued. Safe to run
+    twice (the send claims). Rows from before leases count from when they were made."""
+    now = timezone.now()
+    lease = timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    redeliver = timedelta(seconds=settings.JOB_REDELIVER_AFTER_SECONDS)
+    due = Q(status=DeliveryStatus.SENDING) & (
+        Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True, created_at__lt=now - lease)
+    ) | Q(status=DeliveryStatus.PENDING) & (
+        Q(lease_expires_at__lt=now)
+        | Q(lease_expires_at__isnull=True, created_at__lt=now - redeliver)
     )
-    EmailNotification.objects.filter(pk__in=emails).update(status=DeliveryStatus.PENDING)
-    for email_id in emails:
-        jobs.enqueue("registry.send_email", email_id)
-    deliveries = list(
-        WebhookDelivery.objects.filter(status__in=unfinished, created_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )[:1000]
+    requeued: dict[str, Any] = {
+        "status": DeliveryStatus.PENDING,
+        "lease_expires_at": jobs.redeliver_at(now),
+    }
+    emails = jobs.requeue_due(EmailNotification.objects.filter(due), **requeued)
+    deliveries = jobs.requeue_due(WebhookDelivery.objects.filter(due), **requeued)
+    return jobs.publish_all("registry.send_email", emails) + jobs.publish_all(
+        "registry.deliver_webhook", [str(pk) for pk in deliveries]
     )
-    WebhookDelivery.objects.filter(pk__in=deliveries).update(status=DeliveryStatus.PENDING)
-    for delivery_id in deliveries:
-        jobs.enqueue("registry.deliver_webhook", str(delivery_id))
-    return len(emails) + len(deliveries)

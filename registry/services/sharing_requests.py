@@ -8,10 +8,12 @@ state when the move is not allowed from there.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -74,7 +76,8 @@ def sharing_request_create(
     idempotency_key: str | None = None,
 ) -> tuple[SharingRequest, bool]:
     """Submit a request: (sharing request, created). A repeated Idempotency-Key returns the
-    first request, or 409 when the first asked for something else."""
+    first request (queuing its check again while it is still `submitted`), or 409 when the
+    first asked for something else."""
     user = actor.user
     assert user is not None
     if not can_act_for(actor, requester):
@@ -95,6 +98,11 @@ def sharing_request_create(
                     _("This Idempotency-Key was used for a different request."),
                     code="idempotency_key_reused",
                 )
+            if existing.state == S.SUBMITTED:
+                # Not checked yet: the check may have been lost (a dead worker or broker), and
+                # the client retries because it saw no progress. Queue it again; the check
+                # does nothing for a request checked in the meantime.
+                sharing_request_check_queue(sharing_request=existing)
             return existing, False
     if version is not None and (
         version.dataset_id != dataset.pk or version.status != VersionStatus.PUBLISHED
@@ -118,6 +126,7 @@ def sharing_request_create(
         approval_route=policy.approval_route,
         state=S.SUBMITTED,
         idempotency_key=idempotency_key or "",
+        check_due_at=jobs.redeliver_at(),
     )
     sharing_request_event_record(
         sharing_request=sharing_request, actor=user, from_state="", to_state=S.SUBMITTED
@@ -126,12 +135,32 @@ def sharing_request_create(
     return sharing_request, True
 
 
-@transaction.atomic
+def sharing_request_check_queue(*, sharing_request: SharingRequest) -> None:
+    """Promise the worker's check (an outbox message, in the caller's transaction); the sweep
+    queues it again if it has not happened by `check_due_at`."""
+    SharingRequest.objects.filter(pk=sharing_request.pk, state=S.SUBMITTED).update(
+        check_due_at=jobs.redeliver_at()
+    )
+    jobs.enqueue_on_commit("registry.check_sharing_request", str(sharing_request.pk))
+
+
 def sharing_request_check(*, sharing_request_id: Any) -> SharingRequest:
     """The worker's check against the policy: reject with reasons, approve, or route onwards.
 
-    Safe to run twice: a request no longer `submitted` is returned as it is.
+    Safe to run twice: a request no longer `submitted` is returned as it is. The check is one
+    transaction, so a worker killed in it leaves the request `submitted` for the next delivery.
+    Each start is counted first, in a statement of its own: a request whose check was started
+    JOB_MAX_ATTEMPTS times without finishing is rejected with the reason `check_failed`
+    instead of killing worker after worker.
     """
+    started = SharingRequest.objects.filter(pk=sharing_request_id, state=S.SUBMITTED).update(
+        check_attempts=F("check_attempts") + 1, check_due_at=jobs.redeliver_at()
+    )
+    return _sharing_request_check(sharing_request_id=sharing_request_id, counted=bool(started))
+
+
+@transaction.atomic
+def _sharing_request_check(*, sharing_request_id: Any, counted: bool) -> SharingRequest:
     sharing_request = (
         SharingRequest.objects.select_for_update(of=("self",))
         .select_related("dataset", "requester", "policy")
@@ -139,6 +168,25 @@ def sharing_request_check(*, sharing_request_id: Any) -> SharingRequest:
     )
     if sharing_request.state != S.SUBMITTED:  # checked already (a task delivered twice)
         return sharing_request
+    if counted and sharing_request.check_attempts > settings.JOB_MAX_ATTEMPTS:
+        return sharing_request_move(
+            sharing_request=sharing_request,
+            sources=(S.SUBMITTED,),
+            target=S.REJECTED,
+            actor=None,
+            comment=gettext_noop("Rejected: the policy check could not be completed."),
+            decision_reasons=[
+                {
+                    "code": "check_failed",
+                    "message": gettext_noop(
+                        "The policy check was started too many times without finishing; "
+                        "submit the request again, or ask the secretariat."
+                    ),
+                }
+            ],
+            decided_at=timezone.now(),
+            check_due_at=None,
+        )
     decision = eligibility_evaluate(
         dataset=sharing_request.dataset,
         organization=sharing_request.requester,
@@ -284,3 +332,16 @@ def sharing_request_withdraw(
         actor=actor.user,
         comment=comment,
     )
+
+
+def sharing_request_requeue_unchecked() -> int:
+    """Queue the check again for requests still `submitted` past their `check_due_at` (the
+    check was lost with a dead worker or broker); the number queued. Requests from before
+    `check_due_at` count from when they were made."""
+    now = timezone.now()
+    redeliver = timedelta(seconds=settings.JOB_REDELIVER_AFTER_SECONDS)
+    due = SharingRequest.objects.filter(state=S.SUBMITTED).filter(
+        Q(check_due_at__lt=now) | Q(check_due_at__isnull=True, created_at__lt=now - redeliver)
+    )
+    keys = jobs.requeue_due(due, check_due_at=jobs.redeliver_at(now))
+    return jobs.publish_all("registry.check_sharing_request", [str(pk) for pk in keys])

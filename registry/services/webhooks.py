@@ -16,8 +16,8 @@ import urllib.error
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Organization
@@ -84,12 +84,29 @@ def webhook_signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def webhook_deliver(*, delivery_id: str, final_attempt: bool = False) -> bool:
-    """POST one delivery. Raises TransientDeliveryError for the task to retry with backoff."""
-    claimed = WebhookDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1
+def webhook_deliver(*, delivery_id: str, final_attempt: bool = False, retry_in: float = 0) -> bool:
+    """POST one delivery. Raises TransientDeliveryError for the task to retry with backoff
+    (in `retry_in` seconds).
+
+    Claimed like an email (notifications.email_send): a lease renewed during the POST, taken
+    back from a dead worker only once it runs out, so one delivery is never POSTed twice at
+    once; delivered at least once (a worker killed after the receiver answered POSTs it again,
+    with the same X-MAX-Delivery id for the receiver to drop); failed for good after
+    JOB_MAX_ATTEMPTS claims."""
+    attempt = jobs.job_claim(
+        WebhookDelivery,
+        pk=delivery_id,
+        waiting=DeliveryStatus.PENDING,
+        working=DeliveryStatus.SENDING,
     )
-    if not claimed:
+    if attempt is None:
+        return False
+    if attempt > settings.JOB_MAX_ATTEMPTS:
+        WebhookDelivery.objects.filter(pk=delivery_id, attempts=attempt).update(
+            status=DeliveryStatus.FAILED,
+            lease_expires_at=None,
+            last_error=f"Gave up after {attempt - 1} attempts that did not finish.",
+        )
         return False
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
     body = json.dumps(delivery.payload, ensure_ascii=False, sort_keys=True).encode()
@@ -104,7 +121,13 @@ def webhook_deliver(*, delivery_id: str, final_attempt: bool = False) -> bool:
     status_code: int | None = None
     try:
         # WEBHOOK_URL_VALIDATOR allows http(s) URLs only.
-        status_code = outbound.post(delivery.endpoint.url, body=body, headers=headers, timeout=10)
+        renew = jobs.lease_renewer(
+            WebhookDelivery, pk=delivery.pk, working=DeliveryStatus.SENDING, attempt=attempt
+        )
+        with jobs.lease_kept(renew):
+            status_code = outbound.post(
+                delivery.endpoint.url, body=body, headers=headers, timeout=10
+            )
     except urllib.error.HTTPError as exc:
         status_code = exc.code
         error = f"HTTP {exc.code}"
@@ -116,18 +139,20 @@ def webhook_deliver(*, delivery_id: str, final_attempt: bool = False) -> bool:
     except (OSError, TransientDeliveryError) as exc:
         error, transient = str(exc), True
     else:
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        WebhookDelivery.objects.filter(pk=delivery.pk, attempts=attempt).update(
             status=DeliveryStatus.DELIVERED,
             last_status_code=status_code,
             last_error="",
             delivered_at=timezone.now(),
+            lease_expires_at=None,
         )
         return True
     failed = not transient or final_attempt
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+    WebhookDelivery.objects.filter(pk=delivery.pk, attempts=attempt).update(
         status=DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING,
         last_status_code=status_code,
         last_error=error[:2000],
+        lease_expires_at=None if failed else jobs.redeliver_at(delay=retry_in),
     )
     if not failed:
         raise TransientDeliveryError(error)

@@ -85,7 +85,7 @@ def test_task_settings_stay_below_the_visibility_timeout(settings):
     assert time_limit < visibility
     assert soft_time_limit < time_limit
     assert tasks.import_job_run.acks_late
-    assert visibility > settings.IMPORT_STUCK_AFTER_SECONDS
+    assert visibility > settings.JOB_LEASE_SECONDS
     beat = settings.CELERY_BEAT_SCHEDULE["datasets.import_job_requeue_stuck"]
     assert beat["task"] == tasks.import_job_requeue_stuck.name
 
@@ -161,8 +161,11 @@ def test_a_job_whose_worker_died_resumes_after_its_last_batch(world, small_batch
     assert (job.status, job.records_processed) == (ImportStatus.RUNNING, 2)
     monkeypatch.setattr(runner, "_batch", original)
 
-    # The sweep finds it silent and queues it again (tasks run inline in tests).
-    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    # The sweep finds its lease run out and queues it again (tasks run inline in tests).
+    ImportJob.objects.filter(pk=job.pk).update(
+        heartbeat_at=timezone.now() - timedelta(hours=1),
+        lease_expires_at=timezone.now() - timedelta(seconds=1),
+    )
     assert tasks.import_job_requeue_stuck() == 1
 
     job.refresh_from_db()

@@ -271,7 +271,7 @@ def test_check_run_twice_at_once_is_a_no_op_for_the_second(
     client_for: Callable[[str], APIClient],
 ) -> None:
     set_route(ApprovalRoute.AUTOMATIC)
-    with mock.patch.object(tasks.check_sharing_request, "delay"):  # the check stays queued
+    with mock.patch.object(tasks.check_sharing_request, "apply_async"):  # stays queued
         created = client_for("outsider_member").post(
             reverse("sharing-request-list"),
             {**REQUEST_BODY, "dataset": str(shared_dataset.pk)},
