@@ -34,6 +34,7 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -65,8 +66,8 @@ from registry.models import (
 )
 from registry.models import SharingRequestState as S
 from registry.services import agreements, policies, reminders
-from tests.conftest import PERSONAS, World
 from tests.factories import DatasetFactory, DatasetVersionFactory
+from tests.personas import PERSONAS, World
 
 pytestmark = pytest.mark.django_db
 
@@ -230,7 +231,7 @@ class SharingRequestMachine(RuleBasedStateMachine):
         before = self.counts()
         with self.context.capture(execute=worker_runs):
             response = self.context.client_for(persona).post(
-                "/api/v1/sharing-requests/", body, format="json", headers=headers
+                reverse("sharing-request-list"), body, format="json", headers=headers
             )
         self.expect(response, before)
         if response.status_code == 200:  # a retry with the same key: the first request
