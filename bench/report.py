@@ -616,7 +616,7 @@ def render_document(
         "(30000), `--downloads N` (100000), `--cold-requests N` (6 per endpoint), "
         "`--stats-time-limit S` (1.5 s warm, twice that cold, per endpoint), `--no-stats`; for "
         "scale-out `--scale-only` (measure it alone and rewrite only its section), `--no-scale`, "
-        "`--scale-jobs N` (sample checks queued per phase, 300), `--scale-time-limit S` (30 s of "
+        "`--scale-jobs N` (sample checks queued per phase, 200), `--scale-time-limit S` (25 s of "
         "checking per phase), `--scale-sample-rows N` (5000), `--scale-api-seconds S` (10 s per "
         "gunicorn phase).",
         "",

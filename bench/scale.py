@@ -11,7 +11,8 @@ and with two, measured in the same run.
   or the time limit passes.
 - **API requests per second** with 1 and with 2 gunicorn sync worker processes: several
   client threads cycling through the catalog's read endpoints (bench/endpoints.py: lists,
-  filtered lists, searches, details; anonymous and with a bearer token), after a warm-up.
+  filtered lists, searches, details; anonymous and with a bearer token), after a warm-up. Both
+  servers run at once and the timed requests alternate between them in short slices.
 
 Both are bounded in jobs or requests and in seconds. The ratio 2-vs-1 is the figure to read:
 on a machine with 2 cores, 2 processes are the ceiling (PostgreSQL, Redis and the client
@@ -20,6 +21,7 @@ share those cores).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import os
@@ -37,12 +39,13 @@ PROCESSES = (1, 2)
 
 @dataclass(frozen=True)
 class ScaleOptions:
-    jobs: int = 300  # sample checks queued per phase
-    time_limit: float = 30.0  # seconds of checking per phase, from when every worker is ready
+    jobs: int = 200  # sample checks queued per phase
+    time_limit: float = 25.0  # seconds of checking per phase, from when every worker is ready
     sample_rows: int = 5_000
-    api_seconds: float = 10.0  # timed seconds per gunicorn phase
-    api_requests: int = 20_000  # request budget per gunicorn phase
+    api_seconds: float = 10.0  # timed seconds per server
+    api_requests: int = 20_000  # request budget per server
     api_warmup_seconds: float = 1.5
+    api_slice_seconds: float = 1.0  # the timed requests alternate between servers this often
     threads: int = 4  # client threads of the API phases
 
 
@@ -207,34 +210,58 @@ def measure_workers(
     return run
 
 
+def slice_order(slices: int) -> list[int]:
+    """Which server (by its process count) each timed slice goes to: 1, 2, 2, 1, 1, 2, ...
+    (ABBA), so a load that rises or falls during the run weighs on both alike."""
+    order: list[int] = []
+    for index in range(slices):
+        pair = PROCESSES if index % 2 == 0 else PROCESSES[::-1]
+        order.extend(pair)
+    return order
+
+
 def measure_api(
     env: dict[str, str],
-    processes: int,
     mix: Sequence[tuple[str, dict[str, str]]],
     options: ScaleOptions,
     log: Callable[[str], None],
-) -> ApiRun:
-    with stack.gunicorn(env, workers=processes) as server:
-        measure.concurrent_mix(
-            server.base_url,
-            mix,
-            threads=options.threads,
-            requests_count=options.api_requests,
-            time_limit=options.api_warmup_seconds,
+) -> list[ApiRun]:
+    """Both servers run at once (an idle one costs nothing); the timed requests alternate
+    between them in short slices, up to `api_seconds` for each."""
+    slices = max(1, math.ceil(options.api_seconds / options.api_slice_seconds))
+    budget = max(1, options.api_requests // slices)
+    completed = dict.fromkeys(PROCESSES, 0)
+    errors = dict.fromkeys(PROCESSES, 0)
+    seconds = dict.fromkeys(PROCESSES, 0.0)
+    with contextlib.ExitStack() as running:
+        servers = {n: running.enter_context(stack.gunicorn(env, workers=n)) for n in PROCESSES}
+        for server in servers.values():
+            measure.concurrent_mix(
+                server.base_url,
+                mix,
+                threads=options.threads,
+                requests_count=options.api_requests,
+                time_limit=options.api_warmup_seconds,
+            )
+        for processes in slice_order(slices):
+            timed = measure.concurrent_mix(
+                servers[processes].base_url,
+                mix,
+                threads=options.threads,
+                requests_count=budget,
+                time_limit=options.api_seconds / slices,
+            )
+            completed[processes] += timed.completed
+            errors[processes] += timed.errors
+            seconds[processes] += timed.seconds
+    runs = [ApiRun(n, options.threads, completed[n], errors[n], seconds[n]) for n in PROCESSES]
+    for api_run in runs:
+        log(
+            f"{processes_label(api_run.processes, 'gunicorn')}: {api_run.rps:,.0f} req/s with "
+            f"{api_run.threads} client threads ({api_run.completed} in {api_run.seconds:.1f} s, "
+            f"{api_run.errors} errors)"
         )
-        timed = measure.concurrent_mix(
-            server.base_url,
-            mix,
-            threads=options.threads,
-            requests_count=options.api_requests,
-            time_limit=options.api_seconds,
-        )
-    run = ApiRun(processes, timed.threads, timed.completed, timed.errors, timed.seconds)
-    log(
-        f"{processes_label(processes, 'gunicorn')}: {run.rps:,.0f} req/s with {run.threads} client "
-        f"threads ({run.completed} in {run.seconds:.1f} s, {run.errors} errors)"
-    )
-    return run
+    return runs
 
 
 def run(
@@ -258,8 +285,7 @@ def run(
     try:
         for processes in PROCESSES:
             workers.append(measure_workers(env, processes, options, log))
-        for processes in PROCESSES:
-            api.append(measure_api(env, processes, mix, options, log))
+        api = measure_api(env, mix, options, log)
     except (Exception, SystemExit) as exc:  # a worker or gunicorn that would not start
         error = f"{type(exc).__name__}: {str(exc)[:500]}"
         log(f"scale-out not measured in full: {error}")
@@ -392,9 +418,12 @@ def markdown(
         lines += [
             f"API: {options.threads} client threads cycle through the catalog endpoints "
             "(bench/endpoints.py: lists, filtered lists, searches, details; anonymous and "
-            f"bearer) against gunicorn with 1, then 2, sync workers; "
-            f"{options.api_warmup_seconds:.1f} s of warm-up, then at most "
-            f"{options.api_seconds:.0f} s or {options.api_requests:,} requests.",
+            "bearer) against two gunicorn servers running side by side, one with 1 sync "
+            f"worker and one with 2; {options.api_warmup_seconds:.1f} s of warm-up each, then "
+            f"the timed requests alternate between them in slices of "
+            f"{options.api_slice_seconds:.0f} s (1, 2, 2, 1, ...), so a change in the "
+            "machine's load weighs on both alike; at most "
+            f"{options.api_seconds:.0f} s or {options.api_requests:,} requests each.",
             "",
         ]
         for api_run in result.api:

@@ -45,7 +45,7 @@ def test_the_scale_part_runs_by_default_with_bounded_phases() -> None:
     assert (args.scale_only, args.no_scale) == (False, False)
     options = run.scale_options(args)
     assert options == scale.ScaleOptions(
-        jobs=300, time_limit=30.0, sample_rows=5_000, api_seconds=10.0, threads=4
+        jobs=200, time_limit=25.0, sample_rows=5_000, api_seconds=10.0, threads=4
     )
 
 
@@ -131,6 +131,11 @@ def test_rates_per_minute_and_per_second() -> None:
     assert figures.api[1].rps == pytest.approx(88.0)
     assert figures.worker_ratio == pytest.approx((290 * 60 / 13.4) / 690.0)
     assert figures.api_ratio == pytest.approx(1.76)
+
+
+def test_the_timed_slices_alternate_abba_between_the_servers() -> None:
+    assert scale.slice_order(3) == [1, 2, 2, 1, 1, 2]
+    assert scale.slice_order(1) == [1, 2]
 
 
 # --- the read mix -------------------------------------------------------------------------------
