@@ -45,7 +45,7 @@ class ScaleOptions:
     api_seconds: float = 10.0  # timed seconds per server
     api_requests: int = 20_000  # request budget per server
     api_warmup_seconds: float = 1.5
-    api_slice_seconds: float = 1.0  # the timed requests alternate between servers this often
+    api_slice_seconds: float = 2.0  # the timed requests alternate between servers this often
     threads: int = 4  # client threads of the API phases
 
 
@@ -256,8 +256,9 @@ def measure_api(
             seconds[processes] += timed.seconds
     runs = [ApiRun(n, options.threads, completed[n], errors[n], seconds[n]) for n in PROCESSES]
     for api_run in runs:
+        label = processes_label(api_run.processes, "gunicorn worker")
         log(
-            f"{processes_label(api_run.processes, 'gunicorn')}: {api_run.rps:,.0f} req/s with "
+            f"{label}: {api_run.rps:,.0f} req/s with "
             f"{api_run.threads} client threads ({api_run.completed} in {api_run.seconds:.1f} s, "
             f"{api_run.errors} errors)"
         )
@@ -427,7 +428,7 @@ def markdown(
             "",
         ]
         for api_run in result.api:
-            label = processes_label(api_run.processes, "gunicorn")
+            label = processes_label(api_run.processes, "gunicorn worker")
             lines.append(
                 f"- {label}: {api_run.completed:,} requests in {api_run.seconds:.1f} s, "
                 f"{api_run.errors} errors."

@@ -175,7 +175,7 @@ def test_the_section_shows_both_figures_the_ratio_and_the_core_ceiling() -> None
     assert "| 50 | 88 | 1.76x |" in text
     assert "2 cores (nproc): two processes on two cores is the ceiling" in text
     assert "- 1 worker process: 230 of 300 checks in 20.0 s" in text
-    assert "- 2 gunicorn processes: 880 requests in 10.0 s, 0 errors." in text
+    assert "- 2 gunicorn worker processes: 880 requests in 10.0 s, 0 errors." in text
     assert "load average (1 min) 0.40 before and 1.90 after" in text
 
 
