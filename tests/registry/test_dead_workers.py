@@ -236,7 +236,8 @@ def test_an_email_sent_again_after_its_worker_died_keeps_its_message_id(world, m
     first, again = (message.message()["Message-ID"] for message in mailoutbox)
     assert first == again
     assert first == notifications.email_message_id(row)
-    assert first.startswith(f"<notification-{row.pk}.") and first.endswith("@max-alliance.kr>")
+    assert first.startswith(f"<notification-{row.pk}.")
+    assert first.endswith("@max-alliance.kr>")
 
 
 def test_every_email_has_a_message_id_of_its_own(world, mailoutbox):
@@ -247,4 +248,5 @@ def test_every_email_has_a_message_id_of_its_own(world, mailoutbox):
         notifications.email_send(notification_id=row.pk)
 
     ids = [message.message()["Message-ID"] for message in mailoutbox]
-    assert len(ids) == 2 and ids[0] != ids[1]
+    assert len(ids) == 2
+    assert ids[0] != ids[1]
