@@ -155,18 +155,26 @@ def _drop_queue(redis_url: str, queue: str) -> None:
 
     client = redis.Redis.from_url(redis_url)
     try:
-        client.delete(queue, *(f"{queue}\x06\x16{p}" for p in (3, 6, 9)), f"_kombu.binding.{queue}")
+        client.delete(
+            queue,
+            *(f"{queue}\x06\x16{p}" for p in (3, 6, 9)),
+            f"_kombu.binding.{queue}",
+            f"_kombu.binding_permanent.{queue}",
+        )
     finally:
         client.close()
 
 
 def measure_workers(
-    env: dict[str, str], processes: int, options: ScaleOptions, log: Callable[[str], None]
+    env: dict[str, str],
+    processes: int,
+    options: ScaleOptions,
+    log: Callable[[str], None],
+    queue: str,
 ) -> WorkerRun:
     from . import scale_checks
 
     versions = scale_checks.ensure_versions()
-    queue = f"bench-scale-{uuid.uuid4().hex[:8]}-{processes}"
     with _publishing_to(queue):
         batch = scale_checks.queue_checks(
             versions, jobs=options.jobs, sample=scale_checks.sample_csv(options.sample_rows)
@@ -283,9 +291,10 @@ def run(
     workers: list[WorkerRun] = []
     api: list[ApiRun] = []
     error = None
+    queues = {n: f"bench-scale-{uuid.uuid4().hex[:8]}-{n}" for n in PROCESSES}
     try:
         for processes in PROCESSES:
-            workers.append(measure_workers(env, processes, options, log))
+            workers.append(measure_workers(env, processes, options, log, queues[processes]))
         api = measure_api(env, mix, options, log)
     except (Exception, SystemExit) as exc:  # a worker or gunicorn that would not start
         error = f"{type(exc).__name__}: {str(exc)[:500]}"
