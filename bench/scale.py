@@ -28,7 +28,6 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from . import measure, stack
@@ -136,7 +135,7 @@ def api_mix(
 # --- measuring ----------------------------------------------------------------------------------
 
 
-@contextmanager
+@contextlib.contextmanager
 def _publishing_to(queue: str) -> Iterator[None]:
     """This process's Celery app publishes to `queue` (the workers of one phase read only it)."""
     from config.celery import app
