@@ -123,6 +123,25 @@ def concurrent(
     time_limit: float,
 ) -> Concurrent:
     """`threads` clients, each with its own session, sharing a budget of `requests_count`."""
+    return concurrent_mix(
+        base_url,
+        [(path, headers) for path in paths],
+        threads=threads,
+        requests_count=requests_count,
+        time_limit=time_limit,
+    )
+
+
+def concurrent_mix(
+    base_url: str,
+    mix: Sequence[tuple[str, dict[str, str]]],
+    *,
+    threads: int,
+    requests_count: int,
+    time_limit: float,
+) -> Concurrent:
+    """`threads` clients, each with its own session, sharing a budget of `requests_count`;
+    each takes the (path, headers) pairs of `mix` in turn, from its own starting point."""
     lock = threading.Lock()
     budget = iter(range(requests_count))
     completed = 0
@@ -131,14 +150,15 @@ def concurrent(
 
     def worker(offset: int) -> None:
         nonlocal completed, errors
-        start = offset % len(paths)
-        cycle = itertools.cycle([*paths[start:], *paths[:start]])
-        with _session(headers) as session:
+        start = offset % len(mix)
+        cycle = itertools.cycle([*mix[start:], *mix[:start]])
+        with _session({}) as session:
             while time.perf_counter() < deadline:
                 with lock:
                     if next(budget, None) is None:
                         return
-                response = session.get(base_url + next(cycle), timeout=30)
+                path, headers = next(cycle)
+                response = session.get(base_url + path, headers=headers, timeout=30)
                 _ = response.content
                 with lock:
                     if response.status_code == 200:

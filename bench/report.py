@@ -480,6 +480,7 @@ def render_document(
     run: RunInfo,
     results: list[Result],
     stats_results: list[stats_bench.StatsResult] | None = None,
+    scale_section: list[str] | None = None,
 ) -> str:
     now = dt.datetime.now(dt.UTC)
     flags = f"`{' '.join(run.argv)}`" if run.argv else "none, the defaults"
@@ -568,6 +569,7 @@ def render_document(
         "averages, and expect 10-20 % between runs.",
         "",
         *stats_section,
+        *(scale_section or []),
         "## How search stays fast",
         "",
         "Until 2026-12-01 search missed its goal (p50 161-304 ms for `?q=센서` on this machine, "
@@ -612,7 +614,11 @@ def render_document(
         "`--concurrent-requests N` (120), `--warmup N` (10), `--time-limit S` (4 s per "
         "endpoint), `--sql-runs N` (20); for the alliance's figures `--sharing-requests N` "
         "(30000), `--downloads N` (100000), `--cold-requests N` (6 per endpoint), "
-        "`--stats-time-limit S` (1.5 s warm, twice that cold, per endpoint), `--no-stats`.",
+        "`--stats-time-limit S` (1.5 s warm, twice that cold, per endpoint), `--no-stats`; for "
+        "scale-out `--scale-only` (measure it alone and rewrite only its section), `--no-scale`, "
+        "`--scale-jobs N` (sample checks queued per phase, 200), `--scale-time-limit S` (25 s of "
+        "checking per phase), `--scale-sample-rows N` (5000), `--scale-api-seconds S` (10 s per "
+        "gunicorn phase).",
         "",
         "The bench database lives next to DATABASE_URL's on the same server; it is migrated "
         "on every run and seeded with COPY when its row counts differ from the flags. Seeding "

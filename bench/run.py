@@ -13,7 +13,11 @@
    measured cold (their cache emptied before each request) and warm (bench/stats.py).
 4. Times the same requests in process (SQL versus Python), then replays the captured SQL
    alone with psycopg (bare SQL time, EXPLAIN ANALYZE).
-5. Prints a table and writes Markdown (default docs/benchmarks.md).
+5. Scale-out (bench/scale.py): sample checks per minute with 1 and with 2 Celery worker
+   processes on one queue, and API requests per second with 1 and with 2 gunicorn processes.
+   `--scale-only` runs this part alone and rewrites only the report's "Scale-out" section;
+   `--no-scale` skips it.
+6. Prints a table and writes Markdown (default docs/benchmarks.md).
 
 Goals are reported (PASS/FAIL), never asserted: the exit status is 0 whatever the figures.
 """
@@ -23,19 +27,23 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import shutil
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
-# Run as a script: import the project (and this package) from the repository root, not bench/.
-sys.path[0] = str(ROOT)
+# Run as a script: import the project (and this package) from the repository root, not bench/
+# (whose stats.py would shadow the stats app).
+if Path(sys.path[0]).resolve() == ROOT / "bench":
+    sys.path[0] = str(ROOT)
 
 import psycopg  # noqa: E402
 
-from bench import endpoints, measure, report, seed, sharing, stack  # noqa: E402
+from bench import endpoints, measure, report, scale, seed, sharing, stack  # noqa: E402
 from bench import stats as stats_bench  # noqa: E402
 from bench.endpoints import Endpoint, QueryFigure, Result  # noqa: E402
 from bench.sqltime import SqlTimer  # noqa: E402
@@ -80,7 +88,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds of warm (and, doubled, of cold) requests per stats endpoint",
     )
     parser.add_argument("--no-stats", action="store_true", help="measure the catalog only")
+    defaults = scale.ScaleOptions()
+    parser.add_argument(
+        "--scale-only",
+        action="store_true",
+        help="measure scale-out alone; rewrite only the report's Scale-out section",
+    )
+    parser.add_argument("--no-scale", action="store_true", help="skip the scale-out part")
+    parser.add_argument(
+        "--scale-jobs", type=int, default=defaults.jobs, help="sample checks queued per phase"
+    )
+    parser.add_argument(
+        "--scale-time-limit",
+        type=float,
+        default=defaults.time_limit,
+        help="seconds of checking per worker phase",
+    )
+    parser.add_argument(
+        "--scale-sample-rows", type=int, default=defaults.sample_rows, help="rows per sample"
+    )
+    parser.add_argument(
+        "--scale-api-seconds",
+        type=float,
+        default=defaults.api_seconds,
+        help="timed seconds per gunicorn phase",
+    )
     args = parser.parse_args(argv)
+    if args.scale_only and args.no_scale:
+        parser.error("--scale-only and --no-scale exclude each other")
     for name in (
         "requests",
         "datasets",
@@ -91,14 +126,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "sharing_requests",
         "downloads",
         "cold_requests",
+        "scale_jobs",
+        "scale_sample_rows",
     ):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.organizations < 2:
         parser.error("--organizations must be at least 2")
-    if args.time_limit <= 0 or args.stats_time_limit <= 0:
-        parser.error("--time-limit and --stats-time-limit must be positive")
+    if min(args.time_limit, args.stats_time_limit, args.scale_time_limit) <= 0:
+        parser.error("--time-limit, --stats-time-limit and --scale-time-limit must be positive")
+    if args.scale_api_seconds <= 0:
+        parser.error("--scale-api-seconds must be positive")
     return args
+
+
+def scale_options(args: argparse.Namespace) -> scale.ScaleOptions:
+    return scale.ScaleOptions(
+        jobs=args.scale_jobs,
+        time_limit=args.scale_time_limit,
+        sample_rows=args.scale_sample_rows,
+        api_seconds=args.scale_api_seconds,
+        threads=args.threads,
+    )
 
 
 def prepare_database(args: argparse.Namespace) -> tuple[str, dict[str, str], seed.SeedReport]:
@@ -327,7 +376,24 @@ def main(argv: list[str] | None = None) -> int:
     if load_before[0] > 1.0:
         log(f"note: load average {load_before[0]:.2f}; other work on this machine adds noise")
     url, env, seeding = prepare_database(args)
+    # The scale-out part's samples are files its workers read: a media root of the run's own.
+    media = tempfile.mkdtemp(prefix="max-bench-media-")
+    env["MEDIA_ROOT"] = media
+    try:
+        return measure_all(args, argv, url, env, seeding, started, load_before)
+    finally:
+        shutil.rmtree(media, ignore_errors=True)
 
+
+def measure_all(
+    args: argparse.Namespace,
+    argv: list[str] | None,
+    url: str,
+    env: dict[str, str],
+    seeding: seed.SeedReport,
+    started: float,
+    load_before: tuple[float, float, float],
+) -> int:
     # Django in this process: bench personas, and the SQL each endpoint runs.
     os.environ.update(env)
     # Production settings serve static files through WhiteNoise; the API needs none built.
@@ -350,6 +416,12 @@ def main(argv: list[str] | None = None) -> int:
         inprocess.detail_sample(public_only=True, size=200),
         inprocess.detail_sample(public_only=False, size=200),
     )
+    if args.scale_only:
+        write_scale_only(
+            args.output, run_scale(args, env, targets, tokens), report.Machine.probe(url)
+        )
+        log(f"wrote the Scale-out section of {args.output}")
+        return 0
     log("capturing each endpoint's SQL in process")
     results = capture(targets, tokens)
     stats_results = [] if args.no_stats else capture_stats(personas, tokens)
@@ -363,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     log("replaying the SQL alone with psycopg")
     time_sql(url, results, args.sql_runs)
     stats_bench.replay(url, stats_results, runs=min(args.sql_runs, 3))
+    # Last, so the catalog's and the alliance's figures never run beside its workers.
+    scaled = None if args.no_scale else run_scale(args, env, targets, tokens)
 
     print()
     print(report.console_table(results))
@@ -391,11 +465,59 @@ def main(argv: list[str] | None = None) -> int:
         run=run,
         results=results,
         stats_results=stats_results,
+        scale_section=(
+            scale.markdown(scaled, table=report.markdown_table) if scaled is not None else None
+        ),
     )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(document, encoding="utf-8")
     log(f"wrote {args.output} ({run.seconds:.0f} s in all)")
     return 0
+
+
+def run_scale(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    targets: list[Endpoint],
+    tokens: dict[str, str],
+) -> scale.ScaleResult:
+    from django.db import connections
+
+    connections.close_all()
+    log("scale-out: sample checks with 1 and 2 worker processes, the API with 1 and 2 gunicorn")
+    scaled = scale.run(
+        env,
+        options=scale_options(args),
+        mix=scale.api_mix(targets, tokens),
+        cores=os.cpu_count() or 0,
+        log=log,
+    )
+    print()
+    print("\n".join(scale.console_lines(scaled)))
+    return scaled
+
+
+def write_scale_only(output: Path, scaled: scale.ScaleResult, machine: report.Machine) -> None:
+    """Rewrite the Scale-out section of an existing report, or write a report of it alone."""
+    section = scale.markdown(scaled, table=report.markdown_table)
+    if output.exists():
+        document = output.read_text(encoding="utf-8")
+    else:
+        document = "\n".join(
+            [
+                "# Scale-out benchmark",
+                "",
+                "Generated by `make bench BENCH_ARGS=--scale-only` "
+                "([bench/run.py](../bench/run.py)).",
+                "",
+                f"- **Machine:** {machine.cpu}, {machine.cores} cores (nproc), "
+                f"{machine.memory_gib:.1f} GiB memory; PostgreSQL {machine.postgres} and Redis "
+                "on the same machine, loopback TCP.",
+                "",
+            ]
+        )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(scale.replace_section(document, section), encoding="utf-8")
 
 
 if __name__ == "__main__":

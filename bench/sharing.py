@@ -395,6 +395,7 @@ def _requests(
                 requester[0],
                 None,
                 start_at,
+                0,
             )
         )
         if grant_window is None:
@@ -552,6 +553,7 @@ REQUEST_COLUMNS = (
     "requester_id",
     "version_id",
     "start_at",
+    "check_attempts",
 )
 AGREEMENT_COLUMNS = ("id", "document", "digest", "created_at", "sharing_request_id")
 GRANT_COLUMNS = (

@@ -1,4 +1,5 @@
-"""The HTTP stack under test: production settings served by gunicorn on a loopback port."""
+"""The stack under test: production settings served by gunicorn on a loopback port, and
+Celery worker processes on the bench's Redis."""
 
 from __future__ import annotations
 
@@ -118,6 +119,83 @@ def gunicorn(env: dict[str, str], *, workers: int, startup_timeout: float = 60) 
                 _stop(process)
 
 
+@dataclass(frozen=True)
+class Workers:
+    queue: str
+    pids: tuple[int, ...]
+    log_paths: tuple[Path, ...]
+
+
+@contextlib.contextmanager
+def celery_workers(
+    env: dict[str, str], *, count: int, queue: str, startup_timeout: float = 60
+) -> Iterator[Workers]:
+    """Run `count` separate `celery worker` processes consuming `queue` until the block ends,
+    each `--pool prefork --concurrency 1` (one child runs the tasks), as separate machines
+    would run them; wait until every one logs that it is ready."""
+    with (
+        tempfile.TemporaryDirectory(prefix="max-bench-workers-") as tmp,
+        contextlib.ExitStack() as stack,
+    ):
+        processes: list[subprocess.Popen[bytes]] = []
+        log_paths: list[Path] = []
+        for index in range(count):
+            log_path = Path(tmp) / f"worker-{index}.log"
+            log_file = stack.enter_context(log_path.open("wb"))
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "--queues",
+                    queue,
+                    "--hostname",
+                    f"{queue}-{index}@%h",
+                    "--pool",
+                    "prefork",
+                    "--concurrency",
+                    "1",
+                    "--loglevel",
+                    "INFO",
+                    "--without-heartbeat",
+                    "--without-mingle",
+                    "--without-gossip",
+                ],
+                env=env,
+                cwd=ROOT,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            stack.callback(_stop, process)
+            processes.append(process)
+            log_paths.append(log_path)
+        _wait_ready(processes, log_paths, startup_timeout)
+        yield Workers(queue, tuple(p.pid for p in processes), tuple(log_paths))
+
+
+def _wait_ready(
+    processes: list[subprocess.Popen[bytes]], log_paths: list[Path], timeout: float
+) -> None:
+    """Until each worker has logged "<name> ready." (it consumes from then on)."""
+    deadline = time.monotonic() + timeout
+    waiting = set(range(len(processes)))
+    while waiting and time.monotonic() < deadline:
+        for index in sorted(waiting):
+            text = log_paths[index].read_text(errors="replace")
+            if processes[index].poll() is not None:
+                raise SystemExit(f"celery worker exited early:\n{text[-3000:]}")
+            if " ready." in text:
+                waiting.discard(index)
+        time.sleep(0.1)
+    if waiting:
+        tails = "\n".join(log_paths[i].read_text(errors="replace")[-2000:] for i in waiting)
+        raise SystemExit(f"celery workers not ready after {timeout:.0f} s:\n{tails}")
+
+
 def _wait_healthy(
     base_url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float
 ) -> None:
@@ -133,7 +211,8 @@ def _wait_healthy(
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the gunicorn master we started (its own process group), then SIGKILL if stuck."""
+    """SIGTERM a gunicorn master or celery worker we started (its own process group: a celery
+    worker ends its current task first), then SIGKILL if stuck."""
     if process.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):

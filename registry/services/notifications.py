@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
+from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db.models import Q
 from django.utils import timezone, translation
 
@@ -158,13 +159,33 @@ def sharing_request_notify(*, sharing_request: SharingRequest, state: str) -> No
 # --- sending ----------------------------------------------------------------------------------
 
 
+def email_message_id(notification: EmailNotification) -> str:
+    """The email's Message-ID, the same on every attempt: a copy sent again (a worker died
+    between the mail server's answer and the row's update) is the same message, which mail
+    systems and clients drop as a repeat. The creation time keeps it unique across databases
+    that send from one domain."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<notification-{notification.pk}.{notification.created_at:%Y%m%d%H%M%S%f}@{domain}>"
+
+
+def email_message(notification: EmailNotification) -> EmailMessage:
+    return EmailMessage(
+        notification.subject,
+        notification.body,
+        settings.DEFAULT_FROM_EMAIL,
+        [notification.recipient],
+        headers={"Message-ID": email_message_id(notification)},
+    )
+
+
 def email_send(*, notification_id: int, final_attempt: bool = False, retry_in: float = 0) -> bool:
     """Send one queued email; False when another run already took it or it finally failed.
 
     The claim (pending → sending) holds a lease renewed while the email is handed to the mail
     server; a row left `sending` by a dead worker is taken back once its lease runs out, never
     before, so two workers never send it at once. A worker killed between the mail server's
-    answer and the row's update sends it again: email is delivered at least once. A row claimed
+    answer and the row's update sends it again once the lease runs out: email is delivered at
+    least once, every copy with the same Message-ID (`email_message_id`). A row claimed
     JOB_MAX_ATTEMPTS times fails for good. `retry_in`: when the task retries after a failure.
     """
     attempt = jobs.job_claim(
@@ -188,12 +209,7 @@ def email_send(*, notification_id: int, final_attempt: bool = False, retry_in: f
             EmailNotification, pk=notification_id, working=DeliveryStatus.SENDING, attempt=attempt
         )
         with jobs.lease_kept(renew):
-            send_mail(
-                notification.subject,
-                notification.body,
-                settings.DEFAULT_FROM_EMAIL,
-                [notification.recipient],
-            )
+            email_message(notification).send()
     except Exception as exc:  # SMTP errors are many; all of them mean "try again later"
         EmailNotification.objects.filter(pk=notification_id, attempts=attempt).update(
             status=DeliveryStatus.FAILED if final_attempt else DeliveryStatus.PENDING,

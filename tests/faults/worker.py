@@ -55,7 +55,7 @@ def instrument() -> None:
 
     slow(engine, "validate_file", "validation", lambda path, **_: Path(path).name)
     slow(sharing_requests, "eligibility_evaluate", "check", lambda **kw: kw["dataset"].slug)
-    slow(notifications, "send_mail", "email", lambda *args: args[3][0])
+    slow(notifications, "email_message", "email", lambda notification: notification.recipient)
     slow(outbound, "post", "webhook", lambda url, **kw: kw["headers"]["X-MAX-Delivery"])
     slow(runner, "record_import", "import", lambda **kw: kw["record"].identifier)
 

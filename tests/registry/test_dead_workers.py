@@ -21,7 +21,7 @@ from datasets.services import validation
 from registry import tasks
 from registry.models import DeliveryStatus, EmailNotification, SharingRequest
 from registry.models import SharingRequestState as S
-from registry.services import sharing_requests
+from registry.services import notifications, sharing_requests
 from tests.factories import DatasetFactory, DatasetVersionFactory
 from tests.sharing import REQUEST_BODY
 
@@ -213,3 +213,40 @@ def test_an_email_claimed_too_often_fails_for_good(world, mailoutbox):
     assert row.status == DeliveryStatus.FAILED
     assert "Gave up" in row.last_error
     assert mailoutbox == []
+
+
+def test_an_email_sent_again_after_its_worker_died_keeps_its_message_id(world, mailoutbox):
+    """A worker killed between the mail server's answer and the row's update: the copy sent
+    once the lease runs out is the same message to the mail system (one Message-ID)."""
+    [row] = notifications.email_queue(
+        recipients=["a@example.kr"], subject="s", body="b", event="test"
+    )
+    assert notifications.email_send(notification_id=row.pk) is True
+    # The row as the dead worker left it: claimed, the send not recorded.
+    EmailNotification.objects.filter(pk=row.pk).update(
+        status=DeliveryStatus.SENDING, lease_expires_at=jobs.lease_until()
+    )
+
+    assert tasks.send_email.delay(row.pk).get() is False  # its lease still runs: held back
+    assert len(mailoutbox) == 1
+
+    EmailNotification.objects.filter(pk=row.pk).update(lease_expires_at=ago())
+    assert tasks.requeue_stuck_notifications() == 1
+
+    first, again = (message.message()["Message-ID"] for message in mailoutbox)
+    assert first == again
+    assert first == notifications.email_message_id(row)
+    assert first.startswith(f"<notification-{row.pk}.")
+    assert first.endswith("@max-alliance.kr>")
+
+
+def test_every_email_has_a_message_id_of_its_own(world, mailoutbox):
+    rows = notifications.email_queue(
+        recipients=["a@example.kr", "b@example.kr"], subject="s", body="b", event="test"
+    )
+    for row in rows:
+        notifications.email_send(notification_id=row.pk)
+
+    ids = [message.message()["Message-ID"] for message in mailoutbox]
+    assert len(ids) == 2
+    assert ids[0] != ids[1]

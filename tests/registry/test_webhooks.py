@@ -18,6 +18,7 @@ from unittest import mock
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import MembershipRole
 from registry import tasks
@@ -484,6 +485,37 @@ def test_a_receiver_that_recovers_gets_the_delivery(
     assert delivery.last_status_code == 200
     assert delivery.last_error == ""
     assert len(receiver.at("/busy")) == 3
+
+
+def test_a_delivery_posted_again_after_its_worker_died_is_the_same_delivery(
+    world, client_for, receiver, django_capture_on_commit_callbacks
+):
+    """A worker killed between the receiver's answer and the row's update: the delivery is
+    held back while its lease runs, then POSTed again with the same id and body."""
+    endpoint = create(client_for, "org_admin", receiver.url("/hooks"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for("org_admin").post(
+            reverse("webhook-ping", kwargs={"pk": endpoint["id"]})
+        )
+    delivery = WebhookDelivery.objects.get(pk=response.json()["id"])
+    # The row as the dead worker left it: claimed, the POST not recorded.
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.SENDING, lease_expires_at=timezone.now() + timedelta(minutes=1)
+    )
+
+    assert tasks.deliver_webhook.delay(str(delivery.pk)).get() is False  # its lease runs
+    assert len(receiver.at("/hooks")) == 1
+
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert tasks.requeue_stuck_notifications() == 1
+
+    first, again = receiver.at("/hooks")
+    assert first.headers["x-max-delivery"] == again.headers["x-max-delivery"] == str(delivery.pk)
+    assert first.body == again.body
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 2)
 
 
 @pytest.mark.parametrize("status", [400, 404, 410])
