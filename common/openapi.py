@@ -17,7 +17,6 @@ from django.db import models
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
-from rest_framework.fields import empty
 
 
 def _model_field_path(field: serializers.Field[Any, Any, Any, Any]) -> list[models.Field[Any, Any]]:
@@ -62,7 +61,7 @@ class AutoSchema(SpectacularAutoSchema):
             # A value read through a relation that may be empty (`created_by.email`) is null
             # when it is; so is a field whose default, used when the lookup fails, is None.
             through_nullable = any(f.is_relation and f.null for f in path[:-1])
-            if through_nullable or (field.default is None and field.default is not empty):
+            if through_nullable or field.default is None:
                 field.allow_null = True
         schema: dict[str, Any] = super()._map_serializer_field(  # type: ignore[no-untyped-call]
             field, direction, bypass_extensions
