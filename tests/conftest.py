@@ -42,6 +42,10 @@ def _isolated_cache(settings: Any) -> Iterator[None]:
     keys = list(client.scan_iter(f"{prefix}*"))
     if keys:
         client.delete(*keys)
+    # The test's cache is dropped with its settings, but its pool's sockets stay open until the
+    # process ends: one Redis connection per test, thousands per worker, until Redis refuses
+    # clients (maxclients) for every suite sharing it.
+    client.connection_pool.disconnect()
 
 
 def _restore_divisions(sender: Any = None, **kwargs: Any) -> None:
