@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from accounts.models import Division, Organization
@@ -66,7 +67,7 @@ def sharing_request_list(*, actor: Actor) -> QuerySet[SharingRequest]:
 def sharing_request_get(*, actor: Actor, pk: str) -> SharingRequest | None:
     try:
         return sharing_request_list(actor=actor).filter(pk=pk).first()
-    except ValueError:
+    except (ValueError, ValidationError):  # not a UUID: no such request (404, not 400)
         return None
 
 

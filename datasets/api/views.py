@@ -521,7 +521,8 @@ class DistributionViewSet(DatasetScopedMixin):
             "Open to anyone for public, published datasets and to the publishing organisation. "
             "Access to restricted data through sharing agreements comes with grants."
         ),
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        # The file is served in its own media type (the distribution's `media_type`).
+        responses={(200, "*/*"): OpenApiTypes.BINARY},
     )
     @action(detail=True, methods=["get"])
     def download(self, request: Request, dataset: str, version: str, pk: str) -> FileResponse:

@@ -19,6 +19,7 @@ from rest_framework.throttling import BaseThrottle
 from accounts.api.mixins import ActorMixin, RegistryViewSet
 from accounts.selectors import Actor, acting_organization
 from common.errors import Conflict
+from common.openapi import problem_response
 from datasets import selectors as dataset_selectors
 from datasets.models import Dataset
 from datasets.permissions import require_dataset_steward
@@ -59,7 +60,10 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    description="Retrying a create with the same key returns the first request (200).",
+    description=(
+        "Retrying a create with the same key returns the first request (200), also when "
+        "the retries arrive at the same time."
+    ),
 )
 JSON_LD = "application/ld+json"
 
@@ -227,7 +231,11 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
         ),
         parameters=[IDEMPOTENCY_KEY],
         request=SharingRequestCreateSerializer,
-        responses={201: SharingRequestDetailSerializer, 200: SharingRequestDetailSerializer},
+        responses={
+            201: SharingRequestDetailSerializer,
+            200: SharingRequestDetailSerializer,
+            404: problem_response("No such dataset, or not one you may see."),
+        },
     )
     def create(self, request: Request) -> Response:
         serializer = SharingRequestCreateSerializer(data=request.data)
@@ -362,7 +370,9 @@ class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RegistryVie
         request=None,
         responses=DownloadLinkSerializer(many=True),
     )
-    @action(detail=True, methods=["post"], url_path="download-links")
+    # The links come as one list, not a page: the viewset's paging does not apply (nor its
+    # document).
+    @action(detail=True, methods=["post"], url_path="download-links", pagination_class=None)
     def download_links(self, request: Request, pk: str) -> Response:
         links = downloads.download_links_issue(
             actor=self.actor, grant=self.get_object(), absolute_uri=request.build_absolute_uri
@@ -390,7 +400,8 @@ class DownloadFileView(ActorMixin):
     @extend_schema(
         tags=["grants"],
         summary="Download a file through a signed link",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        # The file is served in its own media type (the distribution's `media_type`).
+        responses={(200, "*/*"): OpenApiTypes.BINARY},
     )
     def get(self, request: Request, signed: str) -> FileResponse:
         grant, distribution, user = downloads.download_link_open(signed=signed)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,6 +61,20 @@ def _asks_differently(
     )
 
 
+def _idempotency_key_lock(*, user_id: int, idempotency_key: str) -> None:
+    """Serialise the calls that carry one user's key until the caller's transaction ends.
+
+    Without it, concurrent retries all find no request, all insert, and all but one hit the
+    unique constraint (409 `integrity_error`). Holding the lock, a retry looks up only once the
+    first call has committed (or rolled back), so it finds that request and answers with it.
+    A hash collision between two keys only makes their calls wait for each other."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"sharing_request_idempotency:{user_id}:{idempotency_key}"],
+        )
+
+
 @transaction.atomic
 def sharing_request_create(
     *,
@@ -83,6 +97,7 @@ def sharing_request_create(
     if not can_act_for(actor, requester):
         raise PermissionDenied(_("You may only ask on behalf of your own organisation."))
     if idempotency_key:
+        _idempotency_key_lock(user_id=user.pk, idempotency_key=idempotency_key)
         existing = SharingRequest.objects.filter(
             requested_by=user, idempotency_key=idempotency_key
         ).first()

@@ -208,3 +208,81 @@ def test_new_endpoints_are_documented(schema):
         "/api/v1/datasets/{dataset}/revisions/",
     ):
         assert path in paths, path
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "content_type", "starts"),
+    [
+        ("?format=json", "application/vnd.oai.openapi+json", b"{"),
+        ("?format=yaml", "application/vnd.oai.openapi", b"openapi: 3."),
+    ],
+)
+def test_the_schema_reads_the_format_parameter(query, content_type, starts):
+    # DRF's ?format= override is off for the API (`format` is a dataset filter); this view
+    # reads it itself.
+    response = APIClient().get(SCHEMA_URL + query)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(content_type)
+    assert response.content.startswith(starts)
+
+
+@pytest.mark.django_db
+def test_an_unknown_schema_format_is_404():
+    response = APIClient().get(SCHEMA_URL + "?format=xml")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith(PROBLEM_CONTENT_TYPE)
+
+
+def _component(schema, name):
+    return schema["components"]["schemas"][name]
+
+
+def test_blank_and_null_answers_are_documented(schema):
+    # Read-only fields built from blank model fields answer "" (the URL, the e-mail, the
+    # choice); fields read through an empty relation answer null.
+    website = _component(schema, "OrganizationOutput")["properties"]["website"]
+    assert {"type": "string", "maxLength": 0} in website["oneOf"]
+    assert {"type": "string", "format": "uri"} in [
+        {k: v for k, v in option.items() if k in {"type", "format"}} for option in website["oneOf"]
+    ]
+    event = _component(schema, "SharingRequestEvent")["properties"]
+    assert {"$ref": "#/components/schemas/BlankEnum"} in event["from_state"]["oneOf"]
+    assert event["actor"]["nullable"] is True
+    assert _component(schema, "AccessPolicyOutput")["properties"]["created_by"]["nullable"] is True
+
+
+def test_every_operation_documents_503_with_retry_after(schema):
+    for path, method, operation in operations(schema):
+        unavailable = operation["responses"].get("503")
+        assert unavailable is not None, (path, method)
+        assert "Retry-After" in unavailable["headers"], (path, method)
+        assert "Retry-After" in operation["responses"]["429"]["headers"], (path, method)
+
+
+def test_input_cursors_and_bodies_document_their_problems(schema):
+    for path, method, operation in operations(schema):
+        responses = operation["responses"]
+        names = {parameter["name"] for parameter in operation.get("parameters", [])}
+        if "cursor" in names:  # a cursor from another list is a 404
+            assert "404" in responses, (path, method)
+        if names - {"dataset", "id", "version", "code", "slug", "name", "signed"}:
+            assert "400" in responses, (path, method)
+        if method in {"post", "put", "patch"}:
+            assert {"409", "413", "415"} <= set(responses), (path, method)
+        assert "406" in responses, (path, method)
+
+
+def test_downloads_are_any_media_type_and_links_a_plain_list(schema):
+    download = schema["paths"]["/api/v1/download-links/{signed}/"]["get"]
+    assert set(download["responses"]["200"]["content"]) == {"*/*"}
+    links = schema["paths"]["/api/v1/grants/{id}/download-links/"]["post"]["responses"]["200"]
+    assert links["content"]["application/json"]["schema"]["type"] == "array"
+
+
+def test_an_error_a_view_declares_is_a_problem(schema):
+    create = schema["paths"]["/api/v1/sharing-requests/"]["post"]["responses"]["404"]
+    assert create["content"] == {PROBLEM_CONTENT_TYPE: {"schema": PROBLEM_REF}}
+    assert "dataset" in create["description"]

@@ -353,45 +353,77 @@ def test_event_records_the_state_actually_left(
 # --- idempotent create, retried while the first is still running -----------------------------
 
 
-def test_same_idempotency_key_at_once_makes_one_request(
+def _create_with_key(user: User, body: dict[str, Any], key: str) -> Callable[[], Any]:
+    def call() -> Any:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client.post(
+            reverse("sharing-request-list"), body, format="json", HTTP_IDEMPOTENCY_KEY=key
+        )
+
+    return call
+
+
+def test_twenty_retries_at_once_all_answer_the_one_request(
     world: World, shared_dataset: Dataset, set_route: SetRoute
 ) -> None:
     set_route(ApprovalRoute.PUBLISHER)
     body = {**REQUEST_BODY, "dataset": str(shared_dataset.pk)}
     user = world.users["outsider_member"]
 
-    # Both calls look for the key before either inserts: the interleaving of a quick retry.
-    both_looked = threading.Barrier(2, timeout=20)
-    policy_ensure = policies.policy_ensure
-
-    def policy_after_both_looked(**kwargs: Any) -> Any:
-        both_looked.wait()
-        return policy_ensure(**kwargs)
-
-    def create() -> Any:
-        client = APIClient()
-        client.force_authenticate(user)
-        return client.post(
-            reverse("sharing-request-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="retry-1"
-        )
-
-    with mock.patch.object(sharing_requests, "policy_ensure", policy_after_both_looked):
-        responses = run_together([create, create])
+    responses = run_together([_create_with_key(user, body, "retry-20")] * 20)
 
     assert not [r for r in responses if isinstance(r, BaseException)], responses
-    assert SharingRequest.objects.filter(requested_by=user).count() == 1
     request = SharingRequest.objects.get(requested_by=user)
     statuses = sorted(r.status_code for r in responses)
-    assert statuses[0] == 201
-    first = next(r for r in responses if r.status_code == 201)
-    assert first.json()["id"] == str(request.pk)
-    second = next(r for r in responses if r is not first)
-    # The loser of the insert race may get the first request (200) or a conflict; never a
-    # second request and never a server error.
-    if second.status_code == 200:
-        assert second.json()["id"] == str(request.pk)
-    else:
-        assert_problem(second, 409, second.json()["code"])
+    # One made it; every other call answers with it, none with a conflict.
+    assert statuses == [200] * 19 + [201], [r.json() for r in responses]
+    assert {r.json()["id"] for r in responses} == {str(request.pk)}
+    assert _to_states(request)[0] == S.SUBMITTED
+    assert _to_states(request).count(S.SUBMITTED) == 1
+
+
+def test_a_retry_waits_for_the_first_call_then_answers_with_its_request(
+    world: World, shared_dataset: Dataset, set_route: SetRoute
+) -> None:
+    set_route(ApprovalRoute.PUBLISHER)
+    body = {**REQUEST_BODY, "dataset": str(shared_dataset.pk)}
+    user = world.users["outsider_member"]
+    # The call that goes on to create holds it back until the other connection is seen blocked
+    # on its locks: the retry overlaps the first call and waits instead of looking up too soon.
+    entered: list[bool] = []
+    policy_ensure = policies.policy_ensure
+
+    def policy_once_the_retry_waits(**kwargs: Any) -> Any:
+        entered.append(_wait_until_blocked_on_my_locks())
+        return policy_ensure(**kwargs)
+
+    with mock.patch.object(sharing_requests, "policy_ensure", policy_once_the_retry_waits):
+        responses = run_together([_create_with_key(user, body, "retry-1")] * 2)
+
+    assert not [r for r in responses if isinstance(r, BaseException)], responses
+    assert entered == [True]  # only one call went on to create, and the other was waiting
+    request = SharingRequest.objects.get(requested_by=user)
+    assert sorted(r.status_code for r in responses) == [200, 201]
+    assert {r.json()["id"] for r in responses} == {str(request.pk)}
+
+
+def test_the_same_key_of_two_users_makes_two_requests(
+    world: World, shared_dataset: Dataset, set_route: SetRoute
+) -> None:
+    set_route(ApprovalRoute.PUBLISHER)
+    body = {**REQUEST_BODY, "dataset": str(shared_dataset.pk)}
+    other_member = MembershipFactory.create(
+        user=UserFactory.create(email="second-member@example.kr"),
+        organization=world.other,
+        role=MembershipRole.MEMBER,
+    ).user
+    users = [world.users["outsider_member"], other_member]
+
+    responses = run_together([_create_with_key(user, body, "order-7") for user in users])
+
+    assert [r.status_code for r in responses] == [201, 201]
+    assert SharingRequest.objects.filter(idempotency_key="order-7").count() == 2
 
 
 # --- the first use of a dataset's policy -------------------------------------------------------

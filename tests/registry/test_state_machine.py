@@ -948,3 +948,16 @@ def test_expiry_skips_revoked_requests(
     request.refresh_from_db()
     assert request.state == S.REVOKED
     assert event_rows(request, world) == before
+
+
+@pytest.mark.parametrize("action", ["get", "approve", "reject", "withdraw", "revoke"])
+def test_a_malformed_sharing_request_id_is_404(client_for, action):
+    # Not a UUID: no such request, as for any other id (it was a 400 from the UUID field).
+    client = client_for("steward")
+    if action == "get":
+        response = client.get(reverse("sharing-request-detail", kwargs={"pk": "not-a-uuid"}))
+    else:
+        url = reverse(f"sharing-request-{action}", kwargs={"pk": "not-a-uuid"})
+        response = client.post(url, {"comment": "x", "reason": "x"}, format="json")
+
+    assert_problem(response, 404, "not_found")
