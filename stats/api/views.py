@@ -27,6 +27,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from accounts.api.mixins import ActorMixin
 from accounts.models import Organization
+from common.urls import absolute_url
 
 from .. import csv as stats_csv
 from .. import tables
@@ -323,7 +324,7 @@ class OrganizationStatsView(CsvStatsView):
             )
         page, size = query["page"], query["page_size"]
         rows = table.rows[(page - 1) * size : page * size]
-        url = request.build_absolute_uri()
+        url = absolute_url(request.get_full_path(), request)
         has_next = page * size < len(table.rows)
         body = {
             **self.table_body(table),
