@@ -16,7 +16,7 @@ $(STAMP): $(LOCK)
 install: $(STAMP)
 
 run: $(STAMP)
-	$(PY) scripts/dev.py run
+	$(PY) scripts/dev.py run $(RUN_ARGS)
 
 # Both cores (pytest-xdist); each worker gets its own test database.
 test: $(STAMP)

@@ -7,4 +7,4 @@ class CommonConfig(AppConfig):
     verbose_name = _("Common")
 
     def ready(self) -> None:
-        from . import tasks  # noqa: F401  (registers the outbox relay and cleanup by name)
+        from . import checks, tasks  # noqa: F401  (registers the checks, the outbox relay and cleanup)

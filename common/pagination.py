@@ -39,6 +39,8 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
+from .urls import absolute_url
+
 
 class Tiers(Case):
     """A CASE of constants, `Tiers((condition, value), ..., default=value)`, that the pagination
@@ -146,7 +148,7 @@ class CursorPagination(pagination.BasePagination):
         assert view is not None
         self.request = request
         self.size = self.get_page_size(request)
-        self.base_url = request.build_absolute_uri()
+        self.base_url = absolute_url(request.get_full_path(), request)
         self.keys = [
             self._key(queryset, term) for term in self.get_ordering(request, queryset, view)
         ]

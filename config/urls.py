@@ -1,11 +1,14 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from common.health import healthz
 from config.schema import SchemaView
 
-api_v1 = [
+from .api_root import ApiRootView
+
+api_v1: list[URLPattern | URLResolver] = [
+    path("", ApiRootView.as_view(), name="api-root"),
     path("", include("accounts.api.urls")),
     path("", include("datasets.api.urls")),
     path("", include("registry.api.urls")),

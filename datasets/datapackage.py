@@ -107,6 +107,22 @@ def _resource_name(distribution: Distribution, taken: set[str]) -> str:
     return name
 
 
+def _reading(distribution: Distribution) -> tuple[str, str]:
+    """How to read a CSV/TSV file: the encoding and delimiter the steward declared, else those
+    its check found (`checked_encoding`, `checked_delimiter`: see
+    `datasets.selectors.distributions_with_reading_hints`), else a TSV's tab. Other formats
+    declare what they were given."""
+    if distribution.format not in (DataFormat.CSV, DataFormat.TSV):
+        return distribution.encoding, ""
+    encoding = distribution.encoding or getattr(distribution, "checked_encoding", None) or ""
+    delimiter = (
+        distribution.delimiter
+        or getattr(distribution, "checked_delimiter", None)
+        or ("\t" if distribution.format == DataFormat.TSV else "")
+    )
+    return encoding, delimiter
+
+
 def _resource(
     version: DatasetVersion, distribution: Distribution, uris: Uris, taken: set[str]
 ) -> dict[str, Any]:
@@ -128,10 +144,10 @@ def _resource(
         resource["bytes"] = distribution.byte_size
     if distribution.sha256:
         resource["hash"] = f"sha256:{distribution.sha256}"
-    if distribution.encoding:
-        resource["encoding"] = distribution.encoding
-    delimiter = distribution.delimiter or ("\t" if distribution.format == DataFormat.TSV else "")
-    if delimiter and distribution.format in (DataFormat.CSV, DataFormat.TSV):
+    encoding, delimiter = _reading(distribution)
+    if encoding:
+        resource["encoding"] = encoding
+    if delimiter:
         resource["dialect"] = {"delimiter": delimiter}
     if (
         version.schema_kind == SchemaKind.TABLE_SCHEMA

@@ -6,6 +6,7 @@ import re
 import uuid
 
 from django.db.models import (
+    Case,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -13,6 +14,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 
 from accounts.selectors import Actor
@@ -121,6 +123,27 @@ def distribution_order() -> QuerySet[Distribution]:
     return Distribution.objects.order_by("created_at", "id")
 
 
+def distributions_with_reading_hints() -> QuerySet[Distribution]:
+    """Distributions in catalog order, each with how its text was found to read when checked:
+    `checked_encoding` and `checked_delimiter`, from the latest check of the file itself, else
+    from the latest check of a file of the same format in the version (the sample of the
+    same export). Empty when no check decoded one."""
+    checks = (
+        ValidationReport.objects.filter(
+            version_id=OuterRef("version_id"), sample__format=OuterRef("format")
+        )
+        .exclude(encoding="")
+        .annotate(
+            own=Case(When(sample_id=OuterRef("pk"), then=Value(1)), default=Value(0)),
+        )
+        .order_by("-own", "-created_at")
+    )
+    return distribution_order().annotate(
+        checked_encoding=Subquery(checks.values("encoding")[:1]),
+        checked_delimiter=Subquery(checks.values("delimiter")[:1]),
+    )
+
+
 def datapackage_version_get(
     *, actor: Actor, dataset: Dataset, version_id: uuid.UUID | str
 ) -> DatasetVersion | None:
@@ -134,7 +157,11 @@ def datapackage_version_get(
         DatasetVersion.objects.filter(dataset=dataset, pk=key)
         .filter(version_visibility(actor, dataset))
         .prefetch_related(
-            Prefetch("distributions", distribution_order(), to_attr="catalog_distributions")
+            Prefetch(
+                "distributions",
+                distributions_with_reading_hints(),
+                to_attr="catalog_distributions",
+            )
         )
         .first()
     )

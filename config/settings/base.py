@@ -374,8 +374,13 @@ IMPORT_LIMITS = {
 # recomputed (0: always compute). Beat recomputes the alliance-wide tables every 4 minutes.
 STATS_CACHE_SECONDS = env_int("STATS_CACHE_SECONDS", 300)
 
+# The registry's public address (scheme, host and port, e.g. https://registry.example.kr), the
+# base of every absolute link when set. Empty: links follow the host each request came to, and
+# work outside a request (emails by the workers) has none: set it wherever mail is sent.
+# `make run` sets it from its port (common.urls).
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "")
+
 # Sharing workflow.
-PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 DOWNLOAD_LINK_MAX_AGE_SECONDS = env_int("DOWNLOAD_LINK_MAX_AGE_SECONDS", 600)
 GRANT_EXPIRY_NOTICE_DAYS = env_int("GRANT_EXPIRY_NOTICE_DAYS", 14)
 APPROVAL_REMINDER_DAYS = env_int("APPROVAL_REMINDER_DAYS", 3)

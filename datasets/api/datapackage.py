@@ -34,7 +34,9 @@ class VersionDataPackageView(DatasetScopedMixin):
         },
     )
     def retrieve(self, request: Request, dataset: str, pk: str) -> Response:
-        return datapackage_response(actor=self.actor, dataset=self.get_dataset(), version_id=pk)
+        return datapackage_response(
+            request=request, actor=self.actor, dataset=self.get_dataset(), version_id=pk
+        )
 
 
 urlpatterns: list[URLPattern] = [

@@ -6,7 +6,6 @@ asked for.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import Http404
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -14,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import Actor
+from common.urls import base_url
 
 from .. import selectors
 from ..datapackage import MEDIA_TYPE as DATA_PACKAGE
@@ -43,13 +43,16 @@ class DataPackageNegotiationMixin(APIView):
         return isinstance(getattr(request, "accepted_renderer", None), DataPackageRenderer)
 
 
-def datapackage_response(*, actor: Actor, dataset: Dataset, version_id: object) -> Response:
+def datapackage_response(
+    *, request: Request, actor: Actor, dataset: Dataset, version_id: object
+) -> Response:
     """The descriptor of a version the caller may see; 404 otherwise. Its media type is the
-    negotiated renderer's: `application/json` or `application/vnd.datapackage+json`."""
+    negotiated renderer's: `application/json` or `application/vnd.datapackage+json`. Its URLs
+    are under the registry's address as `request` sees it (`common.urls`)."""
     version = selectors.datapackage_version_get(
         actor=actor, dataset=dataset, version_id=str(version_id)
     )
     if version is None:
         raise Http404
-    descriptor = datapackage_descriptor(version, base_url=settings.PUBLIC_BASE_URL)
+    descriptor = datapackage_descriptor(version, base_url=base_url(request))
     return Response(descriptor)

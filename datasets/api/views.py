@@ -256,7 +256,9 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
     )
     def retrieve(self, request: Request, dataset: str, pk: str) -> Response:
         if self.wants_datapackage(request):
-            return datapackage_response(actor=self.actor, dataset=self.get_dataset(), version_id=pk)
+            return datapackage_response(
+                request=request, actor=self.actor, dataset=self.get_dataset(), version_id=pk
+            )
         return Response(VersionOutputSerializer(self.get_object()).data)
 
     @extend_schema(

@@ -6,7 +6,6 @@ import datetime as dt
 import re
 from typing import Any
 
-from django.conf import settings
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -23,6 +22,7 @@ from accounts.api.mixins import ActorMixin
 from common.exceptions import PROBLEM_CONTENT_TYPE
 from common.filters import database_datetime
 from common.pagination import CursorPagination
+from common.urls import base_url
 from interop.dcat import Uris
 from interop.renderers import JSON_LD, TURTLE, JsonLdAsJsonRenderer, JsonLdRenderer, TurtleRenderer
 
@@ -93,9 +93,9 @@ class CatalogPagination(CursorPagination):
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
         page = super().paginate_queryset(queryset, request, view)
         # Paging links are URIs in the graph: the catalog's own URI (whichever alias was asked)
-        # under the public address, with the page size, so that a page (the hydra:view) never
-        # has the catalog's URI.
-        catalog = str(Uris(settings.PUBLIC_BASE_URL).catalog())
+        # under the registry's address (common.urls), with the page size, so that a page (the
+        # hydra:view) never has the catalog's URI.
+        catalog = str(Uris(base_url(request)).catalog())
         query = iri_to_uri(request.META.get("QUERY_STRING", ""))
         url = f"{catalog}?{query}" if query else catalog
         self.base_url = replace_query_param(url, self.page_size_query_param, self.size)
@@ -191,7 +191,7 @@ class CatalogView(ActorMixin):
             links=paginator.links(),
             modified=dcat_selectors.catalog_modified(actor=self.actor),
         )
-        return Response(export.catalog_graph(catalog_page, base_url=settings.PUBLIC_BASE_URL))
+        return Response(export.catalog_graph(catalog_page, base_url=base_url(request)))
 
 
 @extend_schema(exclude=True)

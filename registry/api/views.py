@@ -3,6 +3,7 @@ audit. Views validate input, call one service or selector and serialise the resu
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.http import FileResponse, Http404
@@ -20,6 +21,7 @@ from accounts.api.mixins import ActorMixin, RegistryViewSet
 from accounts.selectors import Actor, acting_organization
 from common.errors import Conflict
 from common.openapi import problem_response
+from common.urls import absolute_url
 from datasets import selectors as dataset_selectors
 from datasets.models import Dataset
 from datasets.permissions import require_dataset_steward
@@ -375,7 +377,9 @@ class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RegistryVie
     @action(detail=True, methods=["post"], url_path="download-links", pagination_class=None)
     def download_links(self, request: Request, pk: str) -> Response:
         links = downloads.download_links_issue(
-            actor=self.actor, grant=self.get_object(), absolute_uri=request.build_absolute_uri
+            actor=self.actor,
+            grant=self.get_object(),
+            absolute_uri=functools.partial(absolute_url, request=request),
         )
         return Response(DownloadLinkSerializer(links, many=True).data)
 

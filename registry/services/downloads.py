@@ -43,8 +43,8 @@ def download_links_issue(
     *, actor: Actor, grant: Grant, absolute_uri: Callable[[str], str]
 ) -> list[dict[str, Any]]:
     """A signed link to every file of the granted version, for a member of the grantee.
-    `absolute_uri` makes the link's path a full URL (the API passes the request's
-    `build_absolute_uri`, so links point at the host the caller used)."""
+    `absolute_uri` makes the link's path a full URL (the API passes `common.urls.absolute_url`
+    with the request, so links point at the host the caller used, or at PUBLIC_BASE_URL)."""
     if not can_download(actor, grant):
         raise PermissionDenied(_("Only members of the grantee organisation may download."))
     if not grant_is_valid(grant):

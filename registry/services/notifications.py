@@ -20,11 +20,13 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.models import DivisionLead, Membership, MembershipRole
 from common import jobs
 from common.outbound import TransientDeliveryError
+from common.urls import absolute_url
 
 from ..models import (
     DeliveryStatus,
@@ -101,8 +103,13 @@ def _both(choices: Any, code: str) -> str:
     return korean if korean == english else f"{korean} / {english}"
 
 
+def sharing_request_link(sharing_request: SharingRequest) -> str:
+    """The request's API address for an email: written by workers, outside any request, so
+    under PUBLIC_BASE_URL (`common.urls`)."""
+    return absolute_url(reverse("sharing-request-detail", kwargs={"pk": sharing_request.pk}))
+
+
 def email_body(sharing_request: SharingRequest, event: str, extra: str = "") -> str:
-    base = getattr(settings, "PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
     requester = sharing_request.requester
     names = " / ".join(dict.fromkeys(n for n in (requester.name_ko, requester.name_en) if n))
     return (
@@ -114,7 +121,7 @@ def email_body(sharing_request: SharingRequest, event: str, extra: str = "") -> 
         f"목적 / Purpose: {_both(Purpose.choices, sharing_request.purpose)}\n"
         f"기간 / Period: {sharing_request.period_days}일 / {sharing_request.period_days} days\n"
         f"상태 / State: {_both(S.choices, sharing_request.state)}\n{extra}\n"
-        f"{base}/api/v1/sharing-requests/{sharing_request.pk}/\n"
+        f"{sharing_request_link(sharing_request)}\n"
     )
 
 

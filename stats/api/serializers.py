@@ -317,6 +317,10 @@ class OrganizationMonthlyTableSerializer(MonthlyTableSerializer):
     results = OrganizationMonthRowSerializer(many=True)  # type: ignore[assignment]
 
 
+SUMMARY_SCOPES = ["alliance", "division", "organization"]
+SUMMARY_SIDES = ["publisher", "consumer"]
+
+
 class SummarySerializer(serializers.Serializer[dict[str, Any]]):
     time_zone = serializers.CharField(help_text=_("The time zone of months and dates."))
     alliance = AllianceSerializer(help_text=_("Alliance-wide totals: every signed-in caller."))
@@ -327,6 +331,44 @@ class SummarySerializer(serializers.Serializer[dict[str, Any]]):
         many=True,
         help_text=_("The caller's own organisations, complete (empty without membership)."),
     )
+
+
+class SummaryCsvRowSerializer(serializers.Serializer[dict[str, Any]]):
+    """A row of the summary as CSV: the alliance, then each division the caller leads, then
+    each of the caller's organisations twice, as publisher and as consumer. One flat layout for
+    every row; a figure that does not apply to a row is an empty cell."""
+
+    scope = serializers.ChoiceField(
+        choices=SUMMARY_SCOPES,
+        label=_("Scope"),
+        help_text=_("`alliance`, `division` or `organization`."),
+    )
+    code = serializers.CharField(
+        label=_("Code"),
+        help_text=_("The division's code or the organisation's slug; empty for the alliance."),
+    )
+    name_ko = serializers.CharField(label=_("Name (Korean)"))
+    name_en = serializers.CharField(label=_("Name (English)"))
+    kind = serializers.ChoiceField(
+        choices=OrganizationKind.choices,
+        label=_("Kind"),
+        help_text=_("The organisation's kind; empty on other rows."),
+    )
+    side = serializers.ChoiceField(
+        choices=SUMMARY_SIDES,
+        label=_("Side"),
+        help_text=_(
+            "On an organisation's rows: `publisher` (its datasets and the requests, grants and "
+            "downloads for them) or `consumer` (the requests it made, the grants it holds, its "
+            "downloads; no catalog figures). Empty on other rows."
+        ),
+    )
+    publishes_and_consumes = serializers.BooleanField(
+        allow_null=True,
+        label=_("Publishes and consumes"),
+        help_text=_("On an organisation's rows, as in the JSON; empty on other rows."),
+    )
+    figures = FiguresSerializer()
 
 
 # --- input ------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from accounts.api.mixins import ActorMixin
 from accounts.models import Organization
+from common.urls import absolute_url
 
 from .. import csv as stats_csv
 from .. import tables
@@ -39,9 +40,11 @@ from ..scope import (
     require_signed_in,
 )
 from .serializers import (
+    SUMMARY_SIDES,
     DivisionFilterSerializer,
     DivisionRowSerializer,
     DivisionTableSerializer,
+    FormatMixin,
     KindRowSerializer,
     KindTableSerializer,
     MonthlyQuerySerializer,
@@ -52,6 +55,7 @@ from .serializers import (
     OrganizationRowSerializer,
     OrganizationTableQuerySerializer,
     OrganizationTableSerializer,
+    SummaryCsvRowSerializer,
     SummarySerializer,
 )
 
@@ -176,16 +180,66 @@ def _responses(serializer: type[Serializer[Any]], csv: bool = True) -> dict[Any,
 # --- views ------------------------------------------------------------------------------------
 
 
+SUMMARY_CSV_RULES = (
+    " CSV (`?format=csv` or `Accept: text/csv`): one flat table, UTF-8 with a byte-order mark, "
+    "`Content-Disposition: attachment`, cells neutralised as in the other tables. Columns: "
+    "`Scope` (`alliance`, `division` or `organization`), `Code` (division code or organisation "
+    "slug), `Name (Korean)`, `Name (English)`, `Kind` (organisations), `Side` (`publisher` or "
+    "`consumer`, organisations), `Publishes and consumes` (organisations), then every figure "
+    "under its label, as on `/stats/divisions/`. Rows: the alliance, each division you lead, "
+    "then each of your organisations twice, as publisher and as consumer; a figure that does "
+    "not apply to a row is an empty cell."
+)
+
+
+def summary_csv_rows(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The summary's rows in the flat layout of `SummaryCsvRowSerializer`."""
+    rows: list[dict[str, Any]] = [
+        {"scope": "alliance", "figures": body["alliance"]["figures"]},
+    ]
+    for row in body["divisions"]:
+        division = row["division"]
+        rows.append(
+            {
+                "scope": "division",
+                "code": division["code"],
+                "name_ko": division["name_ko"],
+                "name_en": division["name_en"],
+                "figures": row["figures"],
+            }
+        )
+    for row in body["organizations"]:
+        organization = row["organization"]
+        for side in SUMMARY_SIDES:
+            rows.append(
+                {
+                    "scope": "organization",
+                    "code": organization["slug"],
+                    "name_ko": organization["name_ko"],
+                    "name_en": organization["name_en"],
+                    "kind": organization["kind"],
+                    "side": side,
+                    "publishes_and_consumes": row["publishes_and_consumes"],
+                    "figures": row[f"as_{side}"],
+                }
+            )
+    return rows
+
+
 @extend_schema(tags=["stats"])
-class StatsSummaryView(StatsView):
+class StatsSummaryView(CsvStatsView):
+    csv_name = "summary"
+
     @extend_schema(
         summary="The alliance's figures and yours",
         description=(
             "Alliance-wide totals for every signed-in caller, plus the figures of the divisions "
             "you lead and of your own organisations (complete, as publisher and as consumer). "
             + SCOPE_RULES
+            + SUMMARY_CSV_RULES
         ),
-        responses=_responses(SummarySerializer, csv=False),
+        parameters=[FormatMixin],
+        responses=_responses(SummarySerializer),
     )
     def get(self, request: Request) -> Response:
         actor = self.actor
@@ -204,6 +258,8 @@ class StatsSummaryView(StatsView):
             "divisions": divisions,
             "organizations": organizations,
         }
+        if self.wants_csv():
+            return self.csv_response(SummaryCsvRowSerializer, summary_csv_rows(body))
         return Response(SummarySerializer(body).data)
 
 
@@ -323,7 +379,7 @@ class OrganizationStatsView(CsvStatsView):
             )
         page, size = query["page"], query["page_size"]
         rows = table.rows[(page - 1) * size : page * size]
-        url = request.build_absolute_uri()
+        url = absolute_url(request.get_full_path(), request)
         has_next = page * size < len(table.rows)
         body = {
             **self.table_body(table),

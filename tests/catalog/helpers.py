@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.urls import reverse
 from rdflib import Graph
+
+from common.urls import public_base_url
 
 CATALOG_URL = reverse("catalog")
 JSON_LD = "application/ld+json"
@@ -23,13 +24,17 @@ TABLE_SCHEMA = {
 }
 
 
+# Without PUBLIC_BASE_URL (the test settings), URIs follow the host the test client sends.
+TEST_HOST = "http://testserver"
+
+
 def public_url(path: str) -> str:
-    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
+    return f"{public_base_url() or TEST_HOST}{path}"
 
 
 def local_path(url: str) -> str:
     """A URI the registry made, as a path the test client can request."""
-    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    base = public_base_url() or TEST_HOST
     assert url.startswith(base), url
     return url.removeprefix(base)
 

@@ -100,7 +100,7 @@ def test_the_catalog_modified_is_its_newest_change(rich, world, client_for, read
 def test_identifier_titles_and_descriptions(rich, graph):
     node = dataset_uri(rich.dataset)
 
-    assert node == URIRef(f"http://127.0.0.1:8000/api/v1/datasets/{rich.dataset.pk}/")
+    assert node == URIRef(f"http://testserver/api/v1/datasets/{rich.dataset.pk}/")
     assert (node, v.RDF.type, DCAT.Dataset) in graph
     assert one(graph, node, v.DCTERMS.identifier) == Literal(str(rich.dataset.pk))
     assert texts(graph, node, v.DCTERMS.title) == {

@@ -97,12 +97,6 @@ def test_an_unknown_format_is_not_acceptable(secretariat):
     assert_problem(response, 406, "not_acceptable")
 
 
-def test_the_summary_has_no_csv(secretariat):
-    response = secretariat.get(reverse("stats-summary") + "?format=csv")
-
-    assert_problem(response, 406, "not_acceptable")
-
-
 def test_a_member_gets_403_before_any_parameter_is_looked_at(world, client_for):
     response = client_for("member").get(f"{MONTHLY}?from=nonsense")
 

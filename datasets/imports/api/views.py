@@ -23,6 +23,7 @@ from accounts.api.mixins import RegistryViewSet
 from accounts.selectors import acting_organization
 from common.parsers import FormParser, JSONParser, MultiPartParser
 from common.uploads import limit_uploads
+from common.urls import absolute_url
 
 from ...models import ImportJob
 from ...permissions import require_import_jobs_reader, require_importer
@@ -138,5 +139,5 @@ class ImportJobViewSet(RegistryViewSet):
         return Response(
             ImportJobDetailSerializer(job).data,
             status=status.HTTP_202_ACCEPTED,
-            headers={"Location": request.build_absolute_uri(location)},
+            headers={"Location": absolute_url(location, request)},
         )
