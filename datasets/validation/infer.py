@@ -216,13 +216,13 @@ def _infer_jsonl(
         enum = None
         if type_ == "string":
             enum = _enum(validator.profiles[name]["string"], enum_max)
-        present = sum(count for kind, count in kinds.items() if kind != "null")
+        seen = sum(count for kind, count in kinds.items() if kind != "null")
         fitting = sum(
             count
             for kind, count in kinds.items()
             if kind == type_ or (type_ == "number" and kind == "integer") or type_ == "any"
         )
-        sure = confidence(present, fitting / present if present else 0.0)
+        sure = confidence(seen, fitting / seen if seen else 0.0)
         fields.append(_field(name, type_, required=required, enum=enum, confidence=sure))
     return {"fields": fields, "missingValues": [""]}
 

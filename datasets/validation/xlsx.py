@@ -317,6 +317,7 @@ def _inspect(archive: zipfile.ZipFile, wanted: str | None, limits: Limits) -> Sh
     names = [name for name, _, _ in sheets]
     if not sheets:
         raise _problem("source-error", "the workbook has no worksheet", "sheet-not-found")
+    chosen: tuple[str, str, bool] | None
     if wanted is None:
         chosen = next((s for s in sheets if s[2]), sheets[0])
     else:
