@@ -131,7 +131,8 @@ def format_detect(filename: str, head: bytes) -> str | None:
         # A workbook's zip names its parts; [Content_Types].xml comes first, xl/ soon after.
         if b"xl/" in head[:HEAD_BYTES] or by_name == "xlsx":
             return "xlsx"
-        return "zip" if by_name in (None, "zip") else None
+        # A zip named for something else (.docx, .jar) is that thing, not a data archive.
+        return "zip" if by_name == "zip" or not Path(filename or "").suffix else None
     if head.startswith(OLE_MAGIC):
         # An encrypted .xlsx is an OLE container: let the check say it is password-protected.
         return "xlsx" if by_name == "xlsx" else None
