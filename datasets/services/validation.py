@@ -319,7 +319,13 @@ def _validation_check(report_id: Any, attempt: int) -> ValidationReport:
             attempt,
             status=status,
             compatibility=compatibility,
-            message=gettext_noop("No sample uploaded: only the schema was checked."),
+            schema_needed=schema is None,
+            message=gettext_noop("No sample uploaded: only the schema was checked.")
+            if schema is not None
+            else gettext_noop(
+                "No sample and no schema yet: upload a sample (POST …/samples/) and a schema "
+                "(PUT …/schema/), or accept the schema inferred from the sample."
+            ),
         )
     with _local_copy(sample, limits.max_bytes) as path:
         result = engine.validate_file(

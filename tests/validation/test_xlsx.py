@@ -74,12 +74,16 @@ def test_same_findings_as_the_same_data_in_csv(tmp_path: Path, write: Write) -> 
     xlsx = check_xlsx(workbook(tmp_path / "m.xlsx", {"Data": ROWS}), SCHEMA)
     csv = validate_file(write("m.csv", as_csv(ROWS)), schema=SCHEMA, data_format="csv")
     assert xlsx.status == csv.status == "failed"
-    assert xlsx.errors_by_code == csv.errors_by_code == {
-        "blank-row": 1,
-        "constraint-error": 1,
-        "type-error": 1,
-        "unique-error": 1,
-    }
+    assert (
+        xlsx.errors_by_code
+        == csv.errors_by_code
+        == {
+            "blank-row": 1,
+            "constraint-error": 1,
+            "type-error": 1,
+            "unique-error": 1,
+        }
+    )
     assert findings(xlsx) == findings(csv)
     assert xlsx.row_count == csv.row_count == 5
     assert xlsx.sheet == "Data"
@@ -281,11 +285,13 @@ def test_zip_bomb(tmp_path: Path) -> None:
     # before anything is inflated.
     path = tmp_path / "bomb.xlsx"
     crafted(path, sheet_xml(""))
-    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as member:
-            block = b"<si><t>" + b"A" * 1_000_000 + b"</t></si>"
-            for _ in range(60):
-                member.write(block)
+    block = b"<si><t>" + b"A" * 1_000_000 + b"</t></si>"
+    with (
+        zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as member,
+    ):
+        for _ in range(60):
+            member.write(block)
     assert path.stat().st_size < 5_000_000
     report = timed_check(path)
     assert report.status == "error"
@@ -349,15 +355,18 @@ def test_styled_empty_cells_far_away_do_not_count(tmp_path: Path) -> None:
     assert report.status == "passed", report.message
 
 
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
 @pytest.mark.parametrize(
     ("content", "reason", "code"),
     [
         (b"PK\x03\x04" + b"\x00" * 200, "corrupt-workbook", "format-error"),
         (b"id,name\n1,a\n", "not-a-workbook", "format-error"),
         (b"", "not-a-workbook", "source-error"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "not-a-workbook", "format-error"),
+        (OLE + bytes(600), "not-a-workbook", "format-error"),
         (
-            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600) + "EncryptedPackage".encode("utf-16-le"),
+            OLE + bytes(600) + "EncryptedPackage".encode("utf-16-le"),
             "encrypted-workbook",
             "source-error",
         ),
