@@ -107,6 +107,13 @@ def test_the_name_decides_when_content_cannot() -> None:
         ("jsonl", "json", False),
         ("csv", "csv", False),
         ("csv", None, False),  # unknown content contradicts nothing
+        ("stl", "csv", False),  # an ASCII STL reads as text: detection does not know it
+        ("step", "csv", False),
+        ("xml", "csv", False),
+        ("pdf", "csv", True),  # a PDF starts with %PDF
+        ("hdf5", "csv", True),
+        ("stl", "pdf", True),
+        ("zip", "xlsx", False),  # a workbook is a zip archive
     ],
 )
 def test_format_conflict(declared: str, detected: str | None, conflict: bool) -> None:
