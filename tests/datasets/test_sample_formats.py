@@ -77,7 +77,11 @@ def send_sample(
     )
 
 
-MACHINES = [["machine_id", "rpm", "state"], ["CNC-01", 1200, "run"], ["CNC-02", 0, "stop"]]
+MACHINES: list[list[Any]] = [
+    ["machine_id", "rpm", "state"],
+    ["CNC-01", 1200, "run"],
+    ["CNC-02", 0, "stop"],
+]
 
 
 @pytest.mark.parametrize(
@@ -109,6 +113,7 @@ def test_an_excel_sample_is_detected_checked_and_inferred(checked, draft, tmp_pa
     assert report.status == ValidationStatus.PASSED, report.message
     assert report.sheet == "Machines"
     assert report.row_count == 2
+    assert report.inferred_schema is not None
     assert [field["name"] for field in report.inferred_schema["fields"]] == [
         "machine_id",
         "rpm",

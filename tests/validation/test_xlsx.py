@@ -129,7 +129,7 @@ def test_a_sheet_that_does_not_exist(tmp_path: Path) -> None:
 
 
 def test_dates_times_and_serials(tmp_path: Path) -> None:
-    rows = [
+    rows: list[list[Any]] = [
         ["day", "at", "clock", "serial_day", "day_in_datetime"],
         [dt.date(2024, 1, 5), dt.datetime(2024, 1, 5, 10, 30), dt.time(7, 15), 45296, ""],
         [dt.date(2024, 2, 29), dt.datetime(2024, 2, 29, 23, 59, 59), dt.time(0, 0, 1), 45351.0, ""],
@@ -172,7 +172,7 @@ def test_numbers_stored_as_text_merged_headers_and_empty_edges(tmp_path: Path) -
         sheet.merge_range("B2:C2", "Temperature", book.add_format({"bold": True}))
         sheet.write_blank("H40", None, book.add_format({"bg_color": "yellow"}))  # styled, empty
 
-    rows = [
+    rows: list[list[Any]] = [
         [],  # leading blank row: the header is the first row with something in it
         ["code", "", "", "note"],  # B2:C2 merged: "Temperature" over two columns
         ["007", 20.5, 21, "ok"],
@@ -201,13 +201,13 @@ def test_numbers_stored_as_text_merged_headers_and_empty_edges(tmp_path: Path) -
 
 
 def test_row_numbers_are_excel_rows(tmp_path: Path) -> None:
-    rows = [[], [], ["id", "name", "rpm"], [1, "a", 1], [2, "b", "x"]]
+    rows: list[list[Any]] = [[], [], ["id", "name", "rpm"], [1, "a", 1], [2, "b", "x"]]
     report = check_xlsx(workbook(tmp_path / "r.xlsx", {"S": rows}), SCHEMA)
     assert findings(report) == {(5, 3, "type-error")}
 
 
 def test_a_value_beyond_the_header_is_an_extra_cell(tmp_path: Path) -> None:
-    rows = [["id", "name", "rpm"], [1, "a", 1, "stray"]]
+    rows: list[list[Any]] = [["id", "name", "rpm"], [1, "a", 1, "stray"]]
     report = check_xlsx(workbook(tmp_path / "x.xlsx", {"S": rows}), SCHEMA)
     assert findings(report) == {(2, 4, "extra-cell")}
 
