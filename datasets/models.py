@@ -39,6 +39,7 @@ class DataFormat(models.TextChoices):
     JSONL = "jsonl", _("JSON Lines")
     JSON = "json", "JSON"
     PARQUET = "parquet", "Parquet"
+    XLSX = "xlsx", _("Excel workbook (XLSX)")
     HDF5 = "hdf5", "HDF5"
     PNG = "png", "PNG"
     JPEG = "jpeg", "JPEG"
@@ -427,6 +428,8 @@ class Distribution(TimeStampedModel):
     # Reading hints for CSV/TSV: empty means detect (the report says what was found).
     encoding = models.CharField(_("encoding"), max_length=20, blank=True)
     delimiter = models.CharField(_("delimiter"), max_length=2, blank=True)
+    # The sheet of an Excel workbook that holds the table: empty means the first visible one.
+    sheet = models.CharField(_("sheet"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("distribution")
@@ -496,6 +499,10 @@ class ValidationReport(models.Model):
     schema_digest = models.CharField(_("schema digest"), max_length=64, blank=True)
     encoding = models.CharField(_("encoding"), max_length=20, blank=True)
     delimiter = models.CharField(_("delimiter"), max_length=2, blank=True)
+    sheet = models.CharField(_("sheet"), max_length=100, blank=True)
+    # The sample was read with no schema to check it against: the version still needs one
+    # (accept the inferred schema, or upload one).
+    schema_needed = models.BooleanField(_("schema needed"), default=False)
     timings = models.JSONField(_("timings"), default=dict, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)

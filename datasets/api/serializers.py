@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -140,10 +141,27 @@ class DatasetRevisionSerializer(serializers.ModelSerializer[DatasetRevision]):
 # --- versions ---------------------------------------------------------------------------------
 
 
+class NextStepSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    method = serializers.CharField()
+    href = serializers.CharField()
+    detail = serializers.CharField()
+
+
 class ValidationReportSerializer(serializers.ModelSerializer[ValidationReport]):
     version = serializers.UUIDField(source="version_id", read_only=True)
     sample = serializers.UUIDField(source="sample_id", read_only=True, allow_null=True)
     message = LocalizedTextField(read_only=True)
+    schema_needed = serializers.BooleanField(
+        read_only=True,
+        help_text=_(
+            "The sample was read with no schema to check it against: the version needs one "
+            "before it can be published (see next_steps)."
+        ),
+    )
+    next_steps = serializers.SerializerMethodField(
+        help_text=_("What to do next, when the report calls for something (codes are stable).")
+    )
 
     class Meta:
         model = ValidationReport
@@ -163,6 +181,9 @@ class ValidationReportSerializer(serializers.ModelSerializer[ValidationReport]):
             "inferred_schema",
             "encoding",
             "delimiter",
+            "sheet",
+            "schema_needed",
+            "next_steps",
             "timings",
             "attempts",
             "created_at",
@@ -170,6 +191,31 @@ class ValidationReportSerializer(serializers.ModelSerializer[ValidationReport]):
             "finished_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(NextStepSerializer(many=True))
+    def get_next_steps(self, obj: ValidationReport) -> list[dict[str, str]]:
+        if not obj.schema_needed:
+            return []
+        kwargs = {"dataset": str(obj.version.dataset_id), "pk": str(obj.version_id)}
+        steps = []
+        if obj.inferred_schema is not None:
+            steps.append(
+                {
+                    "code": "accept_inferred_schema",
+                    "method": "POST",
+                    "href": reverse("version-schema-accept-inferred", kwargs=kwargs),
+                    "detail": str(_("Accept the schema inferred from the sample.")),
+                }
+            )
+        steps.append(
+            {
+                "code": "upload_schema",
+                "method": "PUT",
+                "href": reverse("version-schema", kwargs=kwargs),
+                "detail": str(_("Upload a schema (inline JSON, or a JSON file).")),
+            }
+        )
+        return steps
 
 
 class VersionOutputSerializer(serializers.ModelSerializer[DatasetVersion]):
@@ -242,8 +288,20 @@ class SampleInputSerializer(serializers.Serializer[Any]):
                 DataFormat.TSV,
                 DataFormat.JSONL,
                 DataFormat.PARQUET,
+                DataFormat.XLSX,
             )
-        ]
+        ],
+        required=False,
+        help_text=_(
+            "Leave out to tell it from the file's name and content (400 `format_undetected` "
+            "when they do not say; 400 `format_mismatch` when a given format is not what the "
+            "content is)."
+        ),
+    )
+    sheet = serializers.CharField(
+        max_length=100,
+        required=False,
+        help_text=_("For an Excel workbook: the sheet to check. Leave out for the first one."),
     )
     encoding = serializers.ChoiceField(
         choices=[
@@ -296,6 +354,7 @@ class DistributionOutputSerializer(serializers.ModelSerializer[Distribution]):
             "has_file",
             "access_url",
             "role",
+            "sheet",
             "created_at",
             "modified_at",
         ]
@@ -315,9 +374,31 @@ class DistributionInputSerializer(serializers.ModelSerializer[Distribution]):
 
     class Meta:
         model = Distribution
-        fields = ["title", "format", "media_type", "byte_size", "sha256", "access_url", "file"]
+        fields = [
+            "title",
+            "format",
+            "media_type",
+            "byte_size",
+            "sha256",
+            "access_url",
+            "sheet",
+            "file",
+        ]
+        extra_kwargs = {
+            "format": {
+                "required": False,
+                "help_text": _(
+                    "Leave out to tell it from the file's name and content, or the access "
+                    "URL's path (400 `format_undetected` when they do not say)."
+                ),
+            },
+            "media_type": {
+                "required": False,
+                "help_text": _("Leave out to take the format's."),
+            },
+        }
 
 
 class DistributionUpdateSerializer(DistributionInputSerializer):
     class Meta(DistributionInputSerializer.Meta):
-        fields = ["title", "format", "media_type", "byte_size", "sha256", "access_url"]
+        fields = ["title", "format", "media_type", "byte_size", "sha256", "access_url", "sheet"]

@@ -365,9 +365,10 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
         return Response(VersionOutputSerializer(self._fresh(version)).data)
 
     @extend_schema(
-        summary="Upload a sample (CSV/TSV, JSON Lines, Parquet); the workers check it",
+        summary="Upload a sample (CSV/TSV, JSON Lines, Parquet, Excel); the workers check it",
         description="Streams to storage; SHA-256 and size are computed on the way. 413 over "
-        "the sample size limit (in `limit_bytes`).",
+        "the sample size limit (in `limit_bytes`). `format` may be left out: the file's name "
+        "and first bytes tell it.",
         request={"multipart/form-data": SampleInputSerializer},
         responses={201: DistributionOutputSerializer},
     )
@@ -381,9 +382,10 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
         sample = validation_services.sample_upload(
             version=version,
             file=data["file"],
-            data_format=data["format"],
+            data_format=data.get("format"),
             encoding=data.get("encoding", ""),
             delimiter=data.get("delimiter", ""),
+            sheet=data.get("sheet", ""),
             sha256=data.get("sha256", ""),
         )
         return Response(DistributionOutputSerializer(sample).data, status=status.HTTP_201_CREATED)

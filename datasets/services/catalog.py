@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import models, transaction
 from django.utils import timezone
@@ -17,10 +19,12 @@ from accounts.models import Division, Organization, User
 from audit.chain import audit_append
 from common.errors import Conflict
 from common.services import model_update
+from interop.dcat import MEDIA_TYPES
 
 from ..models import (
     DATASET_METADATA_FIELDS,
     RESERVED_SLUGS,
+    DataFormat,
     Dataset,
     DatasetStatus,
     DatasetVersion,
@@ -31,6 +35,7 @@ from ..models import (
 from ..search import document_tokens
 from ..selectors import dataset_publication_missing
 from ..signals import dataset_sensitivity_set
+from ..validation.sniff import format_conflict, format_detect
 from .revisions import changed_fields, dataset_comparable, dataset_revision_record
 
 # Allowed dataset status transitions: target -> statuses it may come from.
@@ -357,9 +362,91 @@ def _digest(upload: File[Any]) -> tuple[str, int]:
 
 
 @transaction.atomic
+def _format_name(data_format: str) -> str:
+    try:
+        return str(DataFormat(data_format).label)
+    except ValueError:
+        return data_format.upper()
+
+
+def data_format_resolve(
+    *,
+    filename: str,
+    head: bytes,
+    declared: str | None,
+    allowed: tuple[str, ...] | None = None,
+) -> str:
+    """The format of an upload: the declared one unless its content contradicts it, or the one
+    its name and content show. A ValidationError on `format` (400) when it cannot be told
+    (`format_undetected`), is contradicted (`format_mismatch`), or is not in `allowed`
+    (`format_unsupported`)."""
+    detected = format_detect(filename, head)
+    if declared:
+        if format_conflict(declared, detected):
+            raise ValidationError(
+                {
+                    "format": ValidationError(
+                        _("The file's content is %(detected)s, not %(declared)s.")
+                        % {
+                            "detected": _format_name(detected or ""),
+                            "declared": _format_name(declared),
+                        },
+                        code="format_mismatch",
+                    )
+                }
+            )
+        return declared
+    if detected is None:
+        raise ValidationError(
+            {
+                "format": ValidationError(
+                    _(
+                        "The format could not be told from the file's name or content; "
+                        "give `format`."
+                    ),
+                    code="format_undetected",
+                )
+            }
+        )
+    if allowed is not None and detected not in allowed:
+        raise ValidationError(
+            {
+                "format": ValidationError(
+                    _("The file is %(detected)s; a sample must be one of: %(allowed)s.")
+                    % {
+                        "detected": _format_name(detected),
+                        "allowed": ", ".join(_format_name(value) for value in allowed),
+                    },
+                    code="format_unsupported",
+                )
+            }
+        )
+    return detected
+
+
+def file_head(file: File[Any], size: int = 64 * 1024) -> bytes:
+    """The first bytes of an upload, leaving it at its start."""
+    file.seek(0)
+    head = file.read(size)
+    file.seek(0)
+    return head if isinstance(head, bytes) else str(head).encode()
+
+
 def distribution_create(
     *, version: DatasetVersion, file: File[Any] | None = None, **fields: Any
 ) -> Distribution:
+    """Add a file or an access URL to a draft version. With no `format`, the file's name and
+    first bytes (or the URL's path) tell it; with no `media_type`, the format does."""
+    if file is not None:
+        fields["format"] = data_format_resolve(
+            filename=file.name or "", head=file_head(file), declared=fields.get("format")
+        )
+    elif not fields.get("format") and fields.get("access_url"):
+        fields["format"] = data_format_resolve(
+            filename=urlsplit(fields["access_url"]).path, head=b"", declared=None
+        )
+    if not fields.get("media_type") and fields.get("format"):
+        fields["media_type"] = MEDIA_TYPES.get(fields["format"], "application/octet-stream")
     dataset_lock_writable(version.dataset_id)
     version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
     version_ensure_draft(version)

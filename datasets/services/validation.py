@@ -32,6 +32,7 @@ from accounts.models import User
 from audit.chain import audit_append
 from common import jobs
 from common.errors import Conflict
+from interop.dcat import MEDIA_TYPES
 
 from ..models import (
     CompatibilityMode,
@@ -52,14 +53,24 @@ from ..selectors import (
     version_publication_blockers,
 )
 from .catalog import (
+    data_format_resolve,
     dataset_lock_writable,
     dataset_publish,
     distribution_create,
+    file_head,
     version_ensure_draft,
     version_publish,
 )
 
-TABULAR_FORMATS = {"csv": "csv", "tsv": "tsv", "parquet": "parquet", "jsonl": "jsonl"}
+TABULAR_FORMATS = {
+    "csv": "csv",
+    "tsv": "tsv",
+    "parquet": "parquet",
+    "jsonl": "jsonl",
+    "xlsx": "xlsx",
+}
+# Formats a sample may have: the ones the validation engine reads.
+SAMPLE_FORMATS = tuple(TABULAR_FORMATS)
 
 
 class TransientStorageError(Exception):
@@ -140,25 +151,25 @@ def schema_accept_inferred(*, version: DatasetVersion) -> DatasetVersion:
     return schema_set(version=version, schema=report.inferred_schema, kind=SchemaKind.TABLE_SCHEMA)
 
 
-MEDIA_TYPES = {
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-    "jsonl": "application/jsonl",
-    "parquet": "application/vnd.apache.parquet",
-}
-
-
 @transaction.atomic
 def sample_upload(
     *,
     version: DatasetVersion,
     file: File[Any],
-    data_format: str,
+    data_format: str | None = None,
     encoding: str = "",
     delimiter: str = "",
+    sheet: str = "",
     sha256: str = "",
 ) -> Distribution:
-    """Store a sample (SHA-256 and size computed while streaming) and have it validated."""
+    """Store a sample (SHA-256 and size computed while streaming) and have it validated. With
+    no `data_format`, the file's name and first bytes tell it."""
+    data_format = data_format_resolve(
+        filename=file.name or "",
+        head=file_head(file),
+        declared=data_format,
+        allowed=SAMPLE_FORMATS,
+    )
     sample = distribution_create(
         version=version,
         file=file,
@@ -168,6 +179,7 @@ def sample_upload(
         role=DistributionRole.SAMPLE,
         encoding=encoding,
         delimiter=delimiter,
+        sheet=sheet,
         sha256=sha256,
     )
     validation_enqueue(version=version)
@@ -229,6 +241,14 @@ def _local_copy(distribution: Distribution, max_bytes: int) -> Iterator[Path]:
         except OSError as exc:
             raise TransientStorageError(str(exc)) from exc
         yield target
+
+
+# Stored in English; the API shows it in the reader's language.
+SCHEMA_NEEDED_MESSAGE = gettext_noop(
+    "The sample was read and profiled, but the version has no schema yet, so nothing was "
+    "checked against one and the version cannot be published. Accept the inferred schema "
+    "(POST …/schema/accept-inferred/) or upload one (PUT …/schema/)."
+)
 
 
 def _data_format(distribution: Distribution) -> Any:  # one of engine.DATA_FORMATS
@@ -323,7 +343,13 @@ def _validation_check(report_id: Any, attempt: int) -> ValidationReport:
             attempt,
             status=status,
             compatibility=compatibility,
-            message=gettext_noop("No sample uploaded: only the schema was checked."),
+            schema_needed=schema is None,
+            message=gettext_noop("No sample uploaded: only the schema was checked.")
+            if schema is not None
+            else gettext_noop(
+                "No sample and no schema yet: upload a sample (POST …/samples/) and a schema "
+                "(PUT …/schema/), or accept the schema inferred from the sample."
+            ),
         )
     with _local_copy(sample, limits.max_bytes) as path:
         result, inferred, vouched = None, None, ""
@@ -340,16 +366,25 @@ def _validation_check(report_id: Any, attempt: int) -> ValidationReport:
                 encoding=sample.encoding or None,
                 delimiter=sample.delimiter or None,
                 limits=limits,
+                sheet=sample.sheet or None,
             )
     body = result.to_dict()
     status = body["status"]
     if status == ValidationStatus.PASSED and breaking:
         status = ValidationStatus.FAILED
+    message = body.get("message") or ""
+    # Read but not checked against anything: the status stays (clients know it), the report
+    # says what the version still needs.
+    schema_needed = schema is None and status != ValidationStatus.ERROR
+    if schema_needed:
+        message = SCHEMA_NEEDED_MESSAGE
     return _finish(
         report.pk,
         attempt,
         status=status,
-        message=body.get("message") or "",
+        message=message,
+        schema_needed=schema_needed,
+        sheet=body.get("sheet") or "",
         schema_problems=body.get("schema_problems") or [],
         compatibility=compatibility,
         row_count=body.get("row_count"),
@@ -384,6 +419,7 @@ def _check_against_inferred(
             encoding=sample.encoding or None,
             delimiter=sample.delimiter or None,
             limits=limits,
+            sheet=sample.sheet or None,
         )
     except engine.InferenceError:
         return None, None, ""  # the untyped check reports why the file cannot be read
@@ -395,6 +431,7 @@ def _check_against_inferred(
         encoding=sample.encoding or None,
         delimiter=sample.delimiter or None,
         limits=limits,
+        sheet=sample.sheet or None,
     )
     if result.status != "passed":
         return None, inferred, ""  # rows past the inferred sample differ: the untyped check

@@ -48,3 +48,9 @@ class Limits:
     profile_top_values: int = 10
     # Cell text quoted in error messages is cut to this many characters.
     max_cell_chars: int = 200
+    # Excel workbooks (xlsx.py): the zip is inspected before anything is inflated, and the
+    # sheet is measured before calamine reads it whole into memory (its dense grid and its
+    # strings, estimated from the sheet's XML).
+    xlsx_max_entries: int = 10_000
+    xlsx_max_uncompressed_bytes: int = 2 * GiB
+    xlsx_max_memory_bytes: int = 256 * MiB

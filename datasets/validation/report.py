@@ -55,11 +55,15 @@ class SchemaProblem:
 class FileProblem(Exception):
     """The file cannot be checked (further): a Frictionless code, a message, maybe a row."""
 
-    def __init__(self, code: str, message: str, row: int | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, row: int | None = None, reason: str | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.row = row
+        # A finer, machine-readable cause within the code (e.g. "zip-bomb", "sheet-not-found").
+        self.reason = reason
 
 
 def json_pointer(path: Iterable[Any]) -> str:
@@ -93,6 +97,8 @@ class ValidationReport:
     bytes_read: int = 0
     # Things the publisher should know that are not errors, e.g. "decoded as CP949".
     warnings: list[str] = field(default_factory=list)
+    # The sheet of a workbook that was checked (xlsx only).
+    sheet: str | None = None
 
     @property
     def errors_truncated(self) -> bool:
@@ -147,6 +153,7 @@ class ErrorSink:
         field: str | None = None,
         field_number: int | None = None,
         count: bool = True,
+        reason: str | None = None,
     ) -> None:
         if count:
             self.counts[code] += 1
@@ -161,6 +168,8 @@ class ErrorSink:
             "code": code,
             "message": message,
         }
+        if reason:
+            error["reason"] = reason
         if len(self._heap) < self.limit:
             heapq.heappush(self._heap, (key, error))
         elif key > self._heap[0][0]:

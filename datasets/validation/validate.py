@@ -20,12 +20,13 @@ from .parquetfile import ParquetValidator
 from .report import ErrorSink, FileProblem, ValidationReport
 from .schema import check_json_schema, check_table_schema
 from .table import SchemaPlan
+from .xlsx import XlsxValidator
 
 logger = logging.getLogger(__name__)
 
-DataFormat = Literal["csv", "tsv", "jsonl", "parquet"]
+DataFormat = Literal["csv", "tsv", "jsonl", "parquet", "xlsx"]
 SchemaKind = Literal["table_schema", "json_schema"]
-DATA_FORMATS: tuple[str, ...] = ("csv", "tsv", "jsonl", "parquet")
+DATA_FORMATS: tuple[str, ...] = ("csv", "tsv", "jsonl", "parquet", "xlsx")
 SCHEMA_KINDS: tuple[str, ...] = ("table_schema", "json_schema")
 _EXTENSIONS = {
     ".csv": "csv",
@@ -36,6 +37,7 @@ _EXTENSIONS = {
     ".ndjson": "jsonl",
     ".parquet": "parquet",
     ".pq": "parquet",
+    ".xlsx": "xlsx",
 }
 
 
@@ -56,13 +58,18 @@ def validate_file(
     encoding: str | None = None,
     delimiter: str | None = None,
     limits: Limits | None = None,
+    sheet: str | None = None,
 ) -> ValidationReport:
-    """Check a sample file against a schema (or only parse and profile it when schema is None)."""
+    """Check a sample file against a schema (or only parse and profile it when schema is None).
+
+    `sheet`: for a workbook (xlsx), the sheet to check; the first visible one by default."""
     limits = limits or Limits()
     started = time.perf_counter()
     report = ValidationReport(status="passed", data_format=data_format, schema_kind=schema_kind)
     try:
-        _validate(report, Path(path), schema, schema_kind, data_format, encoding, delimiter, limits)
+        _validate(
+            report, Path(path), schema, schema_kind, data_format, encoding, delimiter, limits, sheet
+        )
     except MemoryError:
         report.status = "error"
         report.message = "the file needs more memory to check than this worker has"
@@ -83,6 +90,7 @@ def _validate(
     encoding: str | None,
     delimiter: str | None,
     limits: Limits,
+    sheet: str | None = None,
 ) -> None:
     if data_format not in DATA_FORMATS:
         report.status = "error"
@@ -111,8 +119,8 @@ def _validate(
         if schema_kind == "json_schema" and data_format != "jsonl":
             report.status = "error"
             report.message = (
-                "a JSON Schema describes JSON Lines records; describe CSV, TSV and Parquet "
-                "with a Table Schema"
+                "a JSON Schema describes JSON Lines records; describe CSV, TSV, Parquet and "
+                "Excel with a Table Schema"
             )
             return
     if not path.is_file():
@@ -142,12 +150,16 @@ def _validate(
             limits=limits,
             sink=sink,
         )
+    elif data_format == "xlsx":
+        validator = XlsxValidator(
+            path, plan=plan, sheet=sheet, limits=limits, sink=sink, guess_types=plan is None
+        )
     else:
         validator = ParquetValidator(path, plan=plan, limits=limits, sink=sink)
     try:
         outcome = validator.run()
     except FileProblem as problem:
-        sink.add(problem.code, problem.message, row=problem.row)
+        sink.add(problem.code, problem.message, row=problem.row, reason=problem.reason)
         outcome = None
         report.message = problem.message
     finally:
@@ -162,6 +174,7 @@ def _validate(
         report.warnings = outcome.warnings
         report.encoding = getattr(outcome, "encoding", None)
         report.delimiter = getattr(outcome, "delimiter", None)
+        report.sheet = getattr(outcome, "sheet", None)
     report.errors_by_code = dict(sorted(sink.counts.items()))
     report.error_count = sink.total
     report.errors = sink.first_errors()

@@ -36,8 +36,9 @@ from datasets.api.serializers import (
     DatasetOutputSerializer,
     ValidationReportSerializer,
 )
-from datasets.models import Dataset, SchemaKind
+from datasets.models import DataFormat, Dataset, SchemaKind
 from datasets.permissions import require_any_steward, require_dataset_steward
+from datasets.services.validation import SAMPLE_FORMATS
 
 from ..models import PolicyPreset, PublishingDefaults
 from ..permissions import can_change_publishing_defaults, can_read_publishing_defaults
@@ -66,7 +67,9 @@ class FromFileInputSerializer(DatasetInputSerializer):
     """The file, and any dataset metadata; all but the file optional."""
 
     publisher = None  # type: ignore[assignment]  # `organization` names it here
-    file = serializers.FileField(help_text=_("The data file (CSV, TSV, JSON Lines, Parquet)."))
+    file = serializers.FileField(
+        help_text=_("The data file (CSV, TSV, JSON Lines, Parquet, Excel).")
+    )
     title = serializers.CharField(
         required=False,
         max_length=300,
@@ -75,8 +78,10 @@ class FromFileInputSerializer(DatasetInputSerializer):
             "Default: the file's name."
         ),
     )
-    format = serializers.CharField(
-        required=False, max_length=20, help_text=_("Leave out to detect it from the file.")
+    format = serializers.ChoiceField(
+        choices=[(value, DataFormat(value).label) for value in SAMPLE_FORMATS],
+        required=False,
+        help_text=_("Leave out to detect it from the file's name and content."),
     )
     encoding = serializers.ChoiceField(
         choices=[("utf-8", "UTF-8"), ("utf-8-sig", _("UTF-8 with BOM")), ("cp949", "CP949/EUC-KR")],

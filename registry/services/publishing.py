@@ -7,7 +7,6 @@ registry adds: the organisation's publishing defaults and the access policy's pr
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
@@ -157,45 +156,6 @@ def policy_preset_of(policy: AccessPolicy) -> str | None:
 # --- call 1: a dataset from a file ------------------------------------------------------------
 
 
-def _format_detect(filename: str, head: bytes) -> str | None:
-    """The file's format from its name and first bytes: the engine's detector
-    (datasets.validation.sniff.format_detect) when it is there."""
-    try:
-        sniff = importlib.import_module("datasets.validation.sniff")
-    except ImportError:
-        sniff = None
-    if sniff is not None and hasattr(sniff, "format_detect"):
-        detected: str | None = sniff.format_detect(filename, head)
-        return detected
-    return format_detect_by_name(filename, head)
-
-
-# STAND-IN until the engine's detector (datasets.validation.sniff.format_detect) is merged:
-# the suffix, else JSON Lines when the first line is an object, else CSV for text.
-SUFFIX_FORMATS = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".parquet": "parquet",
-    ".xlsx": "xlsx",
-}
-
-
-def format_detect_by_name(filename: str, head: bytes) -> str | None:
-    suffix = Path(filename).suffix.lower()
-    if suffix in SUFFIX_FORMATS:
-        return SUFFIX_FORMATS[suffix]
-    if head.startswith(b"PAR1"):
-        return "parquet"
-    if head.lstrip().startswith(b"{"):
-        return "jsonl"
-    if head and b"\0" not in head:
-        return "tsv" if head.split(b"\n", 1)[0].count(b"\t") > 0 else "csv"
-    return None
-
-
 def _has_hangul(text: str) -> bool:
     return any("\uac00" <= char <= "\ud7a3" or "\u3131" <= char <= "\u318e" for char in text)
 
@@ -239,23 +199,14 @@ def dataset_create_from_file(
     which is also the file checked) and the queued check, in one transaction. What the caller
     leaves out comes from the organisation's publishing defaults, then from fallbacks."""
     filename = Path(file.name or "data").name
-    if not data_format:
-        head = file.read(HEAD_BYTES)
-        file.seek(0)
-        data_format = _format_detect(filename, head) or ""
-    if data_format not in validation_services.TABULAR_FORMATS:
-        raise ValidationError(
-            {
-                "format": ValidationError(
-                    _(
-                        "Could not tell the file's format, or it cannot be checked; give format "
-                        "(one of %(formats)s)."
-                    )
-                    % {"formats": ", ".join(validation_services.TABULAR_FORMATS)},
-                    code="invalid",
-                )
-            }
-        )
+    # The engine's rule (datasets.validation.sniff): the declared format unless the content
+    # contradicts it, else the one the name and first bytes show; 400 on `format` otherwise.
+    data_format = catalog_services.data_format_resolve(
+        filename=filename,
+        head=catalog_services.file_head(file),
+        declared=data_format or None,
+        allowed=validation_services.SAMPLE_FORMATS,
+    )
     defaults = PublishingDefaults.objects.filter(organization=publisher).first()
 
     def default(name: str) -> Any:
@@ -290,19 +241,15 @@ def dataset_create_from_file(
     if policy_preset:
         policy_preset_apply(dataset=dataset, preset=policy_preset, actor=actor)
     version = dataset_services.version_create(dataset=dataset, version=FIRST_VERSION)
-    distribution_fields: dict[str, Any] = {}
-    if sheet and any(f.name == "sheet" for f in Distribution._meta.get_fields()):
-        distribution_fields["sheet"] = sheet
     distribution = dataset_services.distribution_create(
         version=version,
         file=file,
         title=filename[:300],
         format=data_format,
-        media_type=validation_services.MEDIA_TYPES.get(data_format, "application/octet-stream"),
         role=DistributionRole.DATA,
         encoding=encoding,
         delimiter=delimiter,
-        **distribution_fields,
+        sheet=sheet,
     )
     report = validation_services.validation_enqueue(version=version)
     audit_append(
@@ -403,12 +350,11 @@ def dataset_publish_request(
     publishes when the check passes. Otherwise publishes now, or 409 `dataset_incomplete`
     with `missing`."""
     dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
-    if schema is None and dataset.status not in dataset_services.DATASET_TRANSITIONS[
-        DatasetStatus.PUBLISHED
-    ]:
-        if dataset.status == DatasetStatus.WITHDRAWN or version_to_publish(dataset) is None:
-            # Nothing to publish: the catalog's answer (409 invalid_transition).
-            return dataset_services.dataset_publish(dataset=dataset, actor=actor), False
+    publishable = dataset_services.DATASET_TRANSITIONS[DatasetStatus.PUBLISHED]
+    nothing_new = dataset.status == DatasetStatus.WITHDRAWN or version_to_publish(dataset) is None
+    if schema is None and dataset.status not in publishable and nothing_new:
+        # Nothing to publish: the catalog's answer (409 invalid_transition).
+        return dataset_services.dataset_publish(dataset=dataset, actor=actor), False
     catalog_services.dataset_lock_writable(dataset.pk)
     if policy_preset:
         policy_preset_apply(dataset=dataset, preset=policy_preset, actor=actor)

@@ -161,8 +161,6 @@ def test_create_with_neither_file_nor_access_url_is_400(client_for, public, draf
     ("overrides", "field"),
     [
         ({"format": "docx"}, "format"),
-        ({"format": None}, "format"),
-        ({"media_type": None}, "media_type"),
         ({"access_url": "not a url"}, "access_url"),
         ({"sha256": "ABC"}, "sha256"),
         ({"byte_size": -1}, "byte_size"),

@@ -239,6 +239,6 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_unknown_format(check: Check) -> None:
-    report = check("a\n1\n", None, data_format="xlsx")
+    report = check("a\n1\n", None, data_format="ods")
     assert report.status == "error"
     assert "unknown data format" in report.message

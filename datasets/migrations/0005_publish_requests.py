@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('datasets', '0003_job_leases'),
+        ('datasets', '0004_xlsx_sheet_schema_needed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
