@@ -116,9 +116,47 @@ def schema_set(
     version.schema = schema
     version.schema_kind = kind
     version.save(update_fields=["schema", "schema_kind", "modified_at"])
-    if not schema_checked(version):
+    if schema_checked(version):
+        _report_vouched(version)
+    else:
         validation_enqueue(version=version)
     return version
+
+
+# Fields of a finished check that hold for any schema it vouched for (see schema_checked).
+VOUCHED_FIELDS = (
+    "sample",
+    "status",
+    "row_count",
+    "error_count",
+    "errors_by_code",
+    "errors",
+    "profile",
+    "inferred_schema",
+    "schema_digest",
+    "encoding",
+    "delimiter",
+    "sheet",
+    "timings",
+    "started_at",
+    "finished_at",
+)
+
+
+def _report_vouched(version: DatasetVersion) -> ValidationReport:
+    """The version's newest report, restated for the schema it now has: the check that
+    inferred it also checked the file against it, so no second check runs."""
+    report = latest_report(version)
+    assert report is not None
+    return ValidationReport.objects.create(
+        version=version,
+        **{name: getattr(report, name) for name in VOUCHED_FIELDS},
+        schema_needed=False,
+        # Stored in English; the API shows it in the reader's language.
+        message=gettext_noop(
+            "Checked against this schema when it was inferred from the file: no errors."
+        ),
+    )
 
 
 def schema_checked(version: DatasetVersion) -> bool:
