@@ -38,7 +38,6 @@ from datasets.api.serializers import (
 )
 from datasets.models import DataFormat, Dataset, SchemaKind
 from datasets.permissions import require_any_steward, require_dataset_steward
-from datasets.services.validation import SAMPLE_FORMATS
 
 from ..models import PolicyPreset, PublishingDefaults
 from ..permissions import can_change_publishing_defaults, can_read_publishing_defaults
@@ -63,6 +62,21 @@ def _visible(actor: Any, key: str) -> Dataset:
 # --- call 1 -----------------------------------------------------------------------------------
 
 
+def sample_format_choices() -> list[tuple[str, Any]]:
+    """The formats a checked file may have, as the sample upload lists them (and the OpenAPI
+    document names them once: SampleFormatEnum in SPECTACULAR_SETTINGS)."""
+    return [
+        (data_format.value, data_format.label)
+        for data_format in (
+            DataFormat.CSV,
+            DataFormat.TSV,
+            DataFormat.JSONL,
+            DataFormat.PARQUET,
+            DataFormat.XLSX,
+        )
+    ]
+
+
 class FromFileInputSerializer(DatasetInputSerializer):
     """The file, and any dataset metadata; all but the file optional."""
 
@@ -79,7 +93,7 @@ class FromFileInputSerializer(DatasetInputSerializer):
         ),
     )
     format = serializers.ChoiceField(
-        choices=[(value, DataFormat(value).label) for value in SAMPLE_FORMATS],
+        choices=sample_format_choices(),
         required=False,
         help_text=_("Leave out to detect it from the file's name and content."),
     )
@@ -296,7 +310,7 @@ class SchemaChoiceField(serializers.JSONField):
         )
 
 
-class PublishInputSerializer(serializers.Serializer[Any]):
+class DatasetPublishInputSerializer(serializers.Serializer[Any]):
     schema = SchemaChoiceField(
         required=False,
         help_text=_('"inferred": accept the schema the check inferred; or an edited schema.'),
@@ -320,13 +334,13 @@ class DatasetPublishView(ActorMixin):
             "the check passes); 409 `dataset_incomplete` with `missing` otherwise. Without a "
             "body, publishes a draft (or deprecated) dataset whose rules allow it."
         ),
-        request=PublishInputSerializer,
+        request=DatasetPublishInputSerializer,
         responses={200: DatasetOutputSerializer, 202: OpenApiTypes.OBJECT},
     )
     def post(self, request: Request, dataset: str) -> Response:
         obj = _visible(self.actor, dataset)
         require_dataset_steward(self.actor, obj)
-        serializer = PublishInputSerializer(data=request.data)
+        serializer = DatasetPublishInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         assert self.actor.user is not None
