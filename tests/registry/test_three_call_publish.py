@@ -411,3 +411,63 @@ def test_who_may_publish(send, world, acme_defaults, persona, expected):
     assert response.status_code == expected, response.content
     published = Dataset.objects.get(pk=dataset["id"]).status == DatasetStatus.PUBLISHED
     assert published is (expected == 200)
+
+
+# --- more shapes of call 1 ----------------------------------------------------------------------
+
+
+def test_an_excel_workbook_and_a_named_sheet(send, world, acme_defaults, tmp_path):
+    from tests.datasets.test_sample_formats import MACHINES, xlsx
+
+    content = xlsx(tmp_path, {"Notes": [["note"], ["hi"]], "Machines": MACHINES})
+    body = upload(send, content=content, name="plant export.xlsx", sheet="Machines").json()
+
+    version = DatasetVersion.objects.get(dataset_id=body["dataset"]["id"])
+    assert version.distributions.get().format == "xlsx"
+    report = version.validation_reports.get()
+    assert report.sheet == "Machines"
+    assert report.row_count == 2
+
+
+def test_list_fields_come_as_repeated_form_fields(send, world, acme_defaults):
+    body = upload(send, keywords=["프레스", "온도"]).json()["dataset"]
+
+    assert body["keywords"] == ["프레스", "온도"]
+
+
+def test_the_organisation_is_named_when_the_steward_acts_for_several(send, world):
+    from tests.factories import MembershipFactory
+
+    MembershipFactory.create(
+        user=world.users["steward"], organization=world.other, role="data_steward"
+    )
+    world.other.divisions.set([world.humanoids])
+
+    refused = upload(send)
+    named = upload(send, organization="other")
+
+    assert refused.status_code == 403
+    assert named.status_code == 202
+    assert named.json()["dataset"]["publisher"]["slug"] == "other"
+
+
+# --- the sweep completes a request whose worker stopped before it could -------------------------
+
+
+def test_the_sweep_settles_a_request_left_behind(send, world, acme_defaults):
+    from datasets.services import validation
+
+    dataset = upload(send, description_ko="온도").json()["dataset"]
+    status = send("steward", "get", status_url(dataset["id"])).json()
+    version = DatasetVersion.objects.get(dataset_id=dataset["id"])
+    # As if the worker had stopped between finishing the check and publishing.
+    validation.schema_set(version=version, kind="table_schema", schema=status["inferred_schema"])
+    DatasetVersion.objects.filter(pk=version.pk).update(
+        publish_requested_at=version.created_at, publish_requested_by=world.users["steward"]
+    )
+
+    validation.validation_requeue_stuck()
+    validation.validation_requeue_stuck()  # twice: the second finds nothing to do
+
+    assert Dataset.objects.get(pk=dataset["id"]).status == DatasetStatus.PUBLISHED
+    assert AuditEvent.objects.filter(action="dataset.published").count() == 1
