@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -284,27 +284,37 @@ def version_create(*, dataset: Dataset, **fields: Any) -> DatasetVersion:
             code="version_exists",
         )
     version = DatasetVersion(dataset=dataset, **fields)
-    if "schema" not in fields:
-        _carry_schema(version)
+    _carry_previous(version, given=fields)
     version.full_clean()
     version.save()
     return version
 
 
-def _carry_schema(version: DatasetVersion) -> None:
-    """A new version starts from the previous one's schema (the newest published version's,
-    else the newest version's); its file is checked against it when uploaded."""
+# What a new version takes from the previous one unless given: its schema and the settings of
+# its preview, where the model has them (the release itself, notes and files, is new).
+CARRIED_VERSION_FIELDS = ("schema", "schema_kind", "preview_rows", "preview_excluded_columns")
+
+
+def _carry_previous(version: DatasetVersion, given: Collection[str]) -> None:
+    """A new version starts from the previous version's schema and preview settings (the
+    newest published version, else the newest one); its file is checked against that schema
+    when uploaded."""
+    names = {field.name for field in DatasetVersion._meta.get_fields()}
+    carried = [name for name in CARRIED_VERSION_FIELDS if name in names and name not in given]
+    if not carried:
+        return
     previous = (
-        DatasetVersion.objects.filter(dataset_id=version.dataset_id, schema__isnull=False)
+        DatasetVersion.objects.filter(dataset_id=version.dataset_id)
         .order_by(
             models.Case(models.When(status=VersionStatus.PUBLISHED, then=0), default=1),
             "-created_at",
+            "-id",
         )
-        .values("schema", "schema_kind")
+        .values(*carried)
         .first()
     )
-    if previous is not None:
-        version.schema, version.schema_kind = previous["schema"], previous["schema_kind"]
+    for name, value in (previous or {}).items():
+        setattr(version, name, value)
 
 
 @transaction.atomic
