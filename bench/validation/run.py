@@ -12,6 +12,8 @@
 4. Validates a --memory-mb file in a subprocess and reports its peak resident memory.
 5. Runs the bad inputs (zero bytes, binary junk, a 100,000-column header, a 50 MB line, a gzip
    bomb, a deeply nested schema...) and reports what each gave and how long it took.
+6. Checks an Excel workbook made from a --xlsx-mb CSV against the same schema: time, peak
+   memory, findings against the CSV's; and hostile workbooks (a zip bomb, a million columns).
 
 Writes the figures to docs/validation-benchmark.md (--output). Goals are reported, not
 asserted: the exit status is 0 whatever the figures.
@@ -29,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,6 +47,7 @@ from bench.validation.reference import (  # noqa: E402
     our_findings,
     random_broken_csv,
 )
+from bench.validation.workbooks import csv_to_xlsx, write_hostile  # noqa: E402
 from datasets.validation import Limits, load_schema_bytes, validate_file  # noqa: E402
 
 MB = 1024 * 1024
@@ -94,6 +98,7 @@ class Results:
     property: dict[str, Any] = field(default_factory=dict)
     memory: dict[str, Any] = field(default_factory=dict)
     bad_inputs: list[dict[str, Any]] = field(default_factory=list)
+    xlsx: dict[str, Any] = field(default_factory=dict)
 
 
 def cpu_seconds() -> float:
@@ -284,6 +289,122 @@ def bench_bad_inputs(workdir: Path, results: Results) -> None:
         )
 
 
+XLSX_PROBE = (
+    PEAK_RSS
+    + """
+import json, sys, time
+sys.path.insert(0, {root!r})
+from bench.validation.corpus import SCHEMA
+from datasets.validation import validate_file
+started = time.perf_counter()
+report = validate_file({path!r}, schema=SCHEMA, data_format="xlsx")
+print(json.dumps({{"seconds": time.perf_counter() - started, "peak_kb": peak_kb()}}))
+"""
+)
+STRUCTURAL = ("extra-cell", "missing-cell")
+
+
+def bench_xlsx(workdir: Path, size_mb: float, results: Results) -> None:
+    print(f"6. An Excel workbook made from a {size_mb:g} MB CSV", flush=True)
+    source = workdir / f"xlsx-source-{size_mb:g}mb.csv"
+    ensure_csv(source, size_mb, 0.0005)
+    path = source.with_suffix(".xlsx")
+    if not path.exists() or path.stat().st_mtime < source.stat().st_mtime:
+        print("  writing the workbook...", flush=True)
+        csv_to_xlsx(source, path)
+    csv_report, csv_wall, _ = timed_validate(source, schema=SCHEMA, data_format="csv")
+    report, wall, cpu = timed_validate(path, schema=SCHEMA, data_format="xlsx")
+    probe = subprocess.run(
+        [sys.executable, "-c", XLSX_PROBE.format(root=str(ROOT), path=str(path))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    peak = json.loads(probe.stdout.strip().splitlines()[-1])
+
+    def triples(found: Any) -> set[tuple[Any, Any, str]]:
+        return {
+            (e["row"], e["field_number"], e["code"])
+            for e in found.errors
+            if e["code"] not in STRUCTURAL
+        }
+
+    ours, theirs = triples(report), triples(csv_report)
+    with zipfile.ZipFile(path) as archive:
+        xml_bytes = sum(info.file_size for info in archive.infolist())
+    results.xlsx = {
+        "file": path.name,
+        "bytes": path.stat().st_size,
+        "xml_bytes": xml_bytes,
+        "rows": report.row_count,
+        "csv_rows": csv_report.row_count,
+        "status": report.status,
+        "wall": wall,
+        "cpu": cpu,
+        "csv_wall": csv_wall,
+        "timings": report.timings,
+        "peak_mb": peak["peak_kb"] / 1024,
+        "codes": report.errors_by_code,
+        "csv_codes": csv_report.errors_by_code,
+        "common": len(ours & theirs),
+        "only_xlsx": len(ours - theirs),
+        "only_csv": len(theirs - ours),
+        "compared_errors": min(len(report.errors), len(csv_report.errors)),
+    }
+    print(
+        f"   {report.row_count:,} rows in {wall:.1f} s ({report.row_count / wall:,.0f} rows/s), "
+        f"peak {results.xlsx['peak_mb']:.0f} MB",
+        flush=True,
+    )
+    for name, hostile in write_hostile(workdir / "broken-xlsx").items():
+        started = time.perf_counter()
+        found = validate_file(hostile, schema=SCHEMA, data_format="xlsx")
+        reason = found.errors[0].get("reason", "") if found.errors else ""
+        results.bad_inputs.append(
+            {
+                "name": name,
+                "bytes": hostile.stat().st_size,
+                "outcome": found.status + (f" ({reason})" if reason else ""),
+                "codes": found.errors_by_code,
+                "message": found.message,
+                "seconds": time.perf_counter() - started,
+            }
+        )
+
+
+def xlsx_markdown(xlsx: dict[str, Any]) -> list[str]:
+    if not xlsx:
+        return []
+    rows_per_s = xlsx["rows"] / xlsx["wall"] if xlsx["wall"] else 0.0
+    phases = ", ".join(f"{name} {seconds:.2f}" for name, seconds in xlsx["timings"].items())
+    return [
+        "",
+        "## Excel workbooks",
+        "",
+        f"`{xlsx['file']}`: {xlsx['bytes']:,} bytes ({xlsx['xml_bytes']:,} of XML inside), "
+        f"{xlsx['rows']:,} rows of the same 20 columns, written by "
+        "`bench/validation/workbooks.py` from the CSV of the same name (plain numbers as "
+        "numbers, the rest as text), checked against the same schema. Status "
+        f"{xlsx['status']}; wall {xlsx['wall']:.2f} s ({rows_per_s:,.0f} rows/s; the CSV: "
+        f"{xlsx['csv_wall']:.2f} s), CPU {xlsx['cpu']:.2f} s; phases (s): {phases}. Peak "
+        f"resident memory in a fresh process: {xlsx['peak_mb']:.0f} MB.",
+        "",
+        f"Findings against the CSV it came from, as (row, field position, code) among the first "
+        f"{xlsx['compared_errors']:,} reported, leaving out extra-cell and missing-cell (a grid "
+        "has no short or long rows: a missing cell is an empty one): "
+        f"{xlsx['common']:,} in common, {xlsx['only_xlsx']} only in the workbook, "
+        f"{xlsx['only_csv']} only in the CSV. Errors by code: workbook "
+        f"{_codes(xlsx['codes'])}; CSV {_codes(xlsx['csv_codes'])}.",
+        "",
+        "calamine reads a whole sheet into memory before the first row comes out, so the "
+        "sheet is measured first (its cells' extent and the shared strings they point at) and "
+        "refused when the estimate passes `xlsx_max_memory_bytes` (256 MiB: about 2 million "
+        "cells of numbers); the zip is refused past `xlsx_max_entries` (10,000), "
+        "`xlsx_max_uncompressed_bytes` (2 GiB) or the ratio `max_decompressed_ratio`. Larger "
+        "tables go in as CSV or Parquet. The hostile workbooks are in the bad-input table.",
+    ]
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
@@ -430,6 +551,7 @@ def write_markdown(results: Results, output: Path, args: argparse.Namespace) -> 
             "checks take 16 bytes a row and spill to temporary files past 24 MB, and distinct "
             f"counts use a fixed-size sketch. Allocator: {memory['allocator']}.",
         ]
+    lines += xlsx_markdown(results.xlsx)
     if results.bad_inputs:
         lines += [
             "",
@@ -512,6 +634,7 @@ def main() -> None:
     parser.add_argument("--frictionless-mb", type=float, default=20, help="comparison file size")
     parser.add_argument("--memory-mb", type=float, default=1024, help="0 skips the memory run")
     parser.add_argument("--seeds", type=int, default=500, help="random small files to compare")
+    parser.add_argument("--xlsx-mb", type=float, default=10, help="0 skips the Excel run")
     parser.add_argument("--workdir", type=Path, default=ROOT / ".data" / "bench-validation")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "validation-benchmark.md")
     args = parser.parse_args()
@@ -525,6 +648,8 @@ def main() -> None:
     if args.memory_mb > 0:
         bench_memory(args.workdir, args.memory_mb, results)
     bench_bad_inputs(args.workdir, results)
+    if args.xlsx_mb > 0:
+        bench_xlsx(args.workdir, args.xlsx_mb, results)
     write_markdown(results, args.output, args)
 
 

@@ -1,11 +1,12 @@
 """Validation of dataset samples against their schema: a pure library, no Django.
 
-Entry points:
+Entry points (CSV, TSV, JSON Lines, Parquet and Excel workbooks):
 - validate_file(path, schema=..., schema_kind=..., data_format=...) -> ValidationReport
 - check_table_schema / check_json_schema / load_schema_bytes: the schema document itself
 - infer_table_schema(path, data_format=...): a Table Schema draft from a sample
 - compare_schemas(previous, new, kind=..., mode=...): compatibility between versions
 - detect_encoding, sniff_delimiter: what validate_file decides when not told
+- format_detect(filename, head): the data format from a file's name and first bytes
 
 Findings use the Frictionless Framework v5 error codes and row numbers (header = row 1).
 """
@@ -17,6 +18,7 @@ from .infer import InferenceError, infer_table_schema
 from .limits import Limits
 from .report import CODES, SchemaProblem, ValidationReport
 from .schema import check_json_schema, check_table_schema, load_schema_bytes
+from .sniff import format_conflict, format_detect
 from .validate import DATA_FORMATS, SCHEMA_KINDS, format_from_extension, validate_file
 
 __all__ = [
@@ -33,6 +35,8 @@ __all__ = [
     "check_table_schema",
     "compare_schemas",
     "detect_encoding",
+    "format_conflict",
+    "format_detect",
     "format_from_extension",
     "infer_table_schema",
     "load_schema_bytes",

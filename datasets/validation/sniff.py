@@ -61,6 +61,8 @@ _MAGIC = (
     (b"MM\x00*", "tiff"),
     (b"%PDF", "pdf"),
 )
+# Formats told by a signature in their first bytes.
+SIGNATURES = frozenset({"parquet", "xlsx", "hdf5", "png", "jpeg", "tiff", "pdf", "zip"})
 # Formats that read the same content: declaring one for content of another is no contradiction.
 _FAMILIES = {"csv": "text", "tsv": "text", "jsonl": "json", "json": "json"}
 
@@ -167,8 +169,19 @@ def _prefer_name(by_name: str | None, kind: str) -> str:
 
 
 def format_conflict(declared: str, detected: str | None) -> bool:
-    """Whether content detected as `detected` contradicts a `declared` format (unknown
-    content contradicts nothing)."""
+    """Whether content detected as `detected` contradicts a `declared` format.
+
+    Only what detection is sure of counts: a signature (Parquet, a workbook, PDF...) that is not
+    the declared format, a declared signature format whose signature is missing, or one tabular
+    text format for another (CSV declared, JSON Lines inside). Text that detection reads as CSV
+    contradicts no text format it does not know (an ASCII STL, a STEP file), and unknown
+    content contradicts nothing."""
     if detected is None or declared == detected:
         return False
-    return _FAMILIES.get(declared, declared) != _FAMILIES.get(detected, detected)
+    if declared == "zip" and detected == "xlsx":
+        return False  # a workbook is a zip archive
+    if detected in SIGNATURES or declared in SIGNATURES:
+        return True
+    if declared in _FAMILIES and detected in _FAMILIES:
+        return _FAMILIES[declared] != _FAMILIES[detected]
+    return False

@@ -23,6 +23,18 @@ calamine opens anything the file is inspected with bounded reads:
   grid over `xlsx_max_memory_bytes` (256 MiB by default: about 2 million cells of numbers,
   fewer with long text), is refused with a source-error that says so.
 
+calamine also reads the styles (for date formats) and the shared strings; styles are capped
+at `MAX_STYLES_BYTES`, and shared strings count in the estimate above. A zip entry's declared
+size is not trusted blindly: zipfile stops at it and checks the CRC, so a lying entry is a
+corrupt workbook.
+
+Cells, as a steward sees them: the header is the first row with something in it (one row;
+a two-row header reads its second row as data); empty trailing columns and rows are not part
+of the table; a merged area's value fills each of its cells, and a merged header label gets
+"_2", "_3"... on the columns after its first ("Temperature", "Temperature_2"); a value to the
+right of the header's last label is an extra-cell, as in CSV. A formula's cached value is
+read; an error value (#DIV/0!) reads as an empty cell (calamine gives no text for it).
+
 Every refusal is a report with status "error" and a Frictionless code (source-error or
 format-error) like the CSV cases, with a `reason` in the error for clients to tell them apart:
 `not-a-workbook`, `corrupt-workbook`, `encrypted-workbook`, `zip-bomb`, `too-many-entries`,
@@ -60,6 +72,7 @@ EXCEL_MAX_ROWS = 1_048_576
 BATCH_ROWS = 4096
 SCAN_CHUNK = 4 * 1024 * 1024
 MAX_PART_BYTES = 16 * 1024 * 1024  # workbook.xml and its relationships: small by nature
+MAX_STYLES_BYTES = 64 * 1024 * 1024
 # calamine's dense grid: one Data value (32 bytes) for every cell of the used area, and while
 # it is built, a sparse list of the cells that hold values (about 48 bytes each).
 GRID_CELL_BYTES = 32
@@ -339,6 +352,14 @@ def _inspect(archive: zipfile.ZipFile, wanted: str | None, limits: Limits) -> Sh
         raise _problem(
             "format-error", f'the sheet "{name}" is missing from the workbook', "corrupt-workbook"
         ) from None
+    for info_ in archive.infolist():
+        if info_.filename.lower() == "xl/styles.xml" and info_.file_size > MAX_STYLES_BYTES:
+            raise _problem(
+                "source-error",
+                f"the workbook's styles are {info_.file_size:,} bytes uncompressed; the limit is "
+                f"{MAX_STYLES_BYTES:,}",
+                "sheet-too-large",
+            )
     lengths = _shared_string_lengths(archive, limits)
     _scan_sheet(archive, info, plan, lengths, limits)
     _estimate(plan, lengths)

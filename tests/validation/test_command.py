@@ -101,9 +101,16 @@ def test_json_schema_and_no_schema(write: Callable[..., Path]) -> None:
 
 
 def test_unknown_extension_needs_the_format(write: Callable[..., Path], schema_file: Path) -> None:
-    code, out = run(str(schema_file), str(write("data.bin", "id,name\n1,a\n")))
+    code, out = run(str(schema_file), str(write("data.bin", bytes(range(256)) * 4)))
     assert code == 2
     assert "--format-of-data" in json.loads(out)["message"]
+
+
+def test_the_format_comes_from_the_content(write: Callable[..., Path], schema_file: Path) -> None:
+    # Named .bin, but CSV inside: detected, checked.
+    code, out = run(str(schema_file), str(write("data.bin", "id,name\n1,a\n")))
+    assert code == 0
+    assert json.loads(out)["data_format"] == "csv"
 
 
 def test_runs_as_a_process_without_a_database(

@@ -60,8 +60,8 @@ def test_parquet_by_magic() -> None:
         ("events.jsonl", JSONL, "jsonl"),
         ("doc.json", b'[\n  {"id": 1},\n  {"id": 2}\n]\n', "json"),
         ("feed.xml", b'<?xml version="1.0"?><a/>', "xml"),
-        ("readings.csv.gz", gzip.compress(b"id,name\n1,a\n"), "csv"),
-        ("readings.gz", gzip.compress(b"id\tname\n1\ta\n"), "tsv"),
+        ("readings.csv.gz", gzip.compress(b"id,name\n1,a\n", mtime=0), "csv"),
+        ("readings.gz", gzip.compress(b"id\tname\n1\ta\n", mtime=0), "tsv"),
         ("events.jsonl.bz2", bz2.compress(JSONL), "jsonl"),
         ("report.pdf", b"%PDF-1.7\n", "pdf"),
         ("photo", b"\x89PNG\r\n\x1a\n", "png"),
@@ -107,6 +107,13 @@ def test_the_name_decides_when_content_cannot() -> None:
         ("jsonl", "json", False),
         ("csv", "csv", False),
         ("csv", None, False),  # unknown content contradicts nothing
+        ("stl", "csv", False),  # an ASCII STL reads as text: detection does not know it
+        ("step", "csv", False),
+        ("xml", "csv", False),
+        ("pdf", "csv", True),  # a PDF starts with %PDF
+        ("hdf5", "csv", True),
+        ("stl", "pdf", True),
+        ("zip", "xlsx", False),  # a workbook is a zip archive
     ],
 )
 def test_format_conflict(declared: str, detected: str | None, conflict: bool) -> None:

@@ -412,3 +412,24 @@ def test_an_empty_sheet(tmp_path: Path) -> None:
     report = timed_check(workbook(tmp_path / "e.xlsx", {"S": []}))
     assert report.status == "error"
     assert report.errors[0]["reason"] == "sheet-empty"
+
+
+def test_an_entry_that_lies_about_its_size_is_corrupt(tmp_path: Path, write: Write) -> None:
+    # The sheet declares 100 bytes uncompressed and inflates to more: zipfile stops at the
+    # declared size, the CRC does not match, and the workbook is refused before calamine.
+    data = bytearray(workbook(tmp_path / "w.xlsx", {"S": ROWS * 50}).read_bytes())
+    name = b"xl/worksheets/sheet1.xml"
+    # (signature, offset of the name's length, of the name, of the uncompressed size): the
+    # central directory's entry and the local header.
+    headers = ((b"PK\x01\x02", 28, 46, 24), (b"PK\x03\x04", 26, 30, 22))
+    for signature, length_at, name_at, size_at in headers:
+        position = 0
+        while (position := data.find(signature, position)) >= 0:
+            length = int.from_bytes(data[position + length_at : position + length_at + 2], "little")
+            if data[position + name_at : position + name_at + length] == name:
+                data[position + size_at : position + size_at + 4] = (100).to_bytes(4, "little")
+            position += 4
+    report = timed_check(write("lying.xlsx", bytes(data)))
+    assert report.status == "error"
+    assert report.errors[0]["reason"] == "corrupt-workbook"
+    assert "CRC" in report.message

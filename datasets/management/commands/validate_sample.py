@@ -18,7 +18,7 @@ from datasets.validation import (
     DATA_FORMATS,
     Limits,
     ValidationReport,
-    format_from_extension,
+    format_detect,
     load_schema_bytes,
     validate_file,
 )
@@ -34,7 +34,7 @@ def guess_schema_kind(schema: Any) -> str:
 
 
 class Command(BaseCommand):
-    help = "Validate a data sample (CSV, TSV, JSON Lines, Parquet) against its schema."
+    help = "Validate a data sample (CSV, TSV, JSON Lines, Parquet, Excel) against its schema."
     # A pure file check: no system checks, hence no database or cache connection either.
     requires_system_checks: list[str] = []
     requires_migrations_checks = False
@@ -51,6 +51,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--encoding", help="e.g. utf-8, cp949 (default: detected)")
         parser.add_argument("--delimiter", help="CSV delimiter (default: sniffed; \\t for TSV)")
+        parser.add_argument("--sheet", help="Excel: the sheet to check (default: the first)")
         parser.add_argument("--max-errors", type=int, default=Limits().max_errors_reported)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -66,11 +67,11 @@ class Command(BaseCommand):
     def _run(self, options: dict[str, Any]) -> ValidationReport:
         limits = Limits(max_errors_reported=max(0, options["max_errors"]))
         data_path = Path(options["data_file"])
-        data_format = options["data_format"] or format_from_extension(data_path)
-        if data_format is None:
+        data_format = options["data_format"] or _detect(data_path)
+        if data_format not in DATA_FORMATS:
             return ValidationReport(
                 status="error",
-                message=f"cannot tell the format of {data_path.name} from its extension; "
+                message=f"cannot tell the format of {data_path.name} from its name and content; "
                 f"use --format-of-data ({', '.join(DATA_FORMATS)})",
             )
         schema: Any = None
@@ -99,7 +100,17 @@ class Command(BaseCommand):
             encoding=options["encoding"],
             delimiter=_unescape(options["delimiter"]),
             limits=limits,
+            sheet=options.get("sheet"),
         )
+
+
+def _detect(path: Path) -> str | None:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(64 * 1024)
+    except OSError:
+        head = b""  # the check reports the missing file
+    return format_detect(path.name, head)
 
 
 def _unescape(delimiter: str | None) -> str | None:
@@ -116,6 +127,8 @@ def render_text(report: ValidationReport) -> str:
         details.append(f"encoding {report.encoding}")
     if report.delimiter:
         details.append(f"delimiter {report.delimiter!r}")
+    if report.sheet:
+        details.append(f"sheet {report.sheet!r}")
     details.append(f"{report.row_count:,} rows")
     lines.append("Data: " + ", ".join(details))
     for warning in report.warnings:
