@@ -168,7 +168,7 @@ def celery_worker(env: dict[str, str], log_path: Path) -> Iterator[None]:
         try:
             yield
         finally:
-            stack._stop(process)
+            stack.stop_process(process)
 
 
 def prepare(args: argparse.Namespace, media_root: Path) -> tuple[dict[str, str], str]:

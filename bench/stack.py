@@ -115,7 +115,7 @@ def gunicorn(env: dict[str, str], *, workers: int, startup_timeout: float = 60) 
                 _wait_healthy(base_url, process, log_path, startup_timeout)
                 yield Server(base_url, workers, process.pid, log_path, access_log)
             finally:
-                _stop(process)
+                stop_process(process)
 
 
 def _wait_healthy(
@@ -132,7 +132,7 @@ def _wait_healthy(
     raise SystemExit(f"gunicorn not healthy after {timeout:.0f} s:\n{log_path.read_text()}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM the gunicorn master we started (its own process group), then SIGKILL if stuck."""
     if process.poll() is not None:
         return
