@@ -124,8 +124,9 @@ class MultipartBody:
             f'--{self.boundary}\r\nContent-Disposition: form-data; name="file"; '
             f'filename="{path.name}"\r\nContent-Type: text/csv\r\n\r\n'
         ).encode()
-        self.parts = [head, path, f"\r\n--{self.boundary}--\r\n".encode()]
-        self.length = len(head) + path.stat().st_size + len(self.parts[2])  # type: ignore[arg-type]
+        tail = f"\r\n--{self.boundary}--\r\n".encode()
+        self.parts: list[bytes | Path] = [head, path, tail]
+        self.length = len(head) + path.stat().st_size + len(tail)
         self.content_type = f"multipart/form-data; boundary={self.boundary}"
         self._source: Any = None
         self._index = 0
