@@ -43,7 +43,7 @@ if Path(sys.path[0]).resolve() == ROOT / "bench":
 
 import psycopg  # noqa: E402
 
-from bench import endpoints, measure, report, scale, seed, sharing, stack  # noqa: E402
+from bench import endpoints, measure, publish, report, scale, seed, sharing, stack  # noqa: E402
 from bench import stats as stats_bench  # noqa: E402
 from bench.endpoints import Endpoint, QueryFigure, Result  # noqa: E402
 from bench.sqltime import SqlTimer  # noqa: E402
@@ -113,6 +113,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=defaults.api_seconds,
         help="timed seconds per gunicorn phase",
     )
+    parser.add_argument(
+        "--publish-only",
+        action="store_true",
+        help="only the three-call publish of a CP949 CSV (bench/publish.py; its flags below)",
+    )
+    publish.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.scale_only and args.no_scale:
         parser.error("--scale-only and --no-scale exclude each other")
@@ -371,6 +377,8 @@ def run_stats_http(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.publish_only:
+        return publish.run(args)
     started = time.perf_counter()
     load_before = os.getloadavg()
     if load_before[0] > 1.0:

@@ -116,7 +116,7 @@ def gunicorn(env: dict[str, str], *, workers: int, startup_timeout: float = 60) 
                 _wait_healthy(base_url, process, log_path, startup_timeout)
                 yield Server(base_url, workers, process.pid, log_path, access_log)
             finally:
-                _stop(process)
+                stop_process(process)
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ def celery_workers(
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-            stack.callback(_stop, process)
+            stack.callback(stop_process, process)
             processes.append(process)
             log_paths.append(log_path)
         _wait_ready(processes, log_paths, startup_timeout)
@@ -210,7 +210,7 @@ def _wait_healthy(
     raise SystemExit(f"gunicorn not healthy after {timeout:.0f} s:\n{log_path.read_text()}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM a gunicorn master or celery worker we started (its own process group: a celery
     worker ends its current task first), then SIGKILL if stuck."""
     if process.poll() is not None:

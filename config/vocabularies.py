@@ -37,6 +37,7 @@ from datasets.models import (
 from registry.models import (
     ApprovalRoute,
     Obligation,
+    PolicyPreset,
     Prohibition,
     Purpose,
     SharingRequestState,
@@ -62,6 +63,7 @@ VOCABULARIES: dict[str, type[TextChoices]] = {
     "prohibition": Prohibition,
     "obligation": Obligation,
     "approval_route": ApprovalRoute,
+    "policy_preset": PolicyPreset,
     "sharing_request_state": SharingRequestState,
 }
 

@@ -111,6 +111,10 @@ class StripVector(Func):
     output_field = SearchVectorField()
 
 
+# Slugs a dataset may not take: they name routes beside the dataset detail
+# (POST /api/v1/datasets/from-file/).
+RESERVED_SLUGS = frozenset({"from-file"})
+
 # Statuses whose metadata other organisations may see.
 LISTED_STATUSES = (DatasetStatus.PUBLISHED, DatasetStatus.DEPRECATED)
 
@@ -160,7 +164,9 @@ class Dataset(TimeStampedModel):
         choices=UpdateFrequency.choices,
         default=UpdateFrequency.IRREGULAR,
     )
-    license = models.CharField(_("licence"), max_length=30, choices=License.choices)
+    # Blank only on a draft made from a file with no licence given or defaulted: publishing
+    # asks for it (datasets.selectors.dataset_publication_missing).
+    license = models.CharField(_("licence"), max_length=30, choices=License.choices, blank=True)
     sensitivity = models.CharField(
         _("sensitivity"), max_length=20, choices=Sensitivity.choices, default=Sensitivity.MEMBERS
     )
@@ -266,6 +272,8 @@ class Dataset(TimeStampedModel):
         errors: dict[str, ValidationError] = {}
         if not (self.title_ko or self.title_en):
             errors["title_ko"] = ValidationError(_("Give a title in Korean or English (or both)."))
+        if self.slug in RESERVED_SLUGS:
+            errors["slug"] = ValidationError(_("This slug is reserved; choose another."))
         if self.temporal_start and self.temporal_end and self.temporal_start > self.temporal_end:
             errors["temporal_end"] = ValidationError(_("Must not be before temporal_start."))
         if errors:
@@ -347,6 +355,21 @@ class DatasetVersion(TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+    )
+    # A publish asked for while the file is checked against a new schema: the worker publishes
+    # when the check passes (and drops the request, saying why, when it does not).
+    publish_requested_at = models.DateTimeField(_("publish requested at"), null=True, blank=True)
+    publish_requested_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("publish requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # In English (gettext_noop), shown in the reader's language; empty while none was dropped.
+    publish_request_dropped_reason = models.TextField(
+        _("publish request dropped because"), blank=True
     )
 
     class Meta:

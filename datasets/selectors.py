@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import uuid
+from typing import Any
 
 from django.db.models import (
     Case,
+    Exists,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -16,6 +20,8 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from accounts.selectors import Actor
 from common.pagination import Tiers
@@ -28,6 +34,7 @@ from .models import (
     Distribution,
     Sensitivity,
     ValidationReport,
+    ValidationStatus,
     VersionStatus,
 )
 from .search import search_query
@@ -173,3 +180,125 @@ def datapackage_version_get(
 def version_of_dataset(*, dataset: Dataset, version_id: uuid.UUID | str) -> DatasetVersion | None:
     """One version of a dataset the caller already sees, or None."""
     return DatasetVersion.objects.filter(pk=version_id, dataset=dataset).first()
+
+
+# --- the publication rules ---------------------------------------------------------------------
+# One home for "what does publishing still need": the version publish's 409, the dataset
+# publish's 409, the worker that completes a requested publish and the status endpoint all ask
+# these functions. Each entry names the API's own field (`contact_email`, `license`) or a step
+# (`schema`, `check`, `file`, `version`), with a machine code and a translated `detail`.
+
+
+def schema_digest(schema: Any) -> str:
+    text = json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def latest_report(version: DatasetVersion) -> ValidationReport | None:
+    return version.validation_reports.order_by("-created_at").first()
+
+
+def version_publication_blockers(version: DatasetVersion) -> list[dict[str, str]]:
+    """Why this version may not be published yet (`field`, `code`, `message`); empty when it
+    may. The version's checks only: its dataset's rules are dataset_publication_missing's."""
+    if version.schema is None:
+        return [
+            {
+                "field": "schema",
+                "code": "no_schema",
+                "message": _(
+                    'The version has no schema: accept the inferred one ("schema": '
+                    '"inferred") or give one.'
+                ),
+            }
+        ]
+    report = latest_report(version)
+    if report is None or report.schema_digest != schema_digest(version.schema):
+        return [
+            {
+                "field": "check",
+                "code": "not_checked",
+                "message": _("The current schema has not been checked."),
+            }
+        ]
+    if report.status in (ValidationStatus.QUEUED, ValidationStatus.RUNNING):
+        return [
+            {"field": "check", "code": "check_pending", "message": _("The check is still running.")}
+        ]
+    blockers: list[dict[str, str]] = []
+    if report.schema_problems:
+        blockers.append(
+            {"field": "schema", "code": "schema_invalid", "message": _("The schema is not valid.")}
+        )
+    elif report.status == ValidationStatus.ERROR:
+        # The stored message is English: ours (translated here) or the validator's.
+        message = gettext(report.message) if report.message else ""
+        blockers.append({"field": "check", "code": "check_error", "message": message})
+    if report.sample_id is None:
+        blockers.append(
+            {"field": "file", "code": "no_sample", "message": _("No file was checked.")}
+        )
+    elif report.error_count:
+        blockers.append(
+            {
+                "field": "check",
+                "code": "sample_failed",
+                "message": _("The file does not match the schema."),
+            }
+        )
+    if any(change.get("breaking") for change in report.compatibility):
+        blockers.append(
+            {
+                "field": "schema",
+                "code": "incompatible_schema",
+                "message": _("The schema breaks compatibility with the previous version."),
+            }
+        )
+    return blockers
+
+
+def version_has_data(version: DatasetVersion) -> bool:
+    """A file or an access URL (the check's file counts: it is the data when it is a data
+    distribution)."""
+    return Distribution.objects.filter(version=version).exclude(file="", access_url="").exists()
+
+
+def dataset_publication_missing(
+    dataset: Dataset, *, publishing: DatasetVersion | None = None
+) -> list[dict[str, str]]:
+    """What `dataset` still needs to be published, with `publishing` (a draft version) published
+    along with it: [{"field", "code", "detail"}], empty when nothing is missing.
+
+    A dataset publishes only with at least one published version that has a file or an access
+    URL, a description, a licence and a contact email."""
+    missing: list[dict[str, str]] = []
+
+    def need(field: str, code: str, detail: str) -> None:
+        missing.append({"field": field, "code": code, "detail": detail})
+
+    if not (dataset.description_ko or dataset.description_en):
+        # Named by the title's language: the description a reader of that title expects.
+        need(
+            "description_ko" if dataset.title_ko else "description_en",
+            "required",
+            _("Give a description (description_ko or description_en)."),
+        )
+    if not dataset.license:
+        need("license", "required", _("Choose a licence (the license vocabulary)."))
+    if not dataset.contact_email:
+        need("contact_email", "required", _("Give a contact email (contact_email)."))
+    if publishing is not None:
+        for blocker in version_publication_blockers(publishing):
+            need(blocker["field"], blocker["code"], blocker["message"])
+        if not version_has_data(publishing):
+            need("file", "no_data", _("The version has no file and no access URL."))
+        return missing
+    published = DatasetVersion.objects.filter(dataset=dataset, status=VersionStatus.PUBLISHED)
+    with_data = Distribution.objects.filter(version=OuterRef("pk")).exclude(file="", access_url="")
+    if not published.filter(Exists(with_data)).exists():
+        need(
+            "version",
+            "no_published_version",
+            _("Publish a version with a file or an access URL first (or with this publish)."),
+        )
+    return missing

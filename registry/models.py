@@ -10,9 +10,9 @@ from django.db.models import Q
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organization, OrganizationKind
+from accounts.models import Division, Organization, OrganizationKind
 from common.models import uuid7
-from datasets.models import Dataset, DatasetVersion, Distribution
+from datasets.models import Dataset, DatasetVersion, Distribution, License, Sensitivity, Theme
 
 # --- vocabularies -----------------------------------------------------------------------------
 
@@ -48,6 +48,21 @@ class ApprovalRoute(models.TextChoices):
     PUBLISHER_THEN_DIVISION_LEAD = (
         "publisher_then_division_lead",
         _("Publisher, then division lead"),
+    )
+
+
+class PolicyPreset(models.TextChoices):
+    """Named sets of policy terms a steward picks when publishing (registry.policy_presets)."""
+
+    OPEN = "open", _("Open: every member, approved automatically")
+    MEMBERS = "members", _("Members: every member, the publisher approves")
+    RESEARCH_PARTNERS = (
+        "research_partners",
+        _("Research partners: research and testing only, with a usage report"),
+    )
+    RESTRICTED = (
+        "restricted",
+        _("Restricted: the publisher and the division lead approve, short periods"),
     )
 
 
@@ -538,3 +553,47 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.endpoint_id} ({self.status})"
+
+
+# --- publishing defaults ----------------------------------------------------------------------
+
+
+class PublishingDefaults(models.Model):
+    """What an organisation's datasets get when a steward leaves it out (a dataset made from a
+    file): set by the organisation's admins. Every field is optional."""
+
+    organization = models.OneToOneField(
+        Organization,
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="publishing_defaults",
+    )
+    division = models.ForeignKey(
+        Division,
+        verbose_name=_("division"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    theme = models.CharField(_("theme"), max_length=40, choices=Theme.choices, blank=True)
+    license = models.CharField(_("licence"), max_length=30, choices=License.choices, blank=True)
+    sensitivity = models.CharField(
+        _("sensitivity"), max_length=20, choices=Sensitivity.choices, blank=True
+    )
+    contact_name = models.CharField(_("contact name"), max_length=150, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    policy_preset = models.CharField(
+        _("policy preset"), max_length=30, choices=PolicyPreset.choices, blank=True
+    )
+    modified_at = models.DateTimeField(_("modified at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("publishing defaults")
+        verbose_name_plural = _("publishing defaults")
+
+    def __str__(self) -> str:
+        return gettext("publishing defaults of %(organization)s") % {
+            "organization": self.organization_id
+        }

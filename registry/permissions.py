@@ -72,3 +72,16 @@ def grant_covers(grant: Grant, distribution: Distribution) -> bool:
 def can_manage_webhooks(actor: Actor, organization_id: int) -> bool:
     """An organisation's admins add, change, delete and ping its endpoints; members read them."""
     return actor.is_admin_of(organization_id)
+
+
+# --- publishing defaults ----------------------------------------------------------------------
+
+
+def can_read_publishing_defaults(actor: Actor, organization_id: int) -> bool:
+    """Members of the organisation read what their datasets get by default."""
+    return actor.is_secretariat or actor.is_member_of(organization_id)
+
+
+def can_change_publishing_defaults(actor: Actor, organization_id: int) -> bool:
+    """Its admins set them (and the secretariat, as for the organisation itself)."""
+    return actor.is_secretariat or actor.is_admin_of(organization_id)

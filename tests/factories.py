@@ -121,3 +121,10 @@ class DistributionFactory(DjangoModelFactory[Distribution]):
     format = "csv"
     media_type = "text/csv"
     access_url = "https://data.example.kr/files/vibration.csv"
+
+
+def release(dataset: Dataset, version: str = "1.0.0") -> DatasetVersion:
+    """A published version of `dataset` with an access URL: what a dataset needs to publish."""
+    released = DatasetVersionFactory.create(dataset=dataset, version=version)
+    DistributionFactory.create(version=released)
+    return released

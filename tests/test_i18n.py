@@ -208,8 +208,12 @@ def test_a_dataset_conflict_in_both_languages(world):
 
     assert korean.status_code == english.status_code == 409
     assert korean.json()["title"] == "충돌"
-    assert korean.json()["detail"] == "공개하기 전에 description을(를) 채우세요."
-    assert english.json()["detail"] == "Fill in description before publishing."
+    assert english.json()["detail"] == (
+        "This dataset cannot be published yet: description_ko, version (see `missing`)."
+    )
+    # Field names and codes are the API's own in every language; the details are translated.
+    fields = [(m["field"], m["code"]) for m in english.json()["missing"]]
+    assert [(m["field"], m["code"]) for m in korean.json()["missing"]] == fields
     assert korean.json()["code"] == english.json()["code"] == "dataset_incomplete"
 
 

@@ -270,6 +270,9 @@ SPECTACULAR_SETTINGS = {
         "ImportFormatEnum": "datasets.models.ImportFormat",
         "SchemaKindEnum": "datasets.models.SchemaKind",
         "ValidationStatusEnum": "datasets.models.ValidationStatus",
+        "PolicyPresetEnum": "registry.models.PolicyPreset",
+        # The formats a checked file may have (sample upload, dataset from a file).
+        "SampleFormatEnum": "registry.api.publishing.sample_format_choices",
     },
 }
 

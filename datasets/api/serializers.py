@@ -101,6 +101,8 @@ class DatasetInputSerializer(serializers.ModelSerializer[Dataset]):
     class Meta:
         model = Dataset
         fields = _input_fields()
+        # A draft made from a file may wait for its licence; one made here names it.
+        extra_kwargs = {"license": {"required": True, "allow_blank": False}}
         # Only the input's shape here: the model's rules (`Dataset.clean`: a title, the
         # temporal order, keywords and formats as sets; a taken slug) hold in the service's
         # full_clean, for the API, the admin and imports alike.

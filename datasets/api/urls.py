@@ -20,11 +20,8 @@ V = "datasets/<str:dataset>/versions/<uuid:version>"
 urlpatterns = [
     path("datasets/", dataset_list, name="dataset-list"),
     path("datasets/<str:dataset>/", dataset_detail, name="dataset-detail"),
-    path(
-        "datasets/<str:dataset>/publish/",
-        DatasetViewSet.as_view({"post": "publish"}),
-        name="dataset-publish",
-    ),
+    # datasets/<dataset>/publish/ (dataset-publish) is the registry's: publishing sets the
+    # policy too (registry/api/publishing.py).
     path(
         "datasets/<str:dataset>/deprecate/",
         DatasetViewSet.as_view({"post": "deprecate"}),

@@ -169,16 +169,6 @@ class DatasetViewSet(DatasetScopedMixin):
         return self._output(service(dataset=dataset))
 
     @extend_schema(
-        summary="Publish a draft (or re-publish a deprecated) dataset",
-        parameters=[DATASET_KEY],
-        request=None,
-        responses=DatasetOutputSerializer,
-    )
-    @action(detail=True, methods=["post"])
-    def publish(self, request: Request, dataset: str) -> Response:
-        return self._transition(services.dataset_publish)
-
-    @extend_schema(
         summary="Mark a published dataset deprecated",
         parameters=[DATASET_KEY],
         request=None,

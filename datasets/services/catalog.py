@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.models import Division, Organization, User
+from audit.chain import audit_append
 from common.errors import Conflict
 from common.services import model_update
 from interop.dcat import MEDIA_TYPES
 
 from ..models import (
     DATASET_METADATA_FIELDS,
+    RESERVED_SLUGS,
     DataFormat,
     Dataset,
     DatasetStatus,
@@ -31,6 +33,7 @@ from ..models import (
     VersionStatus,
 )
 from ..search import document_tokens
+from ..selectors import dataset_publication_missing
 from ..signals import dataset_sensitivity_set
 from ..validation.sniff import format_conflict, format_detect
 from .revisions import changed_fields, dataset_comparable, dataset_revision_record
@@ -70,7 +73,7 @@ def dataset_index(dataset: Dataset) -> None:
 def unique_dataset_slug(base: str) -> str:
     base = (slugify(base) or "dataset")[:100].strip("-") or "dataset"
     slug = base
-    while Dataset.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or Dataset.objects.filter(slug=slug).exists():
         slug = f"{base}-{get_random_string(6, 'abcdefghijklmnopqrstuvwxyz0123456789')}"
     return slug
 
@@ -160,24 +163,47 @@ def _dataset_transition(dataset: Dataset, target: str) -> Dataset:
 
 
 @transaction.atomic
-def dataset_publish(*, dataset: Dataset) -> Dataset:
+def dataset_publish(
+    *, dataset: Dataset, version: DatasetVersion | None = None, actor: User | None = None
+) -> Dataset:
+    """Publish the dataset, and `version` (a draft) with it, when the publication rules allow
+    (datasets.selectors.dataset_publication_missing); otherwise 409 `dataset_incomplete` with
+    `missing`. With `version`, a dataset already published gets only the new version."""
     # Check the row as it is now, locked, not the caller's possibly stale copy.
     dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
-    missing = [
-        name
-        for name, ok in (
-            ("description", bool(dataset.description_ko or dataset.description_en)),
-            ("contact", bool(dataset.contact_email)),
-        )
-        if not ok
-    ]
+    if version is None and dataset.status not in DATASET_TRANSITIONS[DatasetStatus.PUBLISHED]:
+        return _dataset_transition(dataset, DatasetStatus.PUBLISHED)  # 409 invalid_transition
+    missing = dataset_publication_missing(dataset, publishing=version)
     if missing:
         raise Conflict(
-            _("Fill in %(fields)s before publishing.") % {"fields": ", ".join(missing)},
+            _("This dataset cannot be published yet: %(fields)s (see `missing`).")
+            % {"fields": ", ".join(dict.fromkeys(entry["field"] for entry in missing))},
             code="dataset_incomplete",
             missing=missing,
         )
-    return _dataset_transition(dataset, DatasetStatus.PUBLISHED)
+    if version is not None:
+        version = version_publish(version=version)
+        audit_append(
+            actor=actor,
+            action="version.published",
+            object_type="dataset_version",
+            object_id=version.pk,
+            steward_organization_ids=[dataset.publisher_id],
+            data={"dataset": str(dataset.pk), "version": version.version},
+        )
+        if dataset.status == DatasetStatus.PUBLISHED:
+            dataset.refresh_from_db()
+            return dataset
+    dataset = _dataset_transition(dataset, DatasetStatus.PUBLISHED)
+    audit_append(
+        actor=actor,
+        action="dataset.published",
+        object_type="dataset",
+        object_id=dataset.pk,
+        steward_organization_ids=[dataset.publisher_id],
+        data={"slug": dataset.slug},
+    )
+    return dataset
 
 
 @transaction.atomic
@@ -258,9 +284,37 @@ def version_create(*, dataset: Dataset, **fields: Any) -> DatasetVersion:
             code="version_exists",
         )
     version = DatasetVersion(dataset=dataset, **fields)
+    _carry_previous(version, given=fields)
     version.full_clean()
     version.save()
     return version
+
+
+# What a new version takes from the previous one unless given: its schema and the settings of
+# its preview, where the model has them (the release itself, notes and files, is new).
+CARRIED_VERSION_FIELDS = ("schema", "schema_kind", "preview_rows", "preview_excluded_columns")
+
+
+def _carry_previous(version: DatasetVersion, given: Collection[str]) -> None:
+    """A new version starts from the previous version's schema and preview settings (the
+    newest published version, else the newest one); its file is checked against that schema
+    when uploaded."""
+    names = {field.name for field in DatasetVersion._meta.get_fields()}
+    carried = [name for name in CARRIED_VERSION_FIELDS if name in names and name not in given]
+    if not carried:
+        return
+    previous = (
+        DatasetVersion.objects.filter(dataset_id=version.dataset_id)
+        .order_by(
+            models.Case(models.When(status=VersionStatus.PUBLISHED, then=0), default=1),
+            "-created_at",
+            "-id",
+        )
+        .values(*carried)
+        .first()
+    )
+    for name, value in (previous or {}).items():
+        setattr(version, name, value)
 
 
 @transaction.atomic

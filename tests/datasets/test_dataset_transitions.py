@@ -22,7 +22,7 @@ from tests.datasets.helpers import (
     distributions_url,
     versions_url,
 )
-from tests.factories import DatasetFactory
+from tests.factories import DatasetFactory, DatasetVersionFactory, release
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +71,7 @@ def test_the_table_covers_every_status_and_action():
 @pytest.mark.parametrize(("current", "action"), list(TRANSITIONS))
 def test_transition_table(client_for, world, current, action):
     dataset = DatasetFactory.create(publisher=world.acme, status=current)
+    release(dataset)
     target = TRANSITIONS[(current, action)]
 
     response = client_for("steward").post(action_url(dataset, action))
@@ -104,6 +105,7 @@ CODES = {401: "not_authenticated", 403: "permission_denied", 404: "not_found"}
 @pytest.mark.parametrize(("persona", "expected"), TRANSITION_BY_PERSONA.items())
 def test_only_the_steward_publishes_a_draft(client_for, world, persona, expected):
     dataset = DatasetFactory.create(publisher=world.acme, status=DatasetStatus.DRAFT)
+    release(dataset)
 
     response = client_for(persona).post(action_url(dataset, "publish"))
 
@@ -133,7 +135,7 @@ def test_only_the_steward_deprecates_or_withdraws(client_for, world, persona, ex
         assert dataset.status == DatasetStatus.PUBLISHED
 
 
-def test_publish_requires_a_description_and_a_contact(client_for):
+def test_publish_names_every_missing_field_by_its_api_name(client_for):
     client = client_for("steward")
     created = client.post(
         LIST_URL,
@@ -142,26 +144,43 @@ def test_publish_requires_a_description_and_a_contact(client_for):
     dataset = Dataset.objects.get(pk=created["id"])
 
     body = assert_problem(client.post(action_url(dataset, "publish")), 409, "dataset_incomplete")
-    assert body["missing"] == ["description", "contact"]
+    assert [(m["field"], m["code"]) for m in body["missing"]] == [
+        ("description_ko", "required"),
+        ("contact_email", "required"),
+        ("version", "no_published_version"),
+    ]
+    assert all(m["detail"] for m in body["missing"])
 
     client.patch(detail_url(dataset.pk), {"description_en": "Press die vibration."})
-    body = assert_problem(client.post(action_url(dataset, "publish")), 409, "dataset_incomplete")
-    assert body["missing"] == ["contact"]
-
     client.patch(detail_url(dataset.pk), {"contact_email": "data@acme.example.kr"})
+    body = assert_problem(client.post(action_url(dataset, "publish")), 409, "dataset_incomplete")
+    assert [m["field"] for m in body["missing"]] == ["version"]
+
+    release(dataset)
     response = client.post(action_url(dataset, "publish"))
     assert response.status_code == 200
     assert response.json()["status"] == DatasetStatus.PUBLISHED
+
+
+def test_a_version_without_a_file_or_url_does_not_count(client_for, world):
+    dataset = DatasetFactory.create(publisher=world.acme, status=DatasetStatus.DRAFT)
+    DatasetVersionFactory.create(dataset=dataset, version="1.0.0")  # published, but empty
+
+    body = assert_problem(
+        client_for("steward").post(action_url(dataset, "publish")), 409, "dataset_incomplete"
+    )
+    assert [m["code"] for m in body["missing"]] == ["no_published_version"]
 
 
 def test_a_korean_description_is_enough_to_publish(client_for, world):
     dataset = DatasetFactory.create(
         publisher=world.acme, status=DatasetStatus.DRAFT, description_en="", contact_email=""
     )
+    release(dataset)
     client = client_for("steward")
 
     body = assert_problem(client.post(action_url(dataset, "publish")), 409, "dataset_incomplete")
-    assert body["missing"] == ["contact"]
+    assert [m["field"] for m in body["missing"]] == ["contact_email"]
 
 
 def test_published_at_is_set_on_first_publish_and_kept_afterwards(client_for):
@@ -169,6 +188,7 @@ def test_published_at_is_set_on_first_publish_and_kept_afterwards(client_for):
     created = client.post(LIST_URL, dataset_payload()).json()
     assert created["published_at"] is None
     dataset = Dataset.objects.get(pk=created["id"])
+    release(dataset)
 
     first = client.post(action_url(dataset, "publish")).json()
     assert first["published_at"] is not None
@@ -192,6 +212,7 @@ def test_publishing_makes_the_dataset_visible_to_other_organisations(client_for)
     outsider = client_for("outsider_member")
     assert_problem(outsider.get(detail_url(created["id"])), 404, "not_found")
     assert outsider.get(LIST_URL).json()["count"] == 0
+    release(Dataset.objects.get(pk=created["id"]))
 
     client.post(reverse("dataset-publish", kwargs={"dataset": created["id"]}))
 
@@ -213,6 +234,7 @@ def test_withdrawing_hides_the_dataset_from_other_organisations(client_for, worl
 
 def test_transition_by_slug(client_for, world):
     dataset = DatasetFactory.create(publisher=world.acme, status=DatasetStatus.DRAFT)
+    release(dataset)
 
     response = client_for("steward").post(
         reverse("dataset-publish", kwargs={"dataset": dataset.slug})

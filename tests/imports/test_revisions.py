@@ -8,7 +8,7 @@ from django.urls import reverse
 from datasets import services
 from datasets.models import DATASET_METADATA_FIELDS, DatasetRevision, DatasetStatus, Sensitivity
 from tests.datasets.helpers import LIST_URL, dataset_payload, detail_url
-from tests.factories import DatasetFactory
+from tests.factories import DatasetFactory, release
 from tests.imports.helpers import revisions_url
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +57,7 @@ def test_an_update_that_changes_nothing_writes_no_revision(client_for, world):
 
 def test_status_changes_are_not_revisions(world):
     dataset = DatasetFactory.create(publisher=world.acme, status=DatasetStatus.DRAFT)
+    release(dataset)
 
     services.dataset_publish(dataset=dataset)
     services.dataset_withdraw(dataset=dataset)

@@ -573,8 +573,6 @@ class Command(BaseCommand):
             **plan.fields,
         )
         self.created["datasets"] += 1
-        if plan.status != DatasetStatus.DRAFT:
-            dataset = services.dataset_publish(dataset=dataset)
         for version_plan in plan.versions:
             version = services.version_create(
                 dataset=dataset,
@@ -589,6 +587,9 @@ class Command(BaseCommand):
                 self.created["distributions"] += 1
             if version_plan.publish:
                 services.version_publish(version=version)
+        # After its versions: a dataset publishes only with a released version holding data.
+        if plan.status != DatasetStatus.DRAFT:
+            dataset = services.dataset_publish(dataset=dataset)
         if plan.status == DatasetStatus.DEPRECATED:
             services.dataset_deprecate(dataset=dataset)
         elif plan.status == DatasetStatus.WITHDRAWN:
