@@ -30,6 +30,7 @@ from accounts.models import Division, Organization
 from accounts.selectors import acting_organization
 from common.parsers import FormParser, JSONParser, MultiPartParser
 from common.uploads import limit_uploads
+from common.urls import absolute_url
 from datasets import selectors as dataset_selectors
 from datasets.api.serializers import (
     DatasetInputSerializer,
@@ -49,7 +50,7 @@ DATASET_KEY = OpenApiParameter(
 
 
 def _status_url(request: Request, dataset: Dataset) -> str:
-    return request.build_absolute_uri(reverse("dataset-status", kwargs={"dataset": dataset.pk}))
+    return absolute_url(reverse("dataset-status", kwargs={"dataset": dataset.pk}), request=request)
 
 
 def _visible(actor: Any, key: str) -> Dataset:

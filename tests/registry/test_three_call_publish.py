@@ -419,7 +419,7 @@ def test_who_may_publish(send, world, acme_defaults, persona, expected):
 def test_an_excel_workbook_and_a_named_sheet(send, world, acme_defaults, tmp_path):
     from tests.datasets.test_sample_formats import MACHINES, xlsx
 
-    machines: list[list[Any]] = [list(row) for row in MACHINES]  # type: ignore[call-overload]
+    machines: list[list[Any]] = [list(row) for row in MACHINES]
     content = xlsx(tmp_path, {"Notes": [["note"], ["hi"]], "Machines": machines})
     body = upload(send, content=content, name="plant export.xlsx", sheet="Machines").json()
 
