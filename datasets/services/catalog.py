@@ -19,6 +19,7 @@ from common.services import model_update
 
 from ..models import (
     DATASET_METADATA_FIELDS,
+    PREVIEW_FIELDS,
     Dataset,
     DatasetStatus,
     DatasetVersion,
@@ -28,6 +29,7 @@ from ..models import (
 )
 from ..search import document_tokens
 from ..signals import dataset_sensitivity_set
+from .previews import preview_enqueue, preview_settings
 from .revisions import changed_fields, dataset_comparable, dataset_revision_record
 
 # Allowed dataset status transitions: target -> statuses it may come from.
@@ -260,11 +262,19 @@ def version_create(*, dataset: Dataset, **fields: Any) -> DatasetVersion:
 
 @transaction.atomic
 def version_update(*, version: DatasetVersion, fields: dict[str, Any]) -> DatasetVersion:
-    """Change a draft version. `fields` is a dict: one of them is itself called `version`."""
+    """Change a draft version. `fields` is a dict: one of them is itself called `version`.
+
+    The preview settings (PREVIEW_FIELDS) change on published versions too (they are not the
+    release: a steward may hide a sensitive column at any time); a change makes the preview
+    again through the workers."""
     dataset_lock_writable(version.dataset_id)
     version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
-    version_ensure_draft(version)
+    if not set(fields) <= set(PREVIEW_FIELDS):
+        version_ensure_draft(version)
+    before = preview_settings(version)
     model_update(instance=version, data=fields)
+    if preview_settings(version) != before:
+        preview_enqueue(version=version)
     return version
 
 

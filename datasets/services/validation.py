@@ -50,6 +50,7 @@ from .catalog import (
     version_ensure_draft,
     version_publish,
 )
+from .previews import preview_settings, preview_store
 
 TABULAR_FORMATS = {"csv": "csv", "tsv": "tsv", "parquet": "parquet", "jsonl": "jsonl"}
 
@@ -188,7 +189,7 @@ def _previous_published(version: DatasetVersion) -> DatasetVersion | None:
 
 
 @contextlib.contextmanager
-def _local_copy(distribution: Distribution, max_bytes: int) -> Iterator[Path]:
+def local_copy(distribution: Distribution, max_bytes: int) -> Iterator[Path]:
     """A path to the file: the stored file itself on local disk, else a bounded temp copy."""
     storage = distribution.file.storage
     try:
@@ -301,7 +302,11 @@ def _validation_check(report_id: Any, attempt: int) -> ValidationReport:
             compatibility=compatibility,
             message=gettext_noop("No sample uploaded: only the schema was checked."),
         )
-    with _local_copy(sample, limits.max_bytes) as path:
+    # The preview comes from the rows the check reads (never a second reading).
+    made_with = preview_settings(version)
+    rows, exclude = made_with
+    collector = engine.PreviewCollector(rows, exclude=exclude) if rows > 0 else None
+    with local_copy(sample, limits.max_bytes) as path:
         result = engine.validate_file(
             path,
             schema=schema,
@@ -310,6 +315,7 @@ def _validation_check(report_id: Any, attempt: int) -> ValidationReport:
             encoding=sample.encoding or None,
             delimiter=sample.delimiter or None,
             limits=limits,
+            preview=collector,
         )
         inferred = None
         if schema is None and result.status != "error" and _data_format(sample) != "jsonl":
@@ -324,6 +330,13 @@ def _validation_check(report_id: Any, attempt: int) -> ValidationReport:
     status = body["status"]
     if status == ValidationStatus.PASSED and breaking:
         status = ValidationStatus.FAILED
+    preview_store(
+        version_id=version.pk,
+        source_id=sample.pk,
+        made_with=made_with,
+        result=collector.to_dict() if collector is not None else None,
+        report_id=report.pk,
+    )
     return _finish(
         report.pk,
         attempt,
