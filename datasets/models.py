@@ -433,7 +433,7 @@ class DistributionRole(models.TextChoices):
     DATA = "data", _("The data")
     # The checked file: its publisher's data stewards and the secretariat see it; everyone
     # who sees the version sees its Preview instead.
-    SAMPLE = "sample", _("The file checked against the schema (shown to others as a preview)")
+    SAMPLE = "sample", _("A sample, checked against the schema (DCAT adms:sample)")
 
 
 class Distribution(TimeStampedModel):
