@@ -275,3 +275,36 @@ def test_a_drafts_preview_is_the_publishers_alone(world, client_for):
         "steward": 200,
         "secretariat": 200,
     }
+
+
+@pytest.mark.parametrize(
+    ("persona", "insider"),
+    [
+        ("anonymous", False),
+        ("outsider_member", False),
+        ("member", False),
+        ("division_lead", False),
+        ("steward", True),
+        ("secretariat", True),
+    ],
+)
+def test_what_a_report_quotes_of_the_cells_is_for_insiders(world, client_for, persona, insider):
+    """No schema: the check profiles the file and infers a schema (with an enum of its values)."""
+    dataset = DatasetFactory.create(publisher=world.acme, sensitivity=Sensitivity.PUBLIC)
+    version = DatasetVersionFactory.create(dataset=dataset)
+    sample = Distribution(version=version, format="csv", media_type="text/csv", role="sample")
+    rows = "".join(f"{n},PLANT-SECRET\n" for n in range(30))
+    sample.file.save("s.csv", ContentFile(f"n,site\n{rows}".encode()), save=False)
+    sample.save()
+    report = validation.validation_enqueue(version=version)
+    validation.validation_run(report_id=report.pk)
+    url = reverse("version-detail", kwargs={"dataset": dataset.pk, "pk": version.pk})
+
+    shown = client_for(persona).get(url).json()["latest_report"]
+
+    assert shown["row_count"] == 30
+    assert [column["name"] for column in shown["profile"]] == ["n", "site"]
+    assert all("distinct" in column for column in shown["profile"])
+    assert ("top_values" in shown["profile"][1]) == insider
+    assert (shown["inferred_schema"] is not None) == insider
+    assert ("PLANT-SECRET" in str(shown)) == insider
