@@ -236,7 +236,7 @@ def test_a_public_published_version_gives_anyone_the_data_but_not_the_checked_fi
 ):
     dataset = DatasetFactory.create(publisher=world.acme, sensitivity=Sensitivity.PUBLIC)
     version = DatasetVersionFactory.create(dataset=dataset)
-    files = {}
+    files: dict[str, Distribution] = {}
     for role, content in ((DistributionRole.DATA, CSV_BYTES), (DistributionRole.SAMPLE, b"x\n")):
         distribution = Distribution(version=version, format="csv", media_type="text/csv", role=role)
         distribution.file.save(f"{role}.csv", ContentFile(content), save=False)

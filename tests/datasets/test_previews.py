@@ -13,7 +13,14 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from common.models import OutboxMessage
-from datasets.models import DatasetVersion, Preview, Sensitivity, ValidationReport, VersionStatus
+from datasets.models import (
+    DatasetVersion,
+    Distribution,
+    Preview,
+    Sensitivity,
+    ValidationReport,
+    VersionStatus,
+)
 from datasets.services import previews, validation
 from tests.common.problems import assert_problem
 from tests.factories import DatasetFactory, DatasetVersionFactory
@@ -35,6 +42,12 @@ SCHEMA = {
 def draft(world: Any) -> DatasetVersion:
     dataset = DatasetFactory.create(publisher=world.acme, sensitivity=Sensitivity.MEMBERS)
     return DatasetVersionFactory.create(dataset=dataset, status=VersionStatus.DRAFT)
+
+
+def checked(version: DatasetVersion) -> Distribution:
+    sample = validation.latest_sample(version)
+    assert sample is not None
+    return sample
 
 
 def kwargs(version: DatasetVersion) -> dict[str, Any]:
@@ -202,14 +215,14 @@ def test_a_result_made_with_old_settings_or_an_old_file_is_not_stored(
     draft, client_for, django_capture_on_commit_callbacks
 ):
     upload(client_for("steward"), draft, django_capture_on_commit_callbacks)
-    first = validation.latest_sample(draft)
+    first = checked(draft)
     upload(client_for("steward"), draft, django_capture_on_commit_callbacks, "a\nnew\n")
     result = {"columns": ["old"], "excluded_columns": [], "rows": [["x"]]}
 
     previews.preview_store(
         version_id=draft.pk, source_id=first.pk, made_with=(20, []), result=result
     )
-    source = validation.latest_sample(draft)
+    source = checked(draft)
     previews.preview_store(
         version_id=draft.pk, source_id=source.pk, made_with=(7, []), result=result
     )
@@ -225,7 +238,7 @@ def test_deleting_the_checked_file_deletes_its_preview(
 ):
     upload(client_for("steward"), draft, django_capture_on_commit_callbacks)
 
-    validation.latest_sample(draft).delete()
+    checked(draft).delete()
 
     assert not Preview.objects.filter(version=draft).exists()
 
@@ -236,9 +249,7 @@ def test_deleting_the_checked_file_deletes_its_preview(
 def checked_without_preview(world: Any) -> DatasetVersion:
     """A version checked before previews existed: a checked file, a report, no preview."""
     version = DatasetVersionFactory.create(dataset__publisher=world.acme)
-    sample = validation.Distribution(
-        version=version, format="csv", media_type="text/csv", role="sample"
-    )
+    sample = Distribution(version=version, format="csv", media_type="text/csv", role="sample")
     sample.file.save("old.csv", ContentFile(CSV.encode()), save=False)
     sample.save()
     ValidationReport.objects.create(version=version, sample=sample, status="passed")

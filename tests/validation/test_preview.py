@@ -53,8 +53,10 @@ def test_a_schema_field_name_excludes_its_column_even_when_the_label_differs(wri
 
     validate_file(write("a.csv", CSV), schema=schema, data_format="csv", preview=collector)
 
-    assert collector.to_dict()["columns"] == ["name", "secret"]
-    assert collector.to_dict()["excluded_columns"] == ["id"]
+    preview = collector.to_dict()
+    assert preview is not None
+    assert preview["columns"] == ["name", "secret"]
+    assert preview["excluded_columns"] == ["id"]
 
 
 def test_parquet_cells_become_json_values(write, tmp_path):
@@ -102,7 +104,11 @@ def test_long_cells_are_cut(write):
         write("a.csv", "a\n" + "x" * 50 + "\n"), schema=None, data_format="csv", preview=collector
     )
 
-    assert collector.to_dict()["rows"] == [["x" * 10 + "…"]]
+    assert collector.to_dict() == {
+        "columns": ["a"],
+        "excluded_columns": [],
+        "rows": [["x" * 10 + "…"]],
+    }
 
 
 def test_a_file_that_cannot_be_read_has_no_preview(write):
@@ -141,9 +147,8 @@ def test_preview_file_reads_only_the_first_rows(write, data_format):
         )
 
     assert result is not None
-    assert [row[0] for row in result["rows"]] == (
-        ["0", "1", "2"] if data_format == "csv" else [0, 1, 2]
-    )
+    expected: list[object] = ["0", "1", "2"] if data_format == "csv" else [0, 1, 2]
+    assert [row[0] for row in result["rows"]] == expected
     assert sum(read) < size / 2
 
 
