@@ -9,7 +9,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Func, Q
 from django.utils.translation import gettext, pgettext_lazy
@@ -307,6 +307,11 @@ DATASET_METADATA_FIELDS: tuple[str, ...] = (
 )
 
 
+# A version's preview: how many rows by default, and at most.
+PREVIEW_ROWS_DEFAULT = 20
+PREVIEW_ROWS_MAX = 100
+
+
 class VersionStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     PUBLISHED = "published", _("Published")
@@ -371,6 +376,22 @@ class DatasetVersion(TimeStampedModel):
     publish_request_dropped_reason = models.TextField(
         _("publish request dropped because"), blank=True
     )
+    # What members see of the checked file instead of the file (Preview): its first rows,
+    # without the columns named here. Changeable after publication: they are not the release.
+    preview_rows = models.PositiveSmallIntegerField(
+        _("preview rows"),
+        default=PREVIEW_ROWS_DEFAULT,
+        validators=[MaxValueValidator(PREVIEW_ROWS_MAX)],
+        help_text=_("Rows of the checked file shown as its preview (0 to 100; 0: no preview)."),
+    )
+    preview_excluded_columns = ArrayField(
+        models.CharField(max_length=300),
+        verbose_name=_("columns left out of the preview"),
+        default=list,
+        blank=True,
+        size=1000,
+        help_text=_("Sensitive columns the preview leaves out (the schema's field names)."),
+    )
 
     class Meta:
         verbose_name = _("dataset version")
@@ -379,11 +400,53 @@ class DatasetVersion(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["dataset", "version"], name="version_unique_per_dataset"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(preview_rows__lte=PREVIEW_ROWS_MAX), name="version_preview_rows_max"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.dataset_id} {self.version}"
+
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        # A set kept in the order given, like a dataset's keywords.
+        names = (name.strip() for name in self.preview_excluded_columns or [])
+        self.preview_excluded_columns = list(dict.fromkeys(name for name in names if name))
+        super().clean_fields(exclude=exclude)
+
+    def clean(self) -> None:
+        known = schema_field_names(self.schema, self.schema_kind)
+        if known is None:
+            return
+        unknown = [name for name in self.preview_excluded_columns if name not in known]
+        if unknown:
+            raise ValidationError(
+                {
+                    "preview_excluded_columns": ValidationError(
+                        _("Not fields of the schema: %(names)s."),
+                        params={"names": ", ".join(unknown)},
+                        code="unknown_field",
+                    )
+                }
+            )
+
+
+PREVIEW_FIELDS = ("preview_rows", "preview_excluded_columns")
+
+
+def schema_field_names(schema: object, kind: str) -> set[str] | None:
+    """The column names a schema declares (a Table Schema's fields, a JSON Schema's top-level
+    properties); None when there is no schema or it names none."""
+    if not isinstance(schema, dict):
+        return None
+    if kind == SchemaKind.JSON_SCHEMA:
+        properties = schema.get("properties")
+        return {str(name) for name in properties} if isinstance(properties, dict) else None
+    fields = schema.get("fields")
+    if not isinstance(fields, list):
+        return None
+    return {str(field["name"]) for field in fields if isinstance(field, dict) and "name" in field}
 
 
 def distribution_upload_to(instance: Distribution, filename: str) -> str:
@@ -392,6 +455,8 @@ def distribution_upload_to(instance: Distribution, filename: str) -> str:
 
 class DistributionRole(models.TextChoices):
     DATA = "data", _("The data")
+    # The checked file: its publisher's data stewards and the secretariat see it; everyone
+    # who sees the version sees its Preview instead.
     SAMPLE = "sample", _("A sample, checked against the schema (DCAT adms:sample)")
 
 
@@ -443,6 +508,11 @@ class Distribution(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title or gettext("%(format)s distribution") % {"format": self.format}
+
+    @property
+    def file_name(self) -> str:
+        """The stored file's name, as a download names it ("" for an access URL)."""
+        return self.file.name.rsplit("/", 1)[-1] if self.file else ""
 
     def clean(self) -> None:
         # The database backs it with a constraint (which full_clean then skips).
@@ -531,6 +601,49 @@ class ValidationReport(models.Model):
             "id": self.id,
             "status": self.get_status_display(),
         }
+
+
+class Preview(models.Model):
+    """The first rows of a version's checked file, made by the workers and stored on its own:
+    what members see of the data before they have it. Never the excluded columns."""
+
+    version = models.OneToOneField(
+        DatasetVersion,
+        verbose_name=_("dataset version"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="preview",
+    )
+    # The checked file it shows: when that goes, its preview goes with it.
+    source = models.ForeignKey(
+        Distribution,
+        verbose_name=_("source distribution"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    report = models.ForeignKey(
+        ValidationReport,
+        verbose_name=_("validation report"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    columns = models.JSONField(_("columns"), default=list, blank=True)
+    excluded_columns = models.JSONField(_("excluded columns"), default=list, blank=True)
+    rows = models.JSONField(_("rows"), default=list, blank=True)
+    row_count = models.PositiveSmallIntegerField(_("row count"), default=0)
+    # The version's settings it was made with (a change makes it again).
+    max_rows = models.PositiveSmallIntegerField(_("rows asked for"), default=0)
+    exclude = models.JSONField(_("columns asked to leave out"), default=list, blank=True)
+    made_at = models.DateTimeField(_("made at"))
+
+    class Meta:
+        verbose_name = _("preview")
+        verbose_name_plural = _("previews")
+
+    def __str__(self) -> str:
+        return gettext("preview of %(version)s") % {"version": self.version_id}
 
 
 # --- imports and revisions ------------------------------------------------------------------

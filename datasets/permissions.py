@@ -58,14 +58,24 @@ def can_see_revision_authors(actor: Actor, dataset: Dataset) -> bool:
 # --- files -------------------------------------------------------------------------------------
 
 
+def can_see_checked_file(actor: Actor, dataset: Dataset) -> bool:
+    """The file a check runs on (role `sample`) and whatever quotes its cells (report error
+    messages, profile values, the inferred schema): the publisher's data stewards and the
+    secretariat only. Everyone else who sees the version sees its preview instead."""
+    return actor.is_secretariat or actor.is_steward_of(dataset.publisher_id)
+
+
 def can_download_distribution(actor: Actor, distribution: Distribution) -> bool:
-    """Anyone who sees a sample (it shows what the data looks like, like the metadata), or the
-    file of a public, published dataset; the publishing organisation and the secretariat
-    always. Restricted data comes with grants under sharing agreements (registry)."""
-    dataset = distribution.version.dataset
-    open_to_all = distribution.role == DistributionRole.SAMPLE or (
-        dataset.sensitivity == Sensitivity.PUBLIC
-        and distribution.version.status == VersionStatus.PUBLISHED
+    """Directly, without a grant. The checked file: `can_see_checked_file`. The data: the
+    publishing organisation's members and the secretariat always, anyone else only when the
+    dataset is public and the version published. Other data leaves through grants under
+    sharing agreements (registry.permissions.grant_covers)."""
+    version = distribution.version
+    dataset = version.dataset
+    if distribution.role == DistributionRole.SAMPLE:
+        return can_see_checked_file(actor, dataset)
+    open_to_all = (
+        dataset.sensitivity == Sensitivity.PUBLIC and version.status == VersionStatus.PUBLISHED
     )
     return open_to_all or actor.is_secretariat or actor.is_member_of(dataset.publisher_id)
 

@@ -32,11 +32,14 @@ from .models import (
     DatasetRevision,
     DatasetVersion,
     Distribution,
+    DistributionRole,
+    Preview,
     Sensitivity,
     ValidationReport,
     ValidationStatus,
     VersionStatus,
 )
+from .permissions import can_see_checked_file
 from .search import search_query
 
 SLUG_RE = re.compile(r"[-a-zA-Z0-9_]{1,120}")
@@ -121,8 +124,54 @@ def validation_report_list(*, version: DatasetVersion) -> QuerySet[ValidationRep
     return ValidationReport.objects.filter(version=version).order_by("-created_at")
 
 
+def distribution_visibility(actor: Actor, dataset: Dataset) -> Q:
+    """The checked file (role `sample`) is listed only to whoever may see it
+    (`permissions.can_see_checked_file`); the data is listed to whoever sees the version."""
+    if can_see_checked_file(actor, dataset):
+        return Q()
+    return ~Q(role=DistributionRole.SAMPLE)
+
+
 def distribution_list(*, actor: Actor, version: DatasetVersion) -> QuerySet[Distribution]:
-    return Distribution.objects.filter(version=version)
+    """The distributions of a version the caller sees (`version.dataset` loaded)."""
+    return (
+        Distribution.objects.filter(version=version)
+        .filter(distribution_visibility(actor, version.dataset))
+        .select_related("version")
+        .defer("version__schema")
+    )
+
+
+def preview_get(*, actor: Actor, dataset: Dataset, version_id: uuid.UUID | str) -> Preview | None:
+    """The preview of a version the caller may see (the version detail's rule), None when the
+    version is not visible or has no preview. Shown under the version's current settings,
+    should they have changed since it was made (its job is then on the way): never more rows,
+    never a column the steward has since excluded."""
+    try:
+        key = uuid.UUID(str(version_id))
+    except ValueError:
+        return None
+    version = (
+        DatasetVersion.objects.filter(dataset=dataset, pk=key)
+        .filter(version_visibility(actor, dataset))
+        .only("pk", "dataset_id", "preview_rows", "preview_excluded_columns")
+        .first()
+    )
+    if version is None or version.preview_rows == 0:
+        return None
+    preview = Preview.objects.filter(version=version).first()
+    if preview is None:
+        return None
+    excluded = set(version.preview_excluded_columns)
+    hidden = [name for name in preview.columns if name in excluded]
+    if hidden:
+        keep = [index for index, name in enumerate(preview.columns) if name not in excluded]
+        preview.columns = [preview.columns[index] for index in keep]
+        preview.excluded_columns = [*preview.excluded_columns, *hidden]
+        preview.rows = [[row[index] for index in keep] for row in preview.rows]
+    preview.rows = preview.rows[: version.preview_rows]
+    preview.row_count = len(preview.rows)
+    return preview
 
 
 def distribution_order() -> QuerySet[Distribution]:

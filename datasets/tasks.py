@@ -12,7 +12,7 @@ from .imports import SourceError
 from .imports import jobs as import_jobs
 from .imports import runner as import_runner
 from .imports.fetch import TransientFetchError, fetch_error
-from .services import validation
+from .services import previews, validation
 
 # Far below the broker's visibility timeout, so a slow validation is never handed out twice.
 # A long check holds its job by renewing a lease (JOB_LEASE_SECONDS), not by this limit.
@@ -48,6 +48,27 @@ def validation_run(self: Task, report_id: str) -> str:  # type: ignore[type-arg]
 @shared_task(name="datasets.validation_requeue_stuck", time_limit=120, soft_time_limit=100)
 def validation_requeue_stuck() -> int:
     return validation.validation_requeue_stuck()
+
+
+# A preview reads the first rows only (at most 100): seconds, far below the visibility timeout.
+PREVIEW_TIME_LIMIT = 300
+
+
+@shared_task(
+    bind=True,
+    name="datasets.preview_make",
+    max_retries=5,
+    time_limit=PREVIEW_TIME_LIMIT,
+    soft_time_limit=PREVIEW_TIME_LIMIT - 30,
+    acks_late=True,
+)
+def preview_make(self: Task, version_id: str) -> int:  # type: ignore[type-arg]
+    """The number of rows in the version's preview (0: none)."""
+    try:
+        preview = previews.preview_make(version_id=version_id)
+    except validation.TransientStorageError as exc:
+        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
+    return preview.row_count if preview is not None else 0
 
 
 # Imports parse whole documents and write up to IMPORT_LIMITS["max_records"] datasets: far

@@ -296,6 +296,9 @@ class Uris:
     def schema(self, dataset_id: object, version_id: object) -> URIRef:
         return URIRef(f"{self.version(dataset_id, version_id)}schema/")
 
+    def preview(self, dataset_id: object, version_id: object) -> URIRef:
+        return URIRef(f"{self.version(dataset_id, version_id)}preview/")
+
     def distribution(
         self, dataset_id: object, version_id: object, distribution_id: object
     ) -> URIRef:

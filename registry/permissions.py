@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from accounts.models import Organization
 from accounts.selectors import Actor
-from datasets.models import Distribution
+from datasets.models import Distribution, DistributionRole
 
 from .models import Grant, SharingRequest
 from .models import SharingRequestState as S
@@ -62,8 +62,11 @@ def can_download(actor: Actor, grant: Grant) -> bool:
 
 
 def grant_covers(grant: Grant, distribution: Distribution) -> bool:
-    """A grant opens the files of the version it grants, no other."""
-    return distribution.version_id == grant.version_id
+    """A grant opens the data files of the version it grants, no other: not the checked
+    file, which its publisher's stewards alone see (datasets.permissions)."""
+    return (
+        distribution.version_id == grant.version_id and distribution.role == DistributionRole.DATA
+    )
 
 
 # --- webhooks ---------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ from ..models import (
     DatasetRevision,
     DatasetVersion,
     Distribution,
+    DistributionRole,
+    Preview,
     SchemaKind,
     ValidationReport,
 )
@@ -148,7 +150,15 @@ class NextStepSerializer(serializers.Serializer[Any]):
     detail = serializers.CharField()
 
 
+# Profile entries that quote cell values.
+PROFILE_VALUE_KEYS = ("min", "max", "top_values", "top_values_estimated")
+
+
 class ValidationReportSerializer(serializers.ModelSerializer[ValidationReport]):
+    """A check's report. Whatever quotes the checked file's cells (error messages, the
+    profile's values, the inferred schema with its enums) is shown only with the context
+    `checked_file=True` (`permissions.can_see_checked_file`); others get codes and counts."""
+
     version = serializers.UUIDField(source="version_id", read_only=True)
     sample = serializers.UUIDField(source="sample_id", read_only=True, allow_null=True)
     message = LocalizedTextField(read_only=True)
@@ -191,6 +201,39 @@ class ValidationReportSerializer(serializers.ModelSerializer[ValidationReport]):
             "finished_at",
         ]
         read_only_fields = fields
+
+        extra_kwargs = {
+            "errors": {
+                "help_text": _(
+                    "The first errors: row, field, field_number, code, message. The message "
+                    "quotes the cell: null unless you may see the checked file (the "
+                    "publisher's data stewards and the secretariat)."
+                )
+            },
+            "profile": {
+                "help_text": _(
+                    "Per column; min, max and top_values only for who may see the checked file."
+                )
+            },
+            "inferred_schema": {
+                "help_text": _("Only for who may see the checked file (null for others).")
+            },
+        }
+
+    def to_representation(self, instance: ValidationReport) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        if self.context.get("checked_file"):
+            return data
+        data["errors"] = [
+            {**error, "message": None} for error in instance.errors if isinstance(error, dict)
+        ]
+        data["profile"] = [
+            {key: value for key, value in column.items() if key not in PROFILE_VALUE_KEYS}
+            for column in instance.profile
+            if isinstance(column, dict)
+        ]
+        data["inferred_schema"] = None
+        return data
 
     @extend_schema_field(NextStepSerializer(many=True))
     def get_next_steps(self, obj: ValidationReport) -> list[dict[str, str]]:
@@ -238,6 +281,8 @@ class VersionOutputSerializer(serializers.ModelSerializer[DatasetVersion]):
             "has_schema",
             "schema_kind",
             "latest_report",
+            "preview_rows",
+            "preview_excluded_columns",
             "waiver_reason",
             "created_at",
             "modified_at",
@@ -255,7 +300,9 @@ class VersionOutputSerializer(serializers.ModelSerializer[DatasetVersion]):
         reports = getattr(obj, "latest_reports", None)
         if reports is None:
             reports = list(obj.validation_reports.order_by("-created_at")[:1])
-        return ValidationReportSerializer(reports[0]).data if reports else None
+        if not reports:
+            return None
+        return ValidationReportSerializer(reports[0], context=self.context).data
 
 
 class SchemaInputSerializer(serializers.Serializer[Any]):
@@ -328,10 +375,45 @@ class PublishInputSerializer(serializers.Serializer[Any]):
 
 
 class VersionInputSerializer(serializers.ModelSerializer[DatasetVersion]):
+    """Create and change a draft; on a published version only the preview settings change."""
+
+    preview_excluded_columns = serializers.ListField(
+        child=serializers.CharField(max_length=300),
+        max_length=1000,
+        required=False,
+        help_text=_("Columns the preview leaves out (the schema's field names, when it has one)."),
+    )
+
     class Meta:
         model = DatasetVersion
-        fields = ["version", "release_notes", "record_count", "byte_size"]
+        fields = [
+            "version",
+            "release_notes",
+            "record_count",
+            "byte_size",
+            "preview_rows",
+            "preview_excluded_columns",
+        ]
         validators: list[Any] = []
+
+
+class PreviewSerializer(serializers.ModelSerializer[Preview]):
+    """The first rows of the version's checked file, made by the workers."""
+
+    version = serializers.UUIDField(source="version_id", read_only=True)
+    columns = serializers.ListField(child=serializers.CharField())
+    excluded_columns = serializers.ListField(
+        child=serializers.CharField(), help_text=_("Columns of the file left out on purpose.")
+    )
+    rows = serializers.ListField(
+        child=serializers.ListField(child=serializers.JSONField(allow_null=True)),
+        help_text=_("One list per row, its cells in the order of `columns`."),
+    )
+
+    class Meta:
+        model = Preview
+        fields = ["version", "columns", "excluded_columns", "rows", "row_count", "made_at"]
+        read_only_fields = fields
 
 
 # --- distributions ----------------------------------------------------------------------------
@@ -340,6 +422,20 @@ class VersionInputSerializer(serializers.ModelSerializer[DatasetVersion]):
 class DistributionOutputSerializer(serializers.ModelSerializer[Distribution]):
     version = serializers.UUIDField(source="version_id", read_only=True)
     has_file = serializers.SerializerMethodField()
+    role = serializers.ChoiceField(
+        choices=DistributionRole.choices,
+        read_only=True,
+        help_text=_(
+            "`data`: the release's data. `sample`: the file the check ran on, listed only to "
+            "the publisher's data stewards and the secretariat (others see the preview)."
+        ),
+    )
+    file_name = serializers.CharField(
+        read_only=True, help_text=_("The stored file's name, as a download names it; empty: none.")
+    )
+    download_url = serializers.SerializerMethodField(
+        help_text=_("Where to download the file (access is checked there); null: no file.")
+    )
 
     class Meta:
         model = Distribution
@@ -352,6 +448,8 @@ class DistributionOutputSerializer(serializers.ModelSerializer[Distribution]):
             "byte_size",
             "sha256",
             "has_file",
+            "file_name",
+            "download_url",
             "access_url",
             "role",
             "sheet",
@@ -363,6 +461,17 @@ class DistributionOutputSerializer(serializers.ModelSerializer[Distribution]):
     @extend_schema_field(serializers.BooleanField())
     def get_has_file(self, obj: Distribution) -> bool:
         return bool(obj.file)
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_download_url(self, obj: Distribution) -> str | None:
+        if not obj.file:
+            return None
+        path = reverse(
+            "distribution-download",
+            kwargs={"dataset": obj.version.dataset_id, "version": obj.version_id, "pk": obj.pk},
+        )
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
 
 
 class DistributionInputSerializer(serializers.ModelSerializer[Distribution]):

@@ -69,6 +69,11 @@ urlpatterns = [
         VersionViewSet.as_view({"get": "reports"}),
         name="version-reports",
     ),
+    path(
+        "datasets/<str:dataset>/versions/<uuid:pk>/preview/",
+        VersionViewSet.as_view({"get": "preview"}),
+        name="version-preview",
+    ),
     path(f"{V}/distributions/", distribution_list, name="distribution-list"),
     path(f"{V}/distributions/<uuid:pk>/", distribution_detail, name="distribution-detail"),
     path(

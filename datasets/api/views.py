@@ -27,6 +27,7 @@ from ..datapackage import MEDIA_TYPE as DATA_PACKAGE
 from ..filters import DatasetFilter, DatasetOrderingFilter
 from ..models import Dataset, DatasetRevision, DatasetVersion, Distribution
 from ..permissions import (
+    can_see_checked_file,
     can_see_revision_authors,
     require_any_steward,
     require_dataset_steward,
@@ -42,6 +43,7 @@ from .serializers import (
     DistributionInputSerializer,
     DistributionOutputSerializer,
     DistributionUpdateSerializer,
+    PreviewSerializer,
     PublishInputSerializer,
     SampleInputSerializer,
     SchemaInputSerializer,
@@ -230,10 +232,19 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
         version.dataset = self.get_dataset()
         return version
 
+    def report_context(self) -> dict[str, Any]:
+        """Whether the caller may read what quotes the checked file's cells in reports."""
+        return {"checked_file": can_see_checked_file(self.actor, self.get_dataset())}
+
+    def version_output(self, version: DatasetVersion) -> Any:
+        return VersionOutputSerializer(version, context=self.report_context()).data
+
     @extend_schema(summary="List a dataset's versions")
     def list(self, request: Request, dataset: str) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(VersionOutputSerializer(page, many=True).data)
+        return self.get_paginated_response(
+            VersionOutputSerializer(page, many=True, context=self.report_context()).data
+        )
 
     @extend_schema(
         summary="Get a version",
@@ -249,7 +260,7 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
             return datapackage_response(
                 request=request, actor=self.actor, dataset=self.get_dataset(), version_id=pk
             )
-        return Response(VersionOutputSerializer(self.get_object()).data)
+        return Response(self.version_output(self.get_object()))
 
     @extend_schema(
         summary="Create a draft version",
@@ -262,7 +273,7 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
         serializer = VersionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         version = services.version_create(dataset=parent, **serializer.validated_data)
-        return Response(VersionOutputSerializer(version).data, status=status.HTTP_201_CREATED)
+        return Response(self.version_output(version), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Change a draft version",
@@ -275,7 +286,7 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
         serializer = VersionInputSerializer(version, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         version = services.version_update(version=version, fields=dict(serializer.validated_data))
-        return Response(VersionOutputSerializer(version).data)
+        return Response(self.version_output(self._fresh(version)))
 
     @extend_schema(summary="Delete a draft version", responses={204: None})
     def destroy(self, request: Request, dataset: str, pk: str) -> Response:
@@ -318,7 +329,7 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
             actor=self.actor.user,
             waiver_reason=serializer.validated_data.get("waiver_reason", ""),
         )
-        return Response(VersionOutputSerializer(self._fresh(version)).data)
+        return Response(self.version_output(self._fresh(version)))
 
     @extend_schema(
         methods=["GET"], summary="The version's schema", responses=SchemaOutputSerializer
@@ -352,7 +363,7 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
         version = validation_services.schema_set(
             version=version, kind=data["kind"], schema=data.get("schema"), file=data.get("file")
         )
-        return Response(VersionOutputSerializer(self._fresh(version)).data)
+        return Response(self.version_output(self._fresh(version)))
 
     @extend_schema(
         summary="Accept the schema the workers inferred from the sample",
@@ -364,7 +375,7 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
         version = self.get_object()
         self.require_steward(version.dataset)
         version = validation_services.schema_accept_inferred(version=version)
-        return Response(VersionOutputSerializer(self._fresh(version)).data)
+        return Response(self.version_output(self._fresh(version)))
 
     @extend_schema(
         summary="Upload a sample (CSV/TSV, JSON Lines, Parquet, Excel); the workers check it",
@@ -390,7 +401,10 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
             sheet=data.get("sheet", ""),
             sha256=data.get("sha256", ""),
         )
-        return Response(DistributionOutputSerializer(sample).data, status=status.HTTP_201_CREATED)
+        return Response(
+            DistributionOutputSerializer(sample, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         summary="Check the version again (e.g. after a worker fault)",
@@ -402,7 +416,10 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
         version = self.get_object()
         self.require_steward(version.dataset)
         report = validation_services.validation_enqueue(version=version)
-        return Response(ValidationReportSerializer(report).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            ValidationReportSerializer(report, context=self.report_context()).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
 
     @extend_schema(
         summary="The version's check reports, newest first",
@@ -412,7 +429,32 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
     def reports(self, request: Request, dataset: str, pk: str) -> Response:
         version = self.get_object()
         page = self.paginate_queryset(selectors.validation_report_list(version=version))
-        return self.get_paginated_response(ValidationReportSerializer(page, many=True).data)
+        return self.get_paginated_response(
+            ValidationReportSerializer(page, many=True, context=self.report_context()).data
+        )
+
+    @extend_schema(
+        summary="The version's preview: the first rows of its checked file",
+        description=(
+            "Made by the workers when they check the file, with the version's `preview_rows` "
+            "(default 20, at most 100) and without its `preview_excluded_columns`. Visible to "
+            "whoever sees the version; the checked file itself only to the publisher's data "
+            "stewards and the secretariat, and the data only through a grant (or when the "
+            "dataset is public and the version published). 404 when the version has no "
+            "preview (no checked file yet, or `preview_rows` is 0)."
+        ),
+        responses={200: PreviewSerializer},
+    )
+    @action(detail=True, methods=["get"])
+    def preview(self, request: Request, dataset: str, pk: str) -> Response:
+        version = self.get_object()
+        preview = selectors.preview_get(
+            actor=self.actor, dataset=version.dataset, version_id=version.pk
+        )
+        if preview is None:
+            # Http404 would lose its message (the problem handler says "Not found.").
+            raise NotFound(_("This version has no preview yet."))
+        return Response(PreviewSerializer(preview).data)
 
 
 @extend_schema(
@@ -463,11 +505,15 @@ class DistributionViewSet(DatasetScopedMixin):
     @extend_schema(summary="List a version's distributions")
     def list(self, request: Request, dataset: str, version: str) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(DistributionOutputSerializer(page, many=True).data)
+        return self.get_paginated_response(
+            DistributionOutputSerializer(page, many=True, context={"request": request}).data
+        )
 
     @extend_schema(summary="Get a distribution")
     def retrieve(self, request: Request, dataset: str, version: str, pk: str) -> Response:
-        return Response(DistributionOutputSerializer(self.get_object()).data)
+        return Response(
+            DistributionOutputSerializer(self.get_object(), context={"request": request}).data
+        )
 
     @extend_schema(
         summary="Add a distribution to a draft version (JSON with access_url, or a file upload)",
@@ -484,7 +530,8 @@ class DistributionViewSet(DatasetScopedMixin):
         serializer.is_valid(raise_exception=True)
         distribution = services.distribution_create(version=parent, **serializer.validated_data)
         return Response(
-            DistributionOutputSerializer(distribution).data, status=status.HTTP_201_CREATED
+            DistributionOutputSerializer(distribution, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
         )
 
     @extend_schema(
@@ -500,7 +547,8 @@ class DistributionViewSet(DatasetScopedMixin):
         distribution = services.distribution_update(
             distribution=distribution, **serializer.validated_data
         )
-        return Response(DistributionOutputSerializer(distribution).data)
+        output = DistributionOutputSerializer(distribution, context={"request": request})
+        return Response(output.data)
 
     @extend_schema(summary="Delete a distribution of a draft version", responses={204: None})
     def destroy(self, request: Request, dataset: str, version: str, pk: str) -> Response:
@@ -512,8 +560,11 @@ class DistributionViewSet(DatasetScopedMixin):
     @extend_schema(
         summary="Download a distribution's file",
         description=(
-            "Open to anyone for public, published datasets and to the publishing organisation. "
-            "Access to restricted data through sharing agreements comes with grants."
+            "The data (`role` `data`): the publishing organisation and the secretariat, and "
+            "anyone for public datasets' published versions; other data comes through grants "
+            "(`POST /grants/{id}/download-links/`). The checked file (`role` `sample`): the "
+            "publisher's data stewards and the secretariat only (404 for others, who see "
+            "`…/versions/{id}/preview/`)."
         ),
         # The file is served in its own media type (the distribution's `media_type`).
         responses={(200, "*/*"): OpenApiTypes.BINARY},
@@ -527,6 +578,6 @@ class DistributionViewSet(DatasetScopedMixin):
         return FileResponse(
             distribution.file.open("rb"),
             as_attachment=True,
-            filename=distribution.file.name.rsplit("/", 1)[-1],
+            filename=distribution.file_name,
             content_type=distribution.media_type or "application/octet-stream",
         )

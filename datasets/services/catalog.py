@@ -23,6 +23,7 @@ from interop.dcat import MEDIA_TYPES
 
 from ..models import (
     DATASET_METADATA_FIELDS,
+    PREVIEW_FIELDS,
     RESERVED_SLUGS,
     DataFormat,
     Dataset,
@@ -36,6 +37,7 @@ from ..search import document_tokens
 from ..selectors import dataset_publication_missing
 from ..signals import dataset_sensitivity_set
 from ..validation.sniff import format_conflict, format_detect
+from .previews import preview_enqueue, preview_settings
 from .revisions import changed_fields, dataset_comparable, dataset_revision_record
 
 # Allowed dataset status transitions: target -> statuses it may come from.
@@ -319,11 +321,19 @@ def _carry_previous(version: DatasetVersion, given: Collection[str]) -> None:
 
 @transaction.atomic
 def version_update(*, version: DatasetVersion, fields: dict[str, Any]) -> DatasetVersion:
-    """Change a draft version. `fields` is a dict: one of them is itself called `version`."""
+    """Change a draft version. `fields` is a dict: one of them is itself called `version`.
+
+    The preview settings (PREVIEW_FIELDS) change on published versions too (they are not the
+    release: a steward may hide a sensitive column at any time); a change makes the preview
+    again through the workers."""
     dataset_lock_writable(version.dataset_id)
     version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
-    version_ensure_draft(version)
+    if not set(fields) <= set(PREVIEW_FIELDS):
+        version_ensure_draft(version)
+    before = preview_settings(version)
     model_update(instance=version, data=fields)
+    if preview_settings(version) != before:
+        preview_enqueue(version=version)
     return version
 
 

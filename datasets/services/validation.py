@@ -62,6 +62,7 @@ from .catalog import (
     version_ensure_draft,
     version_publish,
 )
+from .previews import preview_settings, preview_store
 
 TABULAR_FORMATS = {
     "csv": "csv",
@@ -259,7 +260,7 @@ def _previous_published(version: DatasetVersion) -> DatasetVersion | None:
 
 
 @contextlib.contextmanager
-def _local_copy(distribution: Distribution, max_bytes: int) -> Iterator[Path]:
+def local_copy(distribution: Distribution, max_bytes: int) -> Iterator[Path]:
     """A path to the file: the stored file itself on local disk, else a bounded temp copy."""
     storage = distribution.file.storage
     try:
@@ -390,13 +391,24 @@ def _validation_check(report_id: Any, attempt: int) -> ValidationReport:
                 "(PUT …/schema/), or accept the schema inferred from the sample."
             ),
         )
-    with _local_copy(sample, limits.max_bytes) as path:
+    # The preview comes from the rows the check reads (never a reading of its own).
+    made_with = preview_settings(version)
+    rows, exclude = made_with
+
+    def collector() -> Any:
+        return engine.PreviewCollector(rows, exclude=exclude) if rows > 0 else None
+
+    preview = collector()
+    with local_copy(sample, limits.max_bytes) as path:
         result, inferred, vouched = None, None, ""
         if schema is None and _data_format(sample) != "jsonl":
             # Against a previous version the schema must be compared too: a second check.
             vouch = previous is None or mode == CompatibilityMode.NONE
-            result, inferred, vouched = _check_against_inferred(path, sample, limits, vouch)
+            result, inferred, vouched = _check_against_inferred(
+                path, sample, limits, vouch, preview
+            )
         if result is None:
+            preview = collector()  # the typed attempt may have collected rows already
             result = engine.validate_file(
                 path,
                 schema=schema,
@@ -406,6 +418,7 @@ def _validation_check(report_id: Any, attempt: int) -> ValidationReport:
                 delimiter=sample.delimiter or None,
                 limits=limits,
                 sheet=sample.sheet or None,
+                preview=preview,
             )
     body = result.to_dict()
     status = body["status"]
@@ -417,6 +430,13 @@ def _validation_check(report_id: Any, attempt: int) -> ValidationReport:
     schema_needed = schema is None and status != ValidationStatus.ERROR
     if schema_needed:
         message = SCHEMA_NEEDED_MESSAGE
+    preview_store(
+        version_id=version.pk,
+        source_id=sample.pk,
+        made_with=made_with,
+        result=preview.to_dict() if preview is not None else None,
+        report_id=report.pk,
+    )
     return _finish(
         report.pk,
         attempt,
@@ -442,7 +462,7 @@ def _validation_check(report_id: Any, attempt: int) -> ValidationReport:
 
 
 def _check_against_inferred(
-    path: Path, sample: Distribution, limits: Any, vouch: bool
+    path: Path, sample: Distribution, limits: Any, vouch: bool, preview: Any = None
 ) -> tuple[Any, Any, str]:
     """A file checked without a schema: infer one from its first rows, then check the whole
     file against it, which runs on Arrow's typed columns (about 50 times faster on CSV than
@@ -472,6 +492,7 @@ def _check_against_inferred(
         delimiter=sample.delimiter or None,
         limits=limits,
         sheet=sample.sheet or None,
+        preview=preview,
     )
     if result.status != "passed":
         return None, inferred, ""  # rows past the inferred sample differ: the untyped check

@@ -4,6 +4,7 @@ Entry points (CSV, TSV, JSON Lines, Parquet and Excel workbooks):
 - validate_file(path, schema=..., schema_kind=..., data_format=...) -> ValidationReport
 - check_table_schema / check_json_schema / load_schema_bytes: the schema document itself
 - infer_table_schema(path, data_format=...): a Table Schema draft from a sample
+- PreviewCollector (passed to validate_file as `preview`), preview_file: the first rows
 - compare_schemas(previous, new, kind=..., mode=...): compatibility between versions
 - detect_encoding, sniff_delimiter: what validate_file decides when not told
 - format_detect(filename, head): the data format from a file's name and first bytes
@@ -16,10 +17,17 @@ from .csvfile import sniff_delimiter
 from .encoding import EncodingProblem, detect_encoding
 from .infer import InferenceError, infer_table_schema
 from .limits import Limits
+from .preview import PreviewCollector
 from .report import CODES, SchemaProblem, ValidationReport
 from .schema import check_json_schema, check_table_schema, load_schema_bytes
 from .sniff import format_conflict, format_detect
-from .validate import DATA_FORMATS, SCHEMA_KINDS, format_from_extension, validate_file
+from .validate import (
+    DATA_FORMATS,
+    SCHEMA_KINDS,
+    format_from_extension,
+    preview_file,
+    validate_file,
+)
 
 __all__ = [
     "CODES",
@@ -29,6 +37,7 @@ __all__ = [
     "EncodingProblem",
     "InferenceError",
     "Limits",
+    "PreviewCollector",
     "SchemaProblem",
     "ValidationReport",
     "check_json_schema",
@@ -40,6 +49,7 @@ __all__ = [
     "format_from_extension",
     "infer_table_schema",
     "load_schema_bytes",
+    "preview_file",
     "sniff_delimiter",
     "validate_file",
 ]

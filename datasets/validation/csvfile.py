@@ -33,6 +33,7 @@ from .encoding import CP949, UTF8, UTF8_BOM
 from .fields import FieldSpec
 from .guess import TypeGuesser
 from .limits import Limits
+from .preview import PreviewCollector
 from .report import ErrorSink, FileProblem
 from .source import Source, inspect_head
 from .table import SchemaPlan, TableChecker, match_header
@@ -204,8 +205,10 @@ class CsvValidator:
         sink: ErrorSink,
         guess_types: bool = False,
         max_rows: int | None = None,
+        preview: PreviewCollector | None = None,
     ) -> None:
         self.path = path
+        self.preview = preview
         self.plan = plan
         self.data_format = data_format
         self.explicit_encoding = encoding
@@ -258,6 +261,8 @@ class CsvValidator:
         self.checker = None
         self.guessers = []
         self.sink.reset()  # a fresh pass starts a fresh collection
+        if self.preview is not None:
+            self.preview.reset()
 
     def _pass(self, prepared: _Prepared, encoding: str, block: int) -> CsvOutcome:
         limits = self.limits
@@ -318,6 +323,8 @@ class CsvValidator:
                         rows = rows.slice(0, room)
                     last = rows[-1].as_py() if len(rows) else 0
                     malformed[:] = [item for item in malformed if item[0] <= last]
+                if self.preview is not None:
+                    self.preview.add_batch(columns)
                 malformed_checked = self._check(
                     columns, rows, malformed, prepared.delimiter, width, malformed_checked
                 )
@@ -377,6 +384,8 @@ class CsvValidator:
                 self.sink.add(**error)
             fields = match.fields
             primary = plan.primary_key
+        if self.preview is not None:
+            self.preview.start(labels, names=[field.name for field in fields])
         self.checker = TableChecker(
             fields,
             primary_key=primary,

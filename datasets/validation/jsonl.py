@@ -29,6 +29,7 @@ from . import regex
 from . import report as messages
 from .encoding import UTF8, UTF8_BOM
 from .limits import Limits
+from .preview import PreviewCollector
 from .profile import ColumnProfile
 from .report import ErrorSink, FileProblem, clip, json_pointer
 from .schema import json_schema_validator_class
@@ -118,8 +119,10 @@ class JsonlValidator:
         limits: Limits,
         sink: ErrorSink,
         max_rows: int | None = None,
+        preview: PreviewCollector | None = None,
     ) -> None:
         self.path = path
+        self.preview = preview
         self.schema = schema
         self.kind = schema_kind
         self.explicit_encoding = encoding
@@ -167,6 +170,8 @@ class JsonlValidator:
                 if value is _SKIP:
                     continue
                 self.row_count += 1
+                if self.preview is not None and not self.preview.full:
+                    self.preview.add_records([value])
                 if validator is not None:
                     self._validate(validator, number, value)
                 if plan is not None:

@@ -24,6 +24,7 @@ from . import report as messages
 from .encoding import sniff_magic
 from .fields import FieldSpec
 from .limits import Limits
+from .preview import PreviewCollector
 from .report import ErrorSink, FileProblem
 from .table import SchemaPlan, TableChecker, match_header
 
@@ -109,8 +110,10 @@ class ParquetValidator:
         limits: Limits,
         sink: ErrorSink,
         max_rows: int | None = None,
+        preview: PreviewCollector | None = None,
     ) -> None:
         self.path = path
+        self.preview = preview
         self.plan = plan
         self.limits = limits
         self.sink = sink
@@ -166,6 +169,8 @@ class ParquetValidator:
         self.labels = list(schema.names)
         self.arrow_types = list(schema.types)
         checker = self._checker()
+        if self.preview is not None:
+            self.preview.start(self.labels, names=[field.name for field in checker.fields])
         self.timings["prepare"] = time.perf_counter() - started
         started = time.perf_counter()
         rows_per_batch = MAX_BATCH_ROWS
@@ -202,6 +207,8 @@ class ParquetValidator:
                 rows = pa.array(range(next_row, next_row + batch.num_rows), pa.int64())
                 next_row += batch.num_rows
                 checker.check_batch(batch.columns, rows)
+                if self.preview is not None:
+                    self.preview.add_batch(batch.columns)
                 if self.max_rows is not None and checker.row_count >= self.max_rows:
                     break
         except (pa.ArrowException, OSError) as exc:

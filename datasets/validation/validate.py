@@ -17,6 +17,7 @@ from .csvfile import CsvValidator
 from .jsonl import JsonlValidator
 from .limits import Limits
 from .parquetfile import ParquetValidator
+from .preview import PreviewCollector
 from .report import ErrorSink, FileProblem, ValidationReport
 from .schema import check_json_schema, check_table_schema
 from .table import SchemaPlan
@@ -59,16 +60,27 @@ def validate_file(
     delimiter: str | None = None,
     limits: Limits | None = None,
     sheet: str | None = None,
+    preview: PreviewCollector | None = None,
 ) -> ValidationReport:
     """Check a sample file against a schema (or only parse and profile it when schema is None).
 
-    `sheet`: for a workbook (xlsx), the sheet to check; the first visible one by default."""
+    `sheet`: for a workbook (xlsx), the sheet to check; the first visible one by default.
+    `preview`, when given, collects the first rows from the batches the check reads."""
     limits = limits or Limits()
     started = time.perf_counter()
     report = ValidationReport(status="passed", data_format=data_format, schema_kind=schema_kind)
     try:
         _validate(
-            report, Path(path), schema, schema_kind, data_format, encoding, delimiter, limits, sheet
+            report,
+            Path(path),
+            schema,
+            schema_kind,
+            data_format,
+            encoding,
+            delimiter,
+            limits,
+            sheet=sheet,
+            preview=preview,
         )
     except MemoryError:
         report.status = "error"
@@ -91,6 +103,7 @@ def _validate(
     delimiter: str | None,
     limits: Limits,
     sheet: str | None = None,
+    preview: PreviewCollector | None = None,
 ) -> None:
     if data_format not in DATA_FORMATS:
         report.status = "error"
@@ -140,6 +153,7 @@ def _validate(
             limits=limits,
             sink=sink,
             guess_types=plan is None,
+            preview=preview,
         )
     elif data_format == "jsonl":
         validator = JsonlValidator(
@@ -149,13 +163,20 @@ def _validate(
             encoding=encoding,
             limits=limits,
             sink=sink,
+            preview=preview,
         )
     elif data_format == "xlsx":
         validator = XlsxValidator(
-            path, plan=plan, sheet=sheet, limits=limits, sink=sink, guess_types=plan is None
+            path,
+            plan=plan,
+            sheet=sheet,
+            limits=limits,
+            sink=sink,
+            guess_types=plan is None,
+            preview=preview,
         )
     else:
-        validator = ParquetValidator(path, plan=plan, limits=limits, sink=sink)
+        validator = ParquetValidator(path, plan=plan, limits=limits, sink=sink, preview=preview)
     try:
         outcome = validator.run()
     except FileProblem as problem:
@@ -187,3 +208,79 @@ def _validate(
         )
     else:
         report.message = f"{report.row_count:,} row(s) checked, no errors"
+
+
+def preview_file(
+    path: str | Path,
+    *,
+    data_format: DataFormat,
+    max_rows: int,
+    exclude: list[str] | tuple[str, ...] = (),
+    schema: dict[str, Any] | None = None,
+    schema_kind: SchemaKind = "table_schema",
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    limits: Limits | None = None,
+    sheet: str | None = None,
+) -> dict[str, Any] | None:
+    """The first `max_rows` rows of a file, without checking the rest (to make a preview again
+    when only its settings changed): {"columns", "excluded_columns", "rows"}, or None when the
+    file cannot be read as a table. A Table Schema only names the columns (for `exclude`)."""
+    limits = limits or Limits()
+    collector = PreviewCollector(max_rows, exclude=exclude)
+    if data_format not in DATA_FORMATS or max_rows <= 0:
+        return None
+    sink = ErrorSink(0, limits.max_cell_chars)  # nothing is checked: no errors kept
+    plan = SchemaPlan.from_schema(schema) if schema_kind == "table_schema" else None
+    validator: Any
+    if data_format in ("csv", "tsv"):
+        validator = CsvValidator(
+            path,
+            plan=plan,
+            data_format=data_format,
+            encoding=encoding,
+            delimiter=delimiter,
+            limits=limits,
+            sink=sink,
+            max_rows=max_rows,
+            preview=collector,
+        )
+    elif data_format == "jsonl":
+        validator = JsonlValidator(
+            path,
+            schema=None,
+            schema_kind=schema_kind,
+            encoding=encoding,
+            limits=limits,
+            sink=sink,
+            max_rows=max_rows,
+            preview=collector,
+        )
+    elif data_format == "xlsx":
+        validator = XlsxValidator(
+            path,
+            plan=plan,
+            sheet=sheet,
+            limits=limits,
+            sink=sink,
+            max_rows=max_rows,
+            preview=collector,
+        )
+    else:
+        validator = ParquetValidator(
+            path, plan=plan, limits=limits, sink=sink, max_rows=max_rows, preview=collector
+        )
+    try:
+        validator.run()
+    except FileProblem:
+        pass  # the rows read before the problem still make a preview
+    except MemoryError:
+        return None
+    except Exception:
+        logger.exception("preview of %s failed", path)
+        return None
+    finally:
+        checker = getattr(validator, "checker", None) or getattr(validator, "table", None)
+        if checker is not None:
+            checker.close()
+    return collector.to_dict()

@@ -62,6 +62,7 @@ from . import report as messages
 from .fields import FieldSpec
 from .guess import TypeGuesser
 from .limits import Limits
+from .preview import PreviewCollector
 from .report import ErrorSink, FileProblem
 from .table import SchemaPlan, TableChecker, match_header
 
@@ -676,10 +677,12 @@ class XlsxValidator:
         sink: ErrorSink,
         guess_types: bool = False,
         max_rows: int | None = None,
+        preview: PreviewCollector | None = None,
     ) -> None:
         self.path = Path(path)
         self.plan = plan
         self.sheet = sheet
+        self.preview = preview
         self.limits = limits
         self.sink = sink
         self.guess_types = guess_types
@@ -819,6 +822,8 @@ class XlsxValidator:
             fields = match.fields
             primary = plan.primary_key
         self.types = [field.type for field in fields]
+        if self.preview is not None:
+            self.preview.start(labels, names=[field.name for field in fields])
         self.checker = TableChecker(
             fields,
             primary_key=primary,
@@ -842,6 +847,8 @@ class XlsxValidator:
             column_text(list(values), self.types[i], date1904)
             for i, values in enumerate(zip(*batch, strict=True))
         ]
+        if self.preview is not None:
+            self.preview.add_batch(columns)
         self.checker.check_batch(columns, pa.array(numbers, pa.int64()))
         for guesser, column in zip(self.guessers, columns, strict=False):
             guesser.update(column)

@@ -14,6 +14,7 @@ from accounts.api.serializers import OrganizationBriefSerializer, UserBriefSeria
 from accounts.models import Division, Organization, OrganizationKind
 from audit.models import AuditEvent
 from common.i18n import LocalizedTextField, stored_text
+from datasets.models import DistributionRole
 
 from ..models import (
     AccessPolicy,
@@ -345,6 +346,14 @@ class GrantOutputSerializer(serializers.ModelSerializer[Grant]):
 
 class DownloadLinkSerializer(serializers.Serializer[Any]):
     distribution = serializers.UUIDField()
+    role = serializers.ChoiceField(
+        choices=[(DistributionRole.DATA.value, DistributionRole.DATA.label)],
+        help_text=_(
+            "What the file is: always `data` (a grant gives the data; the checked file is not "
+            "downloaded through grants, its preview is `…/versions/{id}/preview/`)."
+        ),
+    )
+    file_name = serializers.CharField(help_text=_("The name the download saves the file under."))
     title = serializers.CharField()
     format = serializers.CharField()
     url = serializers.URLField()

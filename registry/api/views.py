@@ -368,7 +368,13 @@ class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RegistryVie
         return selectors.grant_list(actor=self.actor)
 
     @extend_schema(
-        summary="Short-lived signed download links for the grant's files (grantee only)",
+        summary="Short-lived signed download links for the grant's data files (grantee only)",
+        description=(
+            "One link per data file of the granted version, each with its `role` (`data`) and "
+            "`file_name`. The file the check ran on is not among them (see the version's "
+            "`preview`). 409 `grant_not_valid` once the grant is revoked or expired; a link "
+            "handed out before answers 403 from then on."
+        ),
         request=None,
         responses=DownloadLinkSerializer(many=True),
     )
@@ -427,7 +433,7 @@ class DownloadFileView(ActorMixin):
         return FileResponse(
             handle,
             as_attachment=True,
-            filename=distribution.file.name.rsplit("/", 1)[-1],
+            filename=distribution.file_name,
             content_type=distribution.media_type or "application/octet-stream",
         )
 

@@ -235,6 +235,8 @@ def add_dataset(graph: Graph, dataset: Dataset, *, uris: Uris, lookups: OdrlLook
                     _distribution_uri(uris, current, distribution),
                 )
             )
+        if getattr(current, "has_preview", False):
+            graph.add((node, ADMS.sample, uris.preview(dataset.pk, current.pk)))
 
     for policy in getattr(dataset, "current_policies", []):
         offer = policy_offer(policy, lookups)
@@ -276,6 +278,22 @@ def _version(
     for distribution in _distributions_of(version):
         dist_node = _distribution(graph, dataset, version, distribution, uris, license_node)
         graph.add((node, _distribution_link(distribution), dist_node))
+    if getattr(version, "has_preview", False):
+        graph.add((node, ADMS.sample, _preview(graph, dataset, version, uris)))
+    return node
+
+
+def _preview(graph: Graph, dataset: Dataset, version: DatasetVersion, uris: Uris) -> URIRef:
+    """The version's preview as its adms:sample: what the catalog shows of the checked file,
+    which itself stays with the publisher's stewards (datasets.permissions)."""
+    node = uris.preview(dataset.pk, version.pk)
+    graph.add((node, RDF.type, DCAT3.Distribution))
+    graph.add((node, DCTERMS.title, Literal("미리보기: 처음 몇 행", lang="ko")))
+    graph.add((node, DCTERMS.title, Literal("Preview: the first rows", lang="en")))
+    graph.add((node, DCAT3.accessURL, node))
+    media = media_type_uri("application/json")
+    graph.add((node, DCAT3.mediaType, media))
+    graph.add((media, RDF.type, DCTERMS.MediaType))
     return node
 
 

@@ -11,13 +11,24 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db.models import BooleanField, ExpressionWrapper, Max, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
 
 from accounts.selectors import Actor
 from datasets.models import (
     LISTED_STATUSES,
     Dataset,
     DatasetVersion,
+    DistributionRole,
+    Preview,
     VersionStatus,
 )
 from datasets.selectors import dataset_visibility, distribution_order
@@ -45,19 +56,29 @@ def catalog_dataset_list(
 ) -> QuerySet[Dataset]:
     """Listed datasets with everything their DCAT description needs, prefetched.
 
-    Each dataset gets `published_versions` (oldest first, each with `has_schema` and
-    `catalog_distributions`) and `current_policies` (zero or one AccessPolicy).
+    Each dataset gets `published_versions` (oldest first, each with `has_schema`,
+    `has_preview` and `catalog_distributions`: the data, never the checked file) and
+    `current_policies` (zero or one AccessPolicy).
     """
     versions = (
         DatasetVersion.objects.filter(status=VersionStatus.PUBLISHED)
         # The catalog links to the schema endpoint; the schema itself can be large.
         .defer("schema")
         .annotate(
-            has_schema=ExpressionWrapper(Q(schema__isnull=False), output_field=BooleanField())
+            has_schema=ExpressionWrapper(Q(schema__isnull=False), output_field=BooleanField()),
+            # The checked file is not in the catalog; its preview is (as adms:sample).
+            has_preview=ExpressionWrapper(
+                Q(preview_rows__gt=0) & Exists(Preview.objects.filter(version=OuterRef("pk"))),
+                output_field=BooleanField(),
+            ),
         )
         .order_by("published_at", "created_at", "id")
         .prefetch_related(
-            Prefetch("distributions", distribution_order(), to_attr="catalog_distributions")
+            Prefetch(
+                "distributions",
+                distribution_order().filter(role=DistributionRole.DATA),
+                to_attr="catalog_distributions",
+            )
         )
     )
     queryset = (

@@ -42,20 +42,27 @@ def download_link_max_age() -> int:
 def download_links_issue(
     *, actor: Actor, grant: Grant, absolute_uri: Callable[[str], str]
 ) -> list[dict[str, Any]]:
-    """A signed link to every file of the granted version, for a member of the grantee.
-    `absolute_uri` makes the link's path a full URL (the API passes `common.urls.absolute_url`
-    with the request, so links point at the host the caller used, or at PUBLIC_BASE_URL)."""
+    """A signed link to every data file of the granted version (`grant_covers`: the checked
+    file is not the grant's to give), for a member of the grantee. Each says its `role` and
+    `file_name`. `absolute_uri` makes the link's path a full URL (the API passes
+    `common.urls.absolute_url` with the request, so links point at the host the caller used,
+    or at PUBLIC_BASE_URL)."""
     if not can_download(actor, grant):
         raise PermissionDenied(_("Only members of the grantee organisation may download."))
     if not grant_is_valid(grant):
         raise Conflict(_("This grant is revoked or expired."), code="grant_not_valid")
     assert actor.user is not None
     links = []
-    for distribution in grant.version.distributions.exclude(file=""):
+    files = grant.version.distributions.exclude(file="").order_by("created_at", "id")
+    for distribution in files:
+        if not grant_covers(grant, distribution):
+            continue
         signed = download_link_sign(grant=grant, distribution=distribution, user=actor.user)
         links.append(
             {
                 "distribution": distribution.pk,
+                "role": distribution.role,
+                "file_name": distribution.file_name,
                 "title": distribution.title,
                 "format": distribution.format,
                 "url": absolute_uri(reverse("download-file", args=[signed])),

@@ -7,11 +7,11 @@ import json
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from datasets.models import Dataset, Theme
+from datasets.models import Dataset, Preview, Theme
 from interop import dcat as v
 from interop.dcat import DCAT3, ODRL, ODRL_PROFILE, PREFIXES
 from interop.odrl import organization_uri
@@ -188,7 +188,7 @@ def test_licence_on_the_dataset_and_its_distributions(rich, graph):
 
     assert one(graph, dataset_uri(rich.dataset), v.DCTERMS.license) == licence
     assert (licence, v.RDF.type, v.DCTERMS.LicenseDocument) in graph
-    for distribution in (rich.stored, rich.external, rich.stored_v2, rich.sample):
+    for distribution in (rich.stored, rich.external, rich.stored_v2):
         assert one(graph, distribution_uri(distribution), v.DCTERMS.license) == licence
 
 
@@ -379,17 +379,31 @@ def test_the_checksum_is_an_spdx_checksum(rich, graph):
     assert list(graph.objects(distribution_uri(rich.sample), v.SPDX.checksum)) == []
 
 
-def test_samples_are_adms_samples_not_distributions(rich, graph):
+def test_the_checked_file_stays_out_and_the_preview_is_the_adms_sample(
+    rich, client_for, read_catalog
+):
+    Preview.objects.create(
+        version=rich.v2, source=rich.sample, columns=["a"], rows=[["1"]], made_at=timezone.now()
+    )
+    graph = read_catalog(client_for("anonymous"))
     v2 = version_uri(rich.v2)
     sample = distribution_uri(rich.sample)
+    preview = uri(reverse("version-preview", kwargs={"dataset": rich.dataset.pk, "pk": rich.v2.pk}))
 
-    assert (v2, v.ADMS.sample, sample) in graph
-    assert (v2, DCAT.distribution, sample) not in graph
-    assert (sample, v.RDF.type, DCAT.Distribution) in graph
+    assert not set(graph.triples((sample, None, None)))
+    assert not set(graph.triples((None, None, sample)))
+    assert set(graph.objects(v2, v.ADMS.sample)) == {preview}
+    assert (preview, v.RDF.type, DCAT.Distribution) in graph
+    assert one(graph, preview, DCAT.accessURL) == preview
     assert set(graph.objects(v2, DCAT.distribution)) == {
         distribution_uri(rich.external),
         distribution_uri(rich.stored_v2),
     }
+    assert set(graph.objects(dataset_uri(rich.dataset), v.ADMS.sample)) == {preview}
+
+
+def test_a_version_without_a_preview_has_no_sample(rich, graph):
+    assert list(graph.objects(version_uri(rich.v2), v.ADMS.sample)) == []
 
 
 def test_the_dataset_carries_the_current_versions_distributions(rich, graph):
@@ -399,7 +413,6 @@ def test_the_dataset_carries_the_current_versions_distributions(rich, graph):
         distribution_uri(rich.external),
         distribution_uri(rich.stored_v2),
     }
-    assert set(graph.objects(node, v.ADMS.sample)) == {distribution_uri(rich.sample)}
 
 
 # --- the access policy ------------------------------------------------------------------------

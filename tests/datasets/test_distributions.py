@@ -286,11 +286,20 @@ def test_list_and_detail(client_for, public):
     listed = anonymous.get(distributions_url(public.pk, version.pk))
     assert listed.status_code == 200
     results = listed.json()["results"]
-    assert [d["id"] for d in results if d["role"] == "data"] == [str(distribution.pk)]
-    assert {d["role"] for d in results} == {"data", "sample"}  # the checked sample is listed too
+    # The checked file is listed to the publisher's stewards only; others see its preview.
+    assert [(d["id"], d["role"]) for d in results] == [(str(distribution.pk), "data")]
+    stewards = client_for("steward").get(distributions_url(public.pk, version.pk)).json()
+    assert {d["role"] for d in stewards["results"]} == {"data", "sample"}
     detail = anonymous.get(distribution_url(public.slug, version.pk, distribution.pk))
     assert detail.status_code == 200
     assert detail.json()["sha256"] == hashlib.sha256(CSV).hexdigest()
+    assert detail.json()["file_name"] == distribution.file_name
+    assert detail.json()["download_url"].endswith(
+        reverse(
+            "distribution-download",
+            kwargs={"dataset": public.pk, "version": version.pk, "pk": distribution.pk},
+        )
+    )
     assert "file" not in detail.json()
     assert distribution.file.name not in detail.content.decode()
 

@@ -107,7 +107,17 @@ def test_members_of_the_grantee_get_one_link_per_file(
     assert {link["distribution"] for link in links} == {str(d.pk) for d in files}
     assert len(links) == 2  # the link-only distribution has no file to serve
     for link in links:
-        assert set(link) == {"distribution", "title", "format", "url", "expires_in_seconds"}
+        assert set(link) == {
+            "distribution",
+            "role",
+            "file_name",
+            "title",
+            "format",
+            "url",
+            "expires_in_seconds",
+        }
+        assert link["role"] == "data"
+        assert link["file_name"] == files.get(pk=link["distribution"]).file_name
         assert link["url"].startswith("http://testserver/api/v1/download-links/")
         assert link["expires_in_seconds"] == 600
     assert {link["format"] for link in links} == {"csv", "json"}
