@@ -38,7 +38,11 @@ from datasets.api.serializers import (
     ValidationReportSerializer,
 )
 from datasets.models import DataFormat, Dataset, SchemaKind
-from datasets.permissions import require_any_steward, require_dataset_steward
+from datasets.permissions import (
+    can_see_checked_file,
+    require_any_steward,
+    require_dataset_steward,
+)
 
 from ..models import PolicyPreset, PublishingDefaults
 from ..permissions import can_change_publishing_defaults, can_read_publishing_defaults
@@ -258,7 +262,7 @@ def _status_body(request: Request, dataset: Dataset) -> dict[str, Any]:
             "rows_read": report.row_count,
             "started_at": report.started_at,
             "finished_at": report.finished_at,
-            "report": ValidationReportSerializer(report).data,
+            "report": ValidationReportSerializer(report, context={"checked_file": True}).data,
         },
         "inferred_schema": inferred,
         "policy": {
@@ -284,7 +288,8 @@ class DatasetStatusView(ActorMixin):
     )
     def get(self, request: Request, dataset: str) -> Response:
         obj = _visible(self.actor, dataset)
-        if not (self.actor.is_secretariat or self.actor.is_steward_of(obj.publisher_id)):
+        # The status shows the checked file's report and inferred schema: the same readers.
+        if not can_see_checked_file(self.actor, obj):
             if not self.actor.is_authenticated:
                 raise NotAuthenticated()
             raise PermissionDenied(
