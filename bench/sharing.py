@@ -313,6 +313,7 @@ def _requests(
     earliest = now - dt.timedelta(days=SPAN_DAYS)
     valid_grants: list[tuple[uuid.UUID, int, dt.datetime, dt.datetime, uuid.UUID, int]] = []
 
+    open_pairs: set[tuple[int, uuid.UUID]] = set()
     for _ in range(sizes.sharing_requests):
         # More requests lately (the alliance grows: density rising linearly over the span),
         # for a popular dataset already published then.
@@ -371,6 +372,12 @@ def _requests(
                 state = "revoked"
                 revoked_at = decided + (now - decided) * rng.random()
             grant_window = (valid_from, valid_until)
+        if state in OPEN_STATES:
+            # One open request per organisation and dataset (sharing_request_one_open): a
+            # second one is never made, as the API would refuse it.
+            if (requester[0], dataset.id) in open_pairs:
+                continue
+            open_pairs.add((requester[0], dataset.id))
         modified = revoked_at or decided or created
         rows.requests.append(
             (
@@ -475,6 +482,12 @@ def _requests(
             moment = since + (until - since) * rng.random()
             rows.downloads.append((size, None, moment, distribution_id, users[org_id], grant_id))
         rows.downloads.sort(key=lambda r: r[2])  # type: ignore[arg-type, return-value]
+
+
+# Not final: an organisation has at most one such request per dataset.
+OPEN_STATES = frozenset(
+    {"submitted", "awaiting_publisher", "awaiting_division_lead", "approved", "active"}
+)
 
 
 def _outcome(

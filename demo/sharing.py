@@ -166,17 +166,17 @@ def _run(scenario: Scenario, dataset: Dataset, requester: User, counter: Counter
         sharing_requests.sharing_request_reject(
             actor=publisher_actor,
             sharing_request=sharing_request,
-            comment="개인정보 포함 가능성 검토 중 / personal data still under review",
+            reason="개인정보 포함 가능성 검토 중 / personal data still under review",
         )
     elif scenario.name == "withdrawn":
         sharing_requests.sharing_request_withdraw(
             actor=requester_actor,
             sharing_request=sharing_request,
-            comment="다른 데이터로 대체 / found another",
+            reason="다른 데이터로 대체 / found another",
         )
     elif sharing_request.state == S.AWAITING_PUBLISHER and scenario.target != S.AWAITING_PUBLISHER:
         sharing_request = sharing_requests.sharing_request_approve(
-            actor=publisher_actor, sharing_request=sharing_request, comment="승인합니다 / approved"
+            actor=publisher_actor, sharing_request=sharing_request, reason="승인합니다 / approved"
         )
     if (
         sharing_request.state == S.AWAITING_DIVISION_LEAD
@@ -187,7 +187,7 @@ def _run(scenario: Scenario, dataset: Dataset, requester: User, counter: Counter
             sharing_request = sharing_requests.sharing_request_approve(
                 actor=actor_for(lead),
                 sharing_request=sharing_request,
-                comment="분과 검토 완료 / division review done",
+                reason="분과 검토 완료 / division review done",
             )
     sharing_request.refresh_from_db()
     if sharing_request.state in (S.ACTIVE, S.REVOKED) and scenario.with_file:

@@ -182,8 +182,13 @@ DSP_STATE = {
     S.REVOKED: "TERMINATED",
 }
 
-OPEN_STATES = (S.SUBMITTED, S.AWAITING_PUBLISHER, S.AWAITING_DIVISION_LEAD)
+# Waiting for the check or a decision (the requester may still withdraw).
+PENDING_STATES = (S.SUBMITTED, S.AWAITING_PUBLISHER, S.AWAITING_DIVISION_LEAD)
 FINAL_STATES = (S.REJECTED, S.WITHDRAWN, S.EXPIRED, S.REVOKED)
+# An open request is one not in a final state: pending, approved or active. An organisation has
+# at most one open request per dataset (the `sharing_request_one_open` constraint).
+OPEN_REQUEST_STATES = tuple(state for state in S if state not in FINAL_STATES)
+OPEN_REQUEST_CONSTRAINT = "sharing_request_one_open"
 
 
 class SharingRequest(models.Model):
@@ -269,7 +274,13 @@ class SharingRequest(models.Model):
                 fields=["requested_by", "idempotency_key"],
                 condition=~Q(idempotency_key=""),
                 name="sharing_request_idempotency",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["requester", "dataset"],
+                condition=Q(state__in=OPEN_REQUEST_STATES),
+                name=OPEN_REQUEST_CONSTRAINT,
+                violation_error_code="open_request_exists",
+            ),
         ]
         indexes = [
             models.Index(fields=["state", "created_at"], name="sharing_request_state"),

@@ -21,6 +21,7 @@ from interop.odrl import OdrlLookups
 
 from . import policy as engine
 from .models import (
+    OPEN_REQUEST_STATES,
     AccessPolicy,
     Agreement,
     Download,
@@ -69,6 +70,14 @@ def sharing_request_get(*, actor: Actor, pk: str) -> SharingRequest | None:
         return sharing_request_list(actor=actor).filter(pk=pk).first()
     except (ValueError, ValidationError):  # not a UUID: no such request (404, not 400)
         return None
+
+
+def sharing_request_open_get(*, requester: Organization, dataset: Dataset) -> SharingRequest | None:
+    """The organisation's open request for the dataset (pending, approved or active), if any:
+    there is at most one. For callers acting for `requester`, who see its requests."""
+    return SharingRequest.objects.filter(
+        requester=requester, dataset=dataset, state__in=OPEN_REQUEST_STATES
+    ).first()
 
 
 def agreement_list(*, actor: Actor) -> QuerySet[Agreement]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, F, Max, OuterRef
 from django.test import override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -41,6 +42,7 @@ from datasets.models import (
     VersionStatus,
 )
 from registry.models import AccessPolicy, Agreement, Download, SharingRequest, SharingRequestState
+from registry.services import policies
 
 pytestmark = pytest.mark.django_db
 
@@ -155,6 +157,55 @@ def test_versions_and_distributions(seeded: Seeded) -> None:
     assert distribution.access_url.startswith(f"https://data.{publisher}.example.kr/")
     assert len(distribution.sha256) == 64
     assert distribution.byte_size
+
+
+def test_every_published_dataset_has_a_published_version_with_data(seeded: Seeded) -> None:
+    """Ever published (published, deprecated, withdrawn): a request for one finds a version to
+    share, and the publication rule (a published version with a file or access URL) holds."""
+    with_data = Distribution.objects.filter(version=OuterRef("pk")).exclude(file="", access_url="")
+    shareable = DatasetVersion.objects.filter(
+        dataset=OuterRef("pk"), status=VersionStatus.PUBLISHED
+    ).filter(Exists(with_data))
+    ever_published = Dataset.objects.exclude(status=DatasetStatus.DRAFT)
+    assert ever_published.count() > 200
+    lacking = ever_published.exclude(Exists(shareable))
+    assert not lacking.exists(), list(lacking.values_list("slug", flat=True))
+    # Published versions come out no later than their dataset: the dataset publishes last.
+    assert (
+        not DatasetVersion.objects.filter(
+            status=VersionStatus.PUBLISHED,
+            dataset__status=DatasetStatus.PUBLISHED,
+            published_at__gt=F("dataset__published_at") + timedelta(seconds=1),
+            dataset__slug__in=ever_published.values("slug"),
+        )
+        .exclude(version="demo-sample")
+        .exists()
+    )
+
+
+def test_a_request_for_any_published_demo_dataset_finds_a_version(seeded: Seeded) -> None:
+    """The policy check's `dataset_not_available` never applies to a listed demo dataset, and
+    no demo request was refused for it."""
+    member = Membership.objects.filter(
+        organization__kind=OrganizationKind.AI_COMPANY, role=MembershipRole.MEMBER
+    ).first()
+    assert member is not None
+    listed = Dataset.objects.filter(status__in=(DatasetStatus.PUBLISHED, DatasetStatus.DEPRECATED))
+    unavailable = []
+    for dataset in listed.exclude(publisher=member.organization):
+        decision = policies.eligibility_evaluate(
+            dataset=dataset,
+            organization=member.organization,
+            purpose="research",
+            period_days=30,
+            accepted_obligations=[],
+        )
+        if "dataset_not_available" in {reason.code for reason in decision.reasons}:
+            unavailable.append(dataset.slug)
+    assert unavailable == []
+    assert not SharingRequest.objects.filter(
+        decision_reasons__contains=[{"code": "dataset_not_available"}]
+    ).exists()
 
 
 def test_second_run_changes_nothing(seeded: Seeded) -> None:

@@ -6,6 +6,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from common.serializers import InputModelSerializer, InputSerializer
+
 from ..models import ApiToken, Division, Membership, MembershipRole, Organization, User
 from ..validators import (
     normalize_business_registration_number,
@@ -55,7 +57,7 @@ class OrganizationOutputSerializer(serializers.ModelSerializer[Organization]):
         read_only_fields = fields
 
 
-class OrganizationInputSerializer(serializers.ModelSerializer[Organization]):
+class OrganizationInputSerializer(InputModelSerializer[Organization]):
     divisions = serializers.SlugRelatedField(
         slug_field="code",
         queryset=Division.objects.all(),
@@ -107,7 +109,7 @@ class MembershipOutputSerializer(serializers.ModelSerializer[Membership]):
         read_only_fields = fields
 
 
-class MembershipCreateSerializer(serializers.Serializer[Any]):
+class MembershipCreateSerializer(InputSerializer):
     organization = serializers.SlugRelatedField(
         slug_field="slug", queryset=Organization.objects.all(), help_text="Organisation slug."
     )
@@ -115,11 +117,11 @@ class MembershipCreateSerializer(serializers.Serializer[Any]):
     role = serializers.ChoiceField(choices=MembershipRole.choices, default=MembershipRole.MEMBER)
 
 
-class MembershipUpdateSerializer(serializers.Serializer[Any]):
+class MembershipUpdateSerializer(InputSerializer):
     role = serializers.ChoiceField(choices=MembershipRole.choices)
 
 
-class TokenObtainSerializer(serializers.Serializer[Any]):
+class TokenObtainSerializer(InputSerializer):
     email = serializers.EmailField()
     password = serializers.CharField(max_length=256, style={"input_type": "password"})
     name = serializers.CharField(max_length=100, default="api", help_text="A label for the token.")

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from accounts.api.serializers import DivisionBriefSerializer, OrganizationBriefSerializer
 from accounts.models import Division, Organization
 from common.i18n import LocalizedTextField
+from common.serializers import InputModelSerializer, InputSerializer
 
 from ..models import (
     DATASET_METADATA_FIELDS,
@@ -80,7 +81,7 @@ def _input_fields() -> list[str]:
     return fields
 
 
-class DatasetInputSerializer(serializers.ModelSerializer[Dataset]):
+class DatasetInputSerializer(InputModelSerializer[Dataset]):
     """Create and update (PATCH takes any subset)."""
 
     division = serializers.SlugRelatedField(
@@ -305,7 +306,7 @@ class VersionOutputSerializer(serializers.ModelSerializer[DatasetVersion]):
         return ValidationReportSerializer(reports[0], context=self.context).data
 
 
-class SchemaInputSerializer(serializers.Serializer[Any]):
+class SchemaInputSerializer(InputSerializer):
     kind = serializers.ChoiceField(choices=SchemaKind.choices, default=SchemaKind.TABLE_SCHEMA)
     schema = serializers.JSONField(
         required=False, help_text=_("The schema inline (JSON); or upload it as `file`.")
@@ -325,7 +326,7 @@ class SchemaOutputSerializer(serializers.Serializer[Any]):
     schema = serializers.JSONField()
 
 
-class SampleInputSerializer(serializers.Serializer[Any]):
+class SampleInputSerializer(InputSerializer):
     file = serializers.FileField()
     format = serializers.ChoiceField(
         choices=[
@@ -365,7 +366,7 @@ class SampleInputSerializer(serializers.Serializer[Any]):
     sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", required=False)
 
 
-class PublishInputSerializer(serializers.Serializer[Any]):
+class PublishInputSerializer(InputSerializer):
     waiver_reason = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -374,7 +375,7 @@ class PublishInputSerializer(serializers.Serializer[Any]):
     )
 
 
-class VersionInputSerializer(serializers.ModelSerializer[DatasetVersion]):
+class VersionInputSerializer(InputModelSerializer[DatasetVersion]):
     """Create and change a draft; on a published version only the preview settings change."""
 
     preview_excluded_columns = serializers.ListField(
@@ -474,7 +475,7 @@ class DistributionOutputSerializer(serializers.ModelSerializer[Distribution]):
         return request.build_absolute_uri(path) if request is not None else path
 
 
-class DistributionInputSerializer(serializers.ModelSerializer[Distribution]):
+class DistributionInputSerializer(InputModelSerializer[Distribution]):
     file = serializers.FileField(
         required=False,
         write_only=True,

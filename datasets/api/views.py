@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from accounts.api.mixins import RegistryViewSet
 from accounts.selectors import acting_organization
 from common.parsers import FormParser, JSONParser, MultiPartParser
+from common.serializers import NoBodySerializer
 from common.uploads import limit_uploads
 
 from .. import selectors, services
@@ -168,6 +169,7 @@ class DatasetViewSet(DatasetScopedMixin):
     def _transition(self, service: Any) -> Response:
         dataset = self.get_object()
         self.require_steward(dataset)
+        NoBodySerializer.check(self.request)
         return self._output(service(dataset=dataset))
 
     @extend_schema(
@@ -374,6 +376,7 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
     def accept_inferred_schema(self, request: Request, dataset: str, pk: str) -> Response:
         version = self.get_object()
         self.require_steward(version.dataset)
+        NoBodySerializer.check(request)
         version = validation_services.schema_accept_inferred(version=version)
         return Response(self.version_output(self._fresh(version)))
 
@@ -415,6 +418,7 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
     def validate(self, request: Request, dataset: str, pk: str) -> Response:
         version = self.get_object()
         self.require_steward(version.dataset)
+        NoBodySerializer.check(request)
         report = validation_services.validation_enqueue(version=version)
         return Response(
             ValidationReportSerializer(report, context=self.report_context()).data,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.validators import URLValidator
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -14,6 +15,7 @@ from accounts.api.serializers import OrganizationBriefSerializer, UserBriefSeria
 from accounts.models import Division, Organization, OrganizationKind
 from audit.models import AuditEvent
 from common.i18n import LocalizedTextField, stored_text
+from common.serializers import InputSerializer
 from datasets.models import DistributionRole
 
 from ..models import (
@@ -95,7 +97,7 @@ class AccessPolicyOutputSerializer(serializers.ModelSerializer[AccessPolicy]):
         return self._slugs(list(obj.denied_organization_ids))
 
 
-class AccessPolicyInputSerializer(serializers.Serializer[Any]):
+class AccessPolicyInputSerializer(InputSerializer):
     """Every field optional on PATCH: what is left out keeps its current value."""
 
     allowed_divisions = serializers.SlugRelatedField(
@@ -145,7 +147,7 @@ class AccessPolicyInputSerializer(serializers.Serializer[Any]):
 # --- eligibility ------------------------------------------------------------------------------
 
 
-class EligibilityInputSerializer(serializers.Serializer[Any]):
+class EligibilityInputSerializer(InputSerializer):
     organization = serializers.SlugRelatedField(
         slug_field="slug",
         queryset=Organization.objects.all(),
@@ -176,11 +178,23 @@ class LocalizedReasonsField(serializers.ListField):
         return localized_reasons(list(data or []))
 
 
+class OpenRequestSerializer(serializers.Serializer[Any]):
+    """The organisation's open request for a dataset: a second one is refused."""
+
+    id = serializers.UUIDField()
+    state = serializers.CharField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, obj: SharingRequest) -> str:
+        return reverse("sharing-request-detail", kwargs={"pk": obj.pk})
+
+
 class EligibilityOutputSerializer(serializers.Serializer[Any]):
     eligible = serializers.BooleanField()
     approval_route = serializers.ChoiceField(choices=ApprovalRoute.choices)
     policy_revision = serializers.IntegerField()
     reasons = LocalizedReasonsField()
+    open_request = OpenRequestSerializer(allow_null=True)
 
 
 # --- sharing requests -------------------------------------------------------------------------
@@ -289,16 +303,36 @@ class SharingRequestDetailSerializer(SharingRequestOutputSerializer):
         read_only_fields = fields
 
 
-class DecisionInputSerializer(serializers.Serializer[Any]):
-    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+class DecisionInputSerializer(InputSerializer):
+    """Approve and withdraw: a reason is optional."""
+
+    reason = serializers.CharField(
+        max_length=5000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Why, if you wish to say: recorded in `decision_reasons` and the history."),
+    )
 
 
-class RejectInputSerializer(serializers.Serializer[Any]):
-    comment = serializers.CharField(max_length=5000, help_text=_("Why: the requester sees it."))
+class RejectInputSerializer(InputSerializer):
+    reason = serializers.CharField(
+        max_length=5000,
+        help_text=_(
+            "Why (required): the requester reads it; recorded in `decision_reasons` and the "
+            "history."
+        ),
+    )
 
 
-class RevokeInputSerializer(serializers.Serializer[Any]):
-    reason = serializers.CharField(max_length=5000)
+class RevokeInputSerializer(InputSerializer):
+    reason = serializers.CharField(
+        max_length=5000,
+        help_text=_(
+            "Why (required): the grantee reads it; recorded on the grant, in "
+            "`decision_reasons` and the history."
+        ),
+    )
 
 
 # --- agreements, grants, downloads ------------------------------------------------------------
@@ -416,7 +450,7 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointOutputSerializer):
         read_only_fields = fields
 
 
-class WebhookEndpointInputSerializer(serializers.Serializer[Any]):
+class WebhookEndpointInputSerializer(InputSerializer):
     organization = serializers.SlugRelatedField(
         slug_field="slug", queryset=Organization.objects.all(), required=False
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status
@@ -21,6 +22,7 @@ from accounts.api.mixins import ActorMixin, RegistryViewSet
 from accounts.selectors import Actor, acting_organization
 from common.errors import Conflict
 from common.openapi import problem_response
+from common.serializers import NoBodySerializer
 from common.urls import absolute_url
 from datasets import selectors as dataset_selectors
 from datasets.models import Dataset
@@ -43,6 +45,7 @@ from .serializers import (
     EligibilityInputSerializer,
     EligibilityOutputSerializer,
     GrantOutputSerializer,
+    OpenRequestSerializer,
     RejectInputSerializer,
     RevokeInputSerializer,
     SharingRequestCreateSerializer,
@@ -149,7 +152,12 @@ class EligibilityView(ActorMixin):
 
     @extend_schema(
         summary="May my organisation ask for this dataset, for this purpose and period?",
-        description="Runs the same policy engine as the worker's check; lists every failed rule.",
+        description=(
+            "Runs the same policy engine as the worker's check; lists every failed rule. When "
+            "the organisation already has an open request (pending, approved or active) for "
+            "the dataset, `eligible` is false, `reasons` says `open_request_exists` and "
+            "`open_request` names it: asking again would answer 409."
+        ),
         request=EligibilityInputSerializer,
         responses=EligibilityOutputSerializer,
     )
@@ -170,12 +178,27 @@ class EligibilityView(ActorMixin):
             accepted_obligations=data["accepted_obligations"],
             policy=policy,
         )
+        reasons = [reason.as_dict() for reason in decision.reasons]
+        # A request is asked once: while one is open, asking again is a 409, so say so here.
+        open_request = selectors.sharing_request_open_get(requester=organization, dataset=obj)
+        if open_request is not None:
+            reasons.append(
+                {
+                    "code": "open_request_exists",
+                    "message": gettext_noop(
+                        "Your organisation already has an open request for this dataset."
+                    ),
+                }
+            )
         return Response(
             {
-                "eligible": decision.eligible,
+                "eligible": decision.eligible and open_request is None,
                 "approval_route": decision.approval_route,
                 "policy_revision": policy.revision,
-                "reasons": localized_reasons([reason.as_dict() for reason in decision.reasons]),
+                "reasons": localized_reasons(reasons),
+                "open_request": OpenRequestSerializer(open_request).data
+                if open_request is not None
+                else None,
             }
         )
 
@@ -203,13 +226,13 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
         return sharing_request
 
     def _decide(self, request: Request, serializer_class: Any, service: Any) -> Response:
-        """Approve, reject, withdraw: validate the comment, call the transition, answer."""
+        """Approve, reject, withdraw: validate the reason, call the transition, answer."""
         serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = service(
             actor=self.actor,
             sharing_request=self.get_object(),
-            comment=serializer.validated_data["comment"],
+            reason=serializer.validated_data["reason"],
         )
         return self._detail(result)
 
@@ -382,6 +405,7 @@ class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RegistryVie
     # document).
     @action(detail=True, methods=["post"], url_path="download-links", pagination_class=None)
     def download_links(self, request: Request, pk: str) -> Response:
+        NoBodySerializer.check(request)
         links = downloads.download_links_issue(
             actor=self.actor,
             grant=self.get_object(),
@@ -528,6 +552,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
     def ping(self, request: Request, pk: str) -> Response:
         endpoint = self.get_object()
         self._require_admin(endpoint.organization_id)
+        NoBodySerializer.check(request)
         delivery = webhooks.webhook_ping(endpoint=endpoint)
         return Response(
             WebhookDeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED

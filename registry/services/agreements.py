@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import User
 from accounts.selectors import Actor
@@ -21,7 +21,7 @@ from datasets.models import Dataset, DatasetVersion, VersionStatus
 
 from ..models import Agreement, Grant, SharingRequest
 from ..models import SharingRequestState as S
-from ..permissions import can_revoke
+from ..permissions import can_decide_as_publisher, can_revoke
 from .policies import policy_terms_dict
 from .transitions import sharing_request_move
 
@@ -109,8 +109,13 @@ def agreement_activate(*, sharing_request: SharingRequest, actor: User | None) -
 
 @transaction.atomic
 def grant_revoke(*, actor: Actor, sharing_request: SharingRequest, reason: str) -> SharingRequest:
+    """End an approved or active request's grant now. The `reason` (required: the grantee reads
+    it) is kept on the grant and recorded in `decision_reasons`."""
     if not can_revoke(actor, sharing_request):
         raise PermissionDenied(_("Only the publisher's stewards or the secretariat may revoke."))
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Say why: the grantee reads it.")]})
+    by_publisher = can_decide_as_publisher(actor, sharing_request)
     now = timezone.now()
     Grant.objects.filter(
         agreement__sharing_request=sharing_request, revoked_at__isnull=True
@@ -121,6 +126,7 @@ def grant_revoke(*, actor: Actor, sharing_request: SharingRequest, reason: str) 
         target=S.REVOKED,
         actor=actor.user,
         comment=reason,
+        reason_code="revoked_by_publisher" if by_publisher else "revoked_by_secretariat",
     )
 
 

@@ -125,6 +125,15 @@ def email_body(sharing_request: SharingRequest, event: str, extra: str = "") -> 
     )
 
 
+def _reasons_text(sharing_request: SharingRequest, state: str) -> str:
+    """Why a request was refused or ended, for the requester's email: the decision reasons
+    as stored (a person's words as written, the registry's in English)."""
+    if state not in (S.REJECTED, S.REVOKED) or not sharing_request.decision_reasons:
+        return ""
+    lines = [f"- {reason.get('message', '')}" for reason in sharing_request.decision_reasons]
+    return "사유 / Reasons:\n" + "\n".join(lines) + "\n"
+
+
 # --- queueing ---------------------------------------------------------------------------------
 
 
@@ -152,7 +161,7 @@ def sharing_request_notify(*, sharing_request: SharingRequest, state: str) -> No
         email_queue(
             recipients=recipients,
             subject=email_subject(sharing_request, event),
-            body=email_body(sharing_request, event),
+            body=email_body(sharing_request, event, _reasons_text(sharing_request, state)),
             event=event,
             object_id=str(sharing_request.pk),
         )

@@ -12,12 +12,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Organization
 from accounts.selectors import Actor
@@ -25,7 +26,7 @@ from common import jobs
 from common.errors import Conflict
 from datasets.models import Dataset, DatasetVersion, VersionStatus
 
-from ..models import OPEN_STATES, ApprovalRoute, SharingRequest
+from ..models import PENDING_STATES, ApprovalRoute, SharingRequest
 from ..models import SharingRequestState as S
 from ..permissions import (
     can_act_for,
@@ -34,6 +35,7 @@ from ..permissions import (
     can_decide_as_publisher,
     can_withdraw,
 )
+from ..selectors import sharing_request_open_get
 from .agreements import agreement_activate
 from .policies import eligibility_evaluate, policy_ensure
 from .transitions import (
@@ -75,6 +77,52 @@ def _idempotency_key_lock(*, user_id: int, idempotency_key: str) -> None:
         )
 
 
+def open_request_conflict(open_request: SharingRequest) -> Conflict:
+    """The 409 for a second open request: names the open one, its state and where it is."""
+    return Conflict(
+        _(
+            "Your organisation already has an open request for this dataset "
+            "(%(id)s, state '%(state)s'); follow it, or withdraw it before asking again."
+        )
+        % {"id": open_request.pk, "state": open_request.state},
+        code="open_request_exists",
+        open_request=str(open_request.pk),
+        open_request_state=open_request.state,
+        open_request_url=reverse("sharing-request-detail", kwargs={"pk": open_request.pk}),
+    )
+
+
+def _idempotent_retry(
+    *,
+    user: Any,
+    idempotency_key: str,
+    dataset: Dataset,
+    requester: Organization,
+    purpose: str,
+    period_days: int,
+) -> SharingRequest | None:
+    """The request first made with this Idempotency-Key, if any; 409 when it asked for
+    something else."""
+    existing = SharingRequest.objects.filter(
+        requested_by=user, idempotency_key=idempotency_key
+    ).first()
+    if existing is None:
+        return None
+    if _asks_differently(
+        existing, dataset=dataset, requester=requester, purpose=purpose, period_days=period_days
+    ):
+        raise Conflict(
+            _("This Idempotency-Key was used for a different request."),
+            code="idempotency_key_reused",
+        )
+    if existing.state == S.SUBMITTED:
+        # Not checked yet: the check may have been lost (a dead worker or broker), and the
+        # client retries because it saw no progress. Queue it again; the check does nothing
+        # for a request checked in the meantime.
+        sharing_request_check_queue(sharing_request=existing)
+    return existing
+
+
 @transaction.atomic
 def sharing_request_create(
     *,
@@ -91,34 +139,30 @@ def sharing_request_create(
 ) -> tuple[SharingRequest, bool]:
     """Submit a request: (sharing request, created). A repeated Idempotency-Key returns the
     first request (queuing its check again while it is still `submitted`), or 409 when the
-    first asked for something else."""
+    first asked for something else. A second open request of the organisation for the dataset
+    is a 409 `open_request_exists` naming the first."""
     user = actor.user
     assert user is not None
     if not can_act_for(actor, requester):
         raise PermissionDenied(_("You may only ask on behalf of your own organisation."))
     if idempotency_key:
         _idempotency_key_lock(user_id=user.pk, idempotency_key=idempotency_key)
-        existing = SharingRequest.objects.filter(
-            requested_by=user, idempotency_key=idempotency_key
-        ).first()
-        if existing is not None:
-            if _asks_differently(
-                existing,
-                dataset=dataset,
-                requester=requester,
-                purpose=purpose,
-                period_days=period_days,
-            ):
-                raise Conflict(
-                    _("This Idempotency-Key was used for a different request."),
-                    code="idempotency_key_reused",
-                )
-            if existing.state == S.SUBMITTED:
-                # Not checked yet: the check may have been lost (a dead worker or broker), and
-                # the client retries because it saw no progress. Queue it again; the check
-                # does nothing for a request checked in the meantime.
-                sharing_request_check_queue(sharing_request=existing)
-            return existing, False
+
+    def retried() -> SharingRequest | None:
+        if not idempotency_key:
+            return None
+        return _idempotent_retry(
+            user=user,
+            idempotency_key=idempotency_key,
+            dataset=dataset,
+            requester=requester,
+            purpose=purpose,
+            period_days=period_days,
+        )
+
+    first = retried()
+    if first is not None:
+        return first, False
     if version is not None and (
         version.dataset_id != dataset.pk or version.status != VersionStatus.PUBLISHED
     ):
@@ -126,23 +170,39 @@ def sharing_request_create(
             _("Only a published version of this dataset can be asked for."),
             code="version_not_available",
         )
+    already_open = sharing_request_open_get(requester=requester, dataset=dataset)
+    if already_open is not None:
+        raise open_request_conflict(already_open)
     policy = policy_ensure(dataset=dataset)
-    sharing_request = SharingRequest.objects.create(
-        dataset=dataset,
-        version=version,
-        requester=requester,
-        requested_by=user,
-        purpose=purpose,
-        justification=justification,
-        period_days=period_days,
-        start_at=start_at,
-        accepted_obligations=sorted(set(accepted_obligations)),
-        policy=policy,
-        approval_route=policy.approval_route,
-        state=S.SUBMITTED,
-        idempotency_key=idempotency_key or "",
-        check_due_at=jobs.redeliver_at(),
-    )
+    try:
+        # A savepoint: a concurrent submission of the same organisation for the same dataset
+        # (or a concurrent retry with the same key) that committed first breaks a unique
+        # constraint here, and that is answered as if it had been seen above.
+        with transaction.atomic():
+            sharing_request = SharingRequest.objects.create(
+                dataset=dataset,
+                version=version,
+                requester=requester,
+                requested_by=user,
+                purpose=purpose,
+                justification=justification,
+                period_days=period_days,
+                start_at=start_at,
+                accepted_obligations=sorted(set(accepted_obligations)),
+                policy=policy,
+                approval_route=policy.approval_route,
+                state=S.SUBMITTED,
+                idempotency_key=idempotency_key or "",
+                check_due_at=jobs.redeliver_at(),
+            )
+    except IntegrityError:
+        first = retried()
+        if first is not None:
+            return first, False
+        already_open = sharing_request_open_get(requester=requester, dataset=dataset)
+        if already_open is None:
+            raise
+        raise open_request_conflict(already_open) from None
     sharing_request_event_record(
         sharing_request=sharing_request, actor=user, from_state="", to_state=S.SUBMITTED
     )
@@ -241,11 +301,12 @@ def _sharing_request_check(*, sharing_request_id: Any, counted: bool) -> Sharing
 
 @transaction.atomic
 def sharing_request_approve(
-    *, actor: Actor, sharing_request: SharingRequest, comment: str = ""
+    *, actor: Actor, sharing_request: SharingRequest, reason: str = ""
 ) -> SharingRequest:
     """The publisher's steward approves at awaiting_publisher (onwards to the division lead when
     the route says so); the lead approves at awaiting_division_lead, and alone at
-    awaiting_publisher once an overdue request on the publisher-only route is escalated."""
+    awaiting_publisher once an overdue request on the publisher-only route is escalated.
+    A `reason`, if given, is recorded in `decision_reasons`."""
     user = actor.user
     is_publisher = can_decide_as_publisher(actor, sharing_request)
     is_lead = can_decide_as_division_lead(actor, sharing_request)
@@ -266,7 +327,8 @@ def sharing_request_approve(
             sources=(S.AWAITING_DIVISION_LEAD,),
             target=S.APPROVED,
             actor=user,
-            comment=comment,
+            comment=reason,
+            reason_code="approved_by_division_lead",
             **decided,
         )
         return agreement_activate(sharing_request=sharing_request, actor=user)
@@ -281,7 +343,8 @@ def sharing_request_approve(
                 sources=(S.AWAITING_PUBLISHER,),
                 target=S.AWAITING_DIVISION_LEAD,
                 actor=user,
-                comment=comment,
+                comment=reason,
+                reason_code="approved_by_publisher",
                 routed_to_division_lead_at=timezone.now(),
             )
     elif not (
@@ -295,9 +358,14 @@ def sharing_request_approve(
         sources=(S.AWAITING_PUBLISHER,),
         target=S.APPROVED,
         actor=user,
-        comment=comment
+        comment=reason
         or (
             "" if is_publisher else gettext_noop("Approved by the division lead after escalation.")
+        ),
+        reason_code=(
+            ("approved_by_publisher" if is_publisher else "approved_by_division_lead")
+            if reason
+            else ""
         ),
         **decided,
     )
@@ -306,13 +374,16 @@ def sharing_request_approve(
 
 @transaction.atomic
 def sharing_request_reject(
-    *, actor: Actor, sharing_request: SharingRequest, comment: str
+    *, actor: Actor, sharing_request: SharingRequest, reason: str
 ) -> SharingRequest:
-    """Either approver may refuse at their step; the lead also once a request is escalated."""
+    """Either approver may refuse at their step; the lead also once a request is escalated.
+    The `reason` (required: the requester reads it) is recorded in `decision_reasons`."""
     is_publisher = can_decide_as_publisher(actor, sharing_request)
     is_lead = can_decide_as_division_lead(actor, sharing_request)
     if not (is_publisher or is_lead):
         raise PermissionDenied(_("You may not decide on this request."))
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Say why: the requester reads it.")]})
     sharing_request.state = sharing_request_locked_state(sharing_request=sharing_request)
     sharing_request.refresh_from_db(fields=["escalated_at"])
     open_steps = (S.AWAITING_PUBLISHER, S.AWAITING_DIVISION_LEAD)
@@ -324,28 +395,33 @@ def sharing_request_reject(
         or can_decide_after_escalation(actor, sharing_request)
     ):
         raise PermissionDenied(_("Only data stewards of the publisher decide at this step."))
+    by_publisher = is_publisher and sharing_request.state == S.AWAITING_PUBLISHER
     return sharing_request_move(
         sharing_request=sharing_request,
         sources=open_steps,
         target=S.REJECTED,
         actor=actor.user,
-        comment=comment,
+        comment=reason,
+        reason_code="rejected_by_publisher" if by_publisher else "rejected_by_division_lead",
         decided_at=timezone.now(),
     )
 
 
 @transaction.atomic
 def sharing_request_withdraw(
-    *, actor: Actor, sharing_request: SharingRequest, comment: str = ""
+    *, actor: Actor, sharing_request: SharingRequest, reason: str = ""
 ) -> SharingRequest:
+    """The requesting organisation takes its request back before a decision; a `reason`, if
+    given, is recorded in `decision_reasons`."""
     if not can_withdraw(actor, sharing_request):
         raise PermissionDenied(_("Only the requesting organisation may withdraw its request."))
     return sharing_request_move(
         sharing_request=sharing_request,
-        sources=OPEN_STATES,
+        sources=PENDING_STATES,
         target=S.WITHDRAWN,
         actor=actor.user,
-        comment=comment,
+        comment=reason,
+        reason_code="withdrawn_by_requester",
     )
 
 

@@ -69,6 +69,13 @@ def transition_conflict(current: str, target: str, sources: tuple[str, ...]) -> 
     )
 
 
+def decision_reason(code: str, reason: str) -> dict[str, str]:
+    """A person's reason for a decision, as an entry of `decision_reasons`: the code says which
+    decision and by whom (`rejected_by_publisher`), the message is their words, shown as
+    written."""
+    return {"code": code, "message": reason}
+
+
 def sharing_request_move(
     *,
     sharing_request: SharingRequest,
@@ -76,14 +83,23 @@ def sharing_request_move(
     target: str,
     actor: User | None,
     comment: str = "",
+    reason_code: str = "",
     **updates: Any,
 ) -> SharingRequest:
     """Move from one of `sources` to `target` under a row lock; 409 with the current state if
     the request is elsewhere. The lock makes concurrent moves queue up, so the event records the
-    state the move really left, and of two approvers exactly one wins."""
+    state the move really left, and of two approvers exactly one wins.
+
+    A person's decision passes `reason_code` and their reason as `comment`: the reason goes to
+    the event log and is added to `decision_reasons` (which keeps earlier entries)."""
     from_state = sharing_request_locked_state(sharing_request=sharing_request)
     if from_state not in sources:
         raise transition_conflict(from_state, target, sources)
+    if reason_code and comment:
+        earlier = SharingRequest.objects.values_list("decision_reasons", flat=True).get(
+            pk=sharing_request.pk
+        )
+        updates["decision_reasons"] = [*(earlier or []), decision_reason(reason_code, comment)]
     SharingRequest.objects.filter(pk=sharing_request.pk).update(
         state=target, modified_at=timezone.now(), reminded_at=None, **updates
     )

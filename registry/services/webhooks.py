@@ -67,6 +67,7 @@ def sharing_request_payload(sharing_request: SharingRequest, event: str) -> dict
             "requester": sharing_request.requester.slug,
             "publisher": sharing_request.dataset.publisher.slug,
             "purpose": sharing_request.purpose,
+            "decision_reasons": list(sharing_request.decision_reasons or []),
         },
     }
 

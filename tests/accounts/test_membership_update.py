@@ -175,7 +175,10 @@ def test_the_user_and_organisation_cannot_be_changed(client_for, world):
         {"role": "member", "organization": "other", "user": world.users["secretariat"].pk},
     )
 
-    assert response.status_code == 200
+    # Refused, not ignored: they are not fields of this endpoint.
+    assert response.status_code == 400
+    errors = {(e["field"], e["code"]) for e in response.json()["errors"]}
+    assert errors == {("organization", "unknown_field"), ("user", "unknown_field")}
     membership.refresh_from_db()
     assert membership.organization_id == world.acme.pk
     assert membership.user_id == world.users["member"].pk

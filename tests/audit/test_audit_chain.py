@@ -165,7 +165,7 @@ def test_rejection_withdrawal_revocation_and_expiry_are_audited(
     capture = django_capture_on_commit_callbacks
     set_route(ApprovalRoute.PUBLISHER)
     rejected = submit()
-    act(client_for("steward"), rejected, "reject", capture, comment="not now")
+    act(client_for("steward"), rejected, "reject", capture, reason="not now")
     withdrawn = submit()
     act(client_for("outsider_member"), withdrawn, "withdraw", capture)
     revoked = submit()

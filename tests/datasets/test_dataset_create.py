@@ -249,15 +249,16 @@ def test_blank_keywords_are_dropped(client_for):
     assert response.json()["keywords"] == ["진동"]
 
 
-def test_status_and_published_at_in_the_payload_are_ignored(client_for):
+def test_status_and_published_at_in_the_payload_are_refused(client_for):
     response = client_for("steward").post(
         LIST_URL,
         dataset_payload(status="published", published_at="2020-01-01T00:00:00Z"),
     )
 
-    assert response.status_code == 201
-    assert response.json()["status"] == DatasetStatus.DRAFT
-    assert response.json()["published_at"] is None
+    assert response.status_code == 400
+    errors = {(e["field"], e["code"]) for e in response.json()["errors"]}
+    assert errors == {("status", "unknown_field"), ("published_at", "unknown_field")}
+    assert not Dataset.objects.exists()
 
 
 def test_created_dataset_is_searchable_by_its_publisher(client_for):

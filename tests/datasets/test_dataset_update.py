@@ -208,7 +208,9 @@ def test_status_cannot_be_changed_through_patch(client_for, datasets):
         detail_url(dataset.pk), {"status": "published", "published_at": "2020-01-01T00:00:00Z"}
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
+    errors = {(e["field"], e["code"]) for e in response.json()["errors"]}
+    assert errors == {("status", "unknown_field"), ("published_at", "unknown_field")}
     dataset.refresh_from_db()
     assert dataset.status == DatasetStatus.DRAFT
     assert dataset.published_at is None

@@ -28,7 +28,7 @@ def agreement(world, client_for, submit, set_route, django_capture_on_commit_cal
     set_route(ApprovalRoute.PUBLISHER)
     request = submit()
     response = act(
-        client_for("steward"), request, "approve", django_capture_on_commit_callbacks, comment="ok"
+        client_for("steward"), request, "approve", django_capture_on_commit_callbacks, reason="ok"
     )
     assert response.json()["state"] == S.ACTIVE
     return Agreement.objects.select_related("sharing_request").get(sharing_request=request)
@@ -203,7 +203,7 @@ def test_a_rejected_request_has_no_agreement(
     request = submit()
 
     response = act(
-        client_for("steward"), request, "reject", django_capture_on_commit_callbacks, comment="no"
+        client_for("steward"), request, "reject", django_capture_on_commit_callbacks, reason="no"
     )
 
     assert response.json()["state"] == S.REJECTED

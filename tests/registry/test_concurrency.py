@@ -180,7 +180,7 @@ def test_lead_and_steward_decide_at_once_one_wins(
             _post(
                 world.users["steward"],
                 reverse("sharing-request-reject", kwargs=kwargs),
-                {"comment": "wait"},
+                {"reason": "wait"},
             ),
             _post(
                 world.users["outsider_member"],
@@ -338,7 +338,7 @@ def test_event_records_the_state_actually_left(
     assert moved.json()["state"] == S.AWAITING_DIVISION_LEAD
 
     if verb == "reject":
-        sharing_requests.sharing_request_reject(actor=actor, sharing_request=stale, comment="no")
+        sharing_requests.sharing_request_reject(actor=actor, sharing_request=stale, reason="no")
     else:
         sharing_requests.sharing_request_withdraw(actor=actor, sharing_request=stale)
 
@@ -408,22 +408,37 @@ def test_a_retry_waits_for_the_first_call_then_answers_with_its_request(
     assert {r.json()["id"] for r in responses} == {str(request.pk)}
 
 
-def test_the_same_key_of_two_users_makes_two_requests(
+def test_two_requests_of_one_organisation_at_once_make_one(
     world: World, shared_dataset: Dataset, set_route: SetRoute
 ) -> None:
+    """Two colleagues ask for the same dataset at the same moment, past the check for an open
+    request: the database's constraint lets one win, the other gets 409 naming it."""
     set_route(ApprovalRoute.PUBLISHER)
     body = {**REQUEST_BODY, "dataset": str(shared_dataset.pk)}
-    other_member = MembershipFactory.create(
-        user=UserFactory.create(email="second-member@example.kr"),
-        organization=world.other,
-        role=MembershipRole.MEMBER,
-    ).user
-    users = [world.users["outsider_member"], other_member]
+    both_looked = threading.Barrier(2, timeout=20)
+    policy_ensure = policies.policy_ensure
 
-    responses = run_together([_create_with_key(user, body, "order-7") for user in users])
+    def policy_after_both_looked(**kwargs: Any) -> Any:
+        both_looked.wait()
+        return policy_ensure(**kwargs)
 
-    assert [r.status_code for r in responses] == [201, 201]
-    assert SharingRequest.objects.filter(idempotency_key="order-7").count() == 2
+    def create_as(persona: str) -> Callable[[], Any]:
+        def create() -> Any:
+            client = APIClient()
+            client.force_authenticate(world.users[persona])
+            return client.post(reverse("sharing-request-list"), body, format="json")
+
+        return create
+
+    with mock.patch.object(sharing_requests, "policy_ensure", policy_after_both_looked):
+        responses = run_together([create_as("outsider_member"), create_as("outsider_steward")])
+
+    assert not [r for r in responses if isinstance(r, BaseException)], responses
+    request = SharingRequest.objects.get(requester=world.other)
+    assert sorted(r.status_code for r in responses) == [201, 409]
+    loser = next(r for r in responses if r.status_code == 409)
+    problem = assert_problem(loser, 409, "open_request_exists")
+    assert problem["open_request"] == str(request.pk)
 
 
 # --- the first use of a dataset's policy -------------------------------------------------------

@@ -43,6 +43,7 @@ def test_an_eligible_organisation_gets_no_reasons(world, client_for, shared_data
         "approval_route": "publisher",
         "policy_revision": 1,
         "reasons": [],
+        "open_request": None,
     }
 
 

@@ -134,7 +134,7 @@ def test_a_persons_comment_comes_back_as_written_in_either_language(
         request,
         "reject",
         django_capture_on_commit_callbacks,
-        comment="목적이 너무 넓습니다 / too broad",
+        reason="목적이 너무 넓습니다 / too broad",
     )
     url = reverse("sharing-request-detail", kwargs={"pk": request.pk})
     requester = world.users["outsider_member"]

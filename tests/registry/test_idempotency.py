@@ -112,33 +112,58 @@ def test_dataset_named_by_slug_is_the_same_dataset(
 
 
 def test_keys_belong_to_their_user(post: Callable[..., Any], world: World) -> None:
-    """Another user, of the same organisation or another, uses the same key independently."""
+    """Another user, of the same organisation or another, uses the same key independently (the
+    colleague for another dataset: one organisation has one open request per dataset)."""
     world.users["third"] = MembershipFactory.create(
         user=UserFactory.create(email="third@example.kr"),
         organization=OrganizationFactory.create(slug="third-works"),
     ).user
+    another = DatasetFactory.create(publisher=world.acme, division=world.ai_factory)
+    DatasetVersionFactory.create(dataset=another, version="1.0.0")
     responses = [post(persona, key="shared-key") for persona in ("outsider_member", "third")]
-    responses.append(post("outsider_steward", key="shared-key"))
+    responses.append(post("outsider_steward", key="shared-key", dataset=str(another.pk)))
     assert [r.status_code for r in responses] == [201, 201, 201]
     ids = {r.json()["id"] for r in responses}
     assert len(ids) == 3
     assert SharingRequest.objects.filter(idempotency_key="shared-key").count() == 3
     # Each user's retry still finds their own request.
-    again = post("outsider_steward", key="shared-key")
+    again = post("outsider_steward", key="shared-key", dataset=str(another.pk))
     assert again.status_code == 200
     assert again.json()["id"] == responses[2].json()["id"]
 
 
 @pytest.mark.parametrize("key", [None, "", "   "])
-def test_without_a_key_every_post_is_a_new_request(
-    key: str | None, post: Callable[..., Any]
+def test_without_a_key_a_second_post_is_a_second_request(
+    key: str | None,
+    post: Callable[..., Any],
+    client_for: ClientFor,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
+    """Not a retry: refused while the first is open (409 naming it), new once it is closed."""
     first = post(key=key)
+    assert first.status_code == 201, first.json()
+    problem = assert_problem(post(key=key), 409, "open_request_exists")
+    assert problem["open_request"] == first.json()["id"]
+    assert SharingRequest.objects.count() == 1
+    act(
+        client_for("outsider_member"),
+        SharingRequest.objects.get(),
+        "withdraw",
+        django_capture_on_commit_callbacks,
+    )
     second = post(key=key)
-    assert (first.status_code, second.status_code) == (201, 201)
+    assert second.status_code == 201, second.json()
     assert first.json()["id"] != second.json()["id"]
-    assert SharingRequest.objects.count() == 2
     assert set(SharingRequest.objects.values_list("idempotency_key", flat=True)) == {""}
+
+
+def test_a_retry_of_the_open_request_is_not_a_second_request(post: Callable[..., Any]) -> None:
+    """The same key returns the open request (200); another key is a second request (409)."""
+    first = post(key="k-1")
+    assert post(key="k-1").json()["id"] == first.json()["id"]
+    problem = assert_problem(post(key="k-2"), 409, "open_request_exists")
+    assert problem["open_request"] == first.json()["id"]
+    assert SharingRequest.objects.count() == 1
 
 
 def test_key_keeps_pointing_at_a_decided_request(

@@ -149,7 +149,7 @@ def test_a_rejection_tells_the_requester(
     request = submit()
     mailoutbox.clear()
 
-    act(client_for("steward"), request, "reject", django_capture_on_commit_callbacks, comment="no")
+    act(client_for("steward"), request, "reject", django_capture_on_commit_callbacks, reason="no")
 
     assert recipients(mailoutbox) == ["outsider_member@example.kr"]
     assert "데이터 공유 거절 / Request rejected" in mailoutbox[0].subject

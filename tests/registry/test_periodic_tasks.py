@@ -222,7 +222,7 @@ def test_escalation_is_judged_against_the_given_now(world, waiting):
 def test_a_decided_request_gets_no_reminder(
     world, client_for, waiting, mailoutbox, django_capture_on_commit_callbacks
 ):
-    act(client_for("steward"), waiting, "reject", django_capture_on_commit_callbacks, comment="no")
+    act(client_for("steward"), waiting, "reject", django_capture_on_commit_callbacks, reason="no")
     waiting_since(waiting, days_ago(30))
     mailoutbox.clear()
 

@@ -121,26 +121,39 @@ def _build(media_root: Path) -> Scene:
         user=UserFactory.create(email="humanoids-lead@example.kr"), division=humanoids
     ).user
 
-    dataset = DatasetFactory.create(
-        publisher=acme, division=ai_factory, sensitivity=Sensitivity.MEMBERS
-    )
-    version = DatasetVersionFactory.create(dataset=dataset, version="1.0.0")
-    distribution = Distribution(version=version, format="csv", media_type="text/csv", byte_size=9)
-    with override_settings(MEDIA_ROOT=str(media_root)):
-        distribution.file.save("data.csv", ContentFile(b"ts,value\n"), save=False)
-    distribution.save()
+    def shared() -> tuple[Dataset, Distribution]:
+        dataset = DatasetFactory.create(
+            publisher=acme, division=ai_factory, sensitivity=Sensitivity.MEMBERS
+        )
+        version = DatasetVersionFactory.create(dataset=dataset, version="1.0.0")
+        distribution = Distribution(
+            version=version, format="csv", media_type="text/csv", byte_size=9
+        )
+        with override_settings(MEDIA_ROOT=str(media_root)):
+            distribution.file.save("data.csv", ContentFile(b"ts,value\n"), save=False)
+        distribution.save()
+        policies.policy_set(
+            dataset=dataset,
+            actor=users["steward"],
+            approval_route=ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD,
+        )
+        return dataset, distribution
+
+    # other's requests are for three datasets of acme: an organisation has one open request
+    # per dataset.
+    dataset, distribution = shared()
+    second_dataset, _ = shared()
+    third_dataset, _ = shared()
+    unasked_dataset, _ = shared()  # nobody has asked for it yet
     steward = actor_for(users["steward"])
     lead = actor_for(users["division_lead"])
-    policies.policy_set(
-        dataset=dataset,
-        actor=users["steward"],
-        approval_route=ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD,
-    )
 
-    def ask(persona: str, organization: Organization, justification: str) -> SharingRequest:
+    def ask(
+        persona: str, organization: Organization, justification: str, target: Dataset = dataset
+    ) -> SharingRequest:
         request, created = sharing_requests.sharing_request_create(
             actor=actor_for(users[persona]),
-            dataset=dataset,
+            dataset=target,
             requester=organization,
             purpose="ai_model_training",
             justification=justification,
@@ -157,8 +170,8 @@ def _build(media_root: Path) -> Scene:
         active = sharing_requests.sharing_request_approve(actor=steward, sharing_request=active)
         active = sharing_requests.sharing_request_approve(actor=lead, sharing_request=active)
         assert active.state == S.ACTIVE
-        awaiting_publisher = ask("outsider_member", other, SECRET_JUSTIFICATION)
-        awaiting_lead = ask("outsider_member", other, SECRET_JUSTIFICATION)
+        awaiting_publisher = ask("outsider_member", other, SECRET_JUSTIFICATION, second_dataset)
+        awaiting_lead = ask("outsider_member", other, SECRET_JUSTIFICATION, third_dataset)
         awaiting_lead = sharing_requests.sharing_request_approve(
             actor=steward, sharing_request=awaiting_lead
         )
@@ -188,6 +201,7 @@ def _build(media_root: Path) -> Scene:
     )
     scene.ids = {
         "dataset": str(dataset.pk),
+        "unasked_dataset": str(unasked_dataset.pk),
         "active": str(active.pk),
         "awaiting_publisher": str(awaiting_publisher.pk),
         "awaiting_lead": str(awaiting_lead.pk),
@@ -232,7 +246,7 @@ ENDPOINTS: dict[str, tuple[str, str, dict[str, str], dict[str, Any] | None, tupl
         (401, 404, 200, 404, 200, 200, 404, 404, 200, 200),
     ),
     "sharing-request create": (
-        "post", "sharing-request-list", {}, {**BODY_CREATE, "dataset": "{dataset}"},
+        "post", "sharing-request-list", {}, {**BODY_CREATE, "dataset": "{unasked_dataset}"},
         (401, 201, 201, 201, 201, 201, 201, 201, 403, 403),
     ),
     "approve at publisher step": (
@@ -244,11 +258,11 @@ ENDPOINTS: dict[str, tuple[str, str, dict[str, str], dict[str, Any] | None, tupl
         (401, 404, 409, 404, 403, 403, 404, 404, 200, 403),
     ),
     "reject at publisher step": (
-        "post", "sharing-request-reject", {"pk": "{awaiting_publisher}"}, {"comment": "no"},
+        "post", "sharing-request-reject", {"pk": "{awaiting_publisher}"}, {"reason": "no"},
         (401, 404, 200, 404, 403, 403, 404, 404, 404, 403),
     ),
     "reject at lead step": (
-        "post", "sharing-request-reject", {"pk": "{awaiting_lead}"}, {"comment": "no"},
+        "post", "sharing-request-reject", {"pk": "{awaiting_lead}"}, {"reason": "no"},
         (401, 404, 200, 404, 403, 403, 404, 404, 200, 403),
     ),
     "withdraw": (
@@ -476,7 +490,7 @@ def test_hidden_objects_are_not_found(persona: str, scene: Scene) -> None:
         assert not any(secret in body["detail"] for secret in secrets)
     for verb, payload in (
         ("approve", {}),
-        ("reject", {"comment": "x"}),
+        ("reject", {"reason": "x"}),
         ("withdraw", {}),
         ("revoke", {"reason": "x"}),
     ):

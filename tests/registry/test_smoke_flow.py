@@ -15,7 +15,7 @@ def test_two_step_flow_end_to_end(
     set_route(ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD)
     request = submit()
     assert request.state == S.AWAITING_PUBLISHER
-    r = act(client_for("steward"), request, "approve", capture, comment="ok")
+    r = act(client_for("steward"), request, "approve", capture, reason="ok")
     assert r.status_code == 200, r.json()
     assert r.json()["state"] == "awaiting_division_lead"
     r = act(client_for("division_lead"), request, "approve", capture)

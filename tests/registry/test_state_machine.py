@@ -118,7 +118,7 @@ def reach(
             request = submit()
         assert request.state == S.AWAITING_PUBLISHER
         if state == S.REJECTED:
-            ok(act(client_for("steward"), request, "reject", capture, comment="no"))
+            ok(act(client_for("steward"), request, "reject", capture, reason="no"))
         elif state == S.WITHDRAWN:
             ok(act(client_for("outsider_member"), request, "withdraw", capture))
         elif state != S.AWAITING_PUBLISHER:
@@ -140,9 +140,9 @@ def reach(
 
 ACTIONS = ("approve", "reject", "withdraw", "revoke", "check")
 BODIES: dict[str, dict[str, str]] = {
-    "approve": {"comment": "ok"},
-    "reject": {"comment": "not now"},
-    "withdraw": {"comment": "no longer needed"},
+    "approve": {"reason": "ok"},
+    "reject": {"reason": "not now"},
+    "withdraw": {"reason": "no longer needed"},
     "revoke": {"reason": "breach of terms"},
 }
 
@@ -265,7 +265,7 @@ def test_lead_rejects_at_their_step(
     reach: Callable[[str], SharingRequest], client_for: ClientFor, world: World, capture: Capture
 ) -> None:
     request = reach(S.AWAITING_DIVISION_LEAD)
-    response = act(client_for("division_lead"), request, "reject", capture, comment="too broad")
+    response = act(client_for("division_lead"), request, "reject", capture, reason="too broad")
     assert response.status_code == 200, response.json()
     assert response.json()["state"] == S.REJECTED
     assert response.json()["decided_at"] is not None
@@ -304,15 +304,15 @@ def test_lead_deciding_after_the_steward_rejected_gets_a_conflict(
     reach: Callable[[str], SharingRequest], client_for: ClientFor, capture: Capture
 ) -> None:
     request = reach(S.AWAITING_DIVISION_LEAD)
-    rejected = act(client_for("steward"), request, "reject", capture, comment="no")
+    rejected = act(client_for("steward"), request, "reject", capture, reason="no")
     assert rejected.status_code == 200, rejected.json()
-    for verb, body in (("approve", {}), ("reject", {"comment": "no"})):
+    for verb, body in (("approve", {}), ("reject", {"reason": "no"})):
         response = act(client_for("division_lead"), request, verb, capture, **body)
         problem = assert_problem(response, 409, "invalid_transition")
         assert (problem["current_state"], problem["dsp_state"]) == (S.REJECTED, "TERMINATED")
 
 
-def test_reject_needs_a_comment(
+def test_reject_needs_a_reason(
     reach: Callable[[str], SharingRequest], client_for: ClientFor, capture: Capture
 ) -> None:
     request = reach(S.AWAITING_PUBLISHER)
@@ -432,7 +432,7 @@ def test_publisher_route_is_active_after_the_steward(
     request = submit()
     assert request.state == S.AWAITING_PUBLISHER
     assert not Agreement.objects.filter(sharing_request=request).exists()
-    response = act(client_for("steward"), request, "approve", capture, comment="좋습니다")
+    response = act(client_for("steward"), request, "approve", capture, reason="좋습니다")
     assert response.status_code == 200, response.json()
     assert response.json()["state"] == S.ACTIVE
     assert event_rows(request, world) == [
@@ -464,7 +464,7 @@ def test_two_step_route_waits_for_the_division_lead(
     assert_problem(
         act(client_for("steward"), request, "approve", capture), 409, "invalid_transition"
     )
-    response = act(client_for("division_lead"), request, "approve", capture, comment="승인")
+    response = act(client_for("division_lead"), request, "approve", capture, reason="승인")
     assert response.status_code == 200, response.json()
     assert response.json()["state"] == S.ACTIVE
     assert event_rows(request, world) == [
@@ -774,7 +774,7 @@ def _escalate() -> None:
         ),
         (
             "reject",
-            {"comment": "overdue and too broad"},
+            {"reason": "overdue and too broad"},
             [("division_lead", S.AWAITING_PUBLISHER, S.REJECTED, "overdue and too broad")],
         ),
     ],
@@ -846,7 +846,7 @@ def test_lead_rejects_an_escalated_request_of_restricted_data(
     request = submit(dataset=str(restricted_dataset.pk))
     _escalate()
 
-    response = act(client_for("division_lead"), request, "reject", capture, comment="too broad")
+    response = act(client_for("division_lead"), request, "reject", capture, reason="too broad")
 
     assert response.status_code == 200, response.json()
     assert event_rows(request, world)[-1] == (

@@ -26,6 +26,7 @@ other's rows; the personas and datasets, made once per test, are shared by all o
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -57,6 +58,7 @@ from datasets.models import Dataset, Distribution, Sensitivity
 from registry import tasks
 from registry.models import (
     FINAL_STATES,
+    OPEN_REQUEST_STATES,
     Agreement,
     ApprovalRoute,
     Grant,
@@ -237,6 +239,16 @@ class SharingRequestMachine(RuleBasedStateMachine):
         if response.status_code == 200:  # a retry with the same key: the first request
             assert key
             assert self.counts() == before, "a retried submission wrote to the database"
+        if response.status_code == 409 and response.json()["code"] == "open_request_exists":
+            # A second open request of the organisation for the dataset: the answer names the
+            # open one, which is of the same organisation and dataset and not final.
+            named = SharingRequest.objects.get(pk=response.json()["open_request"])
+            assert named.dataset_id == uuid.UUID(body["dataset"])
+            assert named.state in OPEN_REQUEST_STATES
+            organization = {"acme": self.world.acme, "other": self.world.other}[
+                ORGANISATION_OF[persona]
+            ]
+            assert named.requester_id == organization.pk
         if response.status_code != 201:
             return multiple()
         pk = response.json()["id"]
@@ -303,7 +315,7 @@ class SharingRequestMachine(RuleBasedStateMachine):
         return self._submit(persona, body, idempotency_key, worker_runs)
 
     def _act(self, verb: str, sharing_request: str, persona: str, text: str, other: bool) -> None:
-        """An API decision (revoke takes a `reason`, the others a `comment`); `other` picks the
+        """An API decision (each takes a `reason`); `other` picks the
         second entitled persona where there are two."""
         request = SharingRequest.objects.get(pk=sharing_request)
         before = request.state
@@ -315,7 +327,7 @@ class SharingRequestMachine(RuleBasedStateMachine):
         with self.context.capture(execute=True):
             response = self.context.client_for(persona).post(
                 f"/api/v1/sharing-requests/{sharing_request}/{verb}/",
-                {"reason" if verb == "revoke" else "comment": text},
+                {"reason": text},
                 format="json",
             )
         self.expect(response, counts)
@@ -406,6 +418,14 @@ class SharingRequestMachine(RuleBasedStateMachine):
             agreements.grants_expire(now=self.now())
 
     # --- invariants -------------------------------------------------------------------------
+
+    @invariant()
+    def one_open_request_per_organisation_and_dataset(self) -> None:
+        pairs = [
+            (request.requester_id, request.dataset_id)
+            for request in SharingRequest.objects.filter(state__in=OPEN_REQUEST_STATES)
+        ]
+        assert len(pairs) == len(set(pairs)), pairs
 
     @invariant()
     def audit_chain_holds(self) -> None:

@@ -10,12 +10,13 @@ from rest_framework import serializers
 
 from accounts.api.serializers import OrganizationBriefSerializer
 from accounts.models import Division, Organization
+from common.serializers import InputSerializer
 
 from ...models import ImportFormat, ImportJob
 from ..records import localize
 
 
-class ImportInputSerializer(serializers.Serializer[Any]):
+class ImportInputSerializer(InputSerializer):
     file = serializers.FileField(
         required=False, help_text=_("The source (multipart/form-data); or give `url`.")
     )

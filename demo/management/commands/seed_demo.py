@@ -234,13 +234,16 @@ def _versions(
     if status == DatasetStatus.DRAFT:
         count = 1 if rng.random() < 0.4 else 0
     else:
-        count = rng.choices([0, 1, 2, 3], weights=[15, 40, 30, 15])[0]
+        # Every dataset that was ever published has a published version with data: a request
+        # for one without is refused, and publishing needs one.
+        count = max(1, rng.choices([0, 1, 2, 3], weights=[15, 40, 30, 15])[0])
     labels = _version_labels(rng, count, frequency, start, end)
     low, high = kind["records"]
     records = rng.randint(low, high)
-    # The last version of a published dataset may still be in preparation.
+    # The last version of a published dataset may still be in preparation, when an earlier
+    # one is out.
     last_is_draft = status == DatasetStatus.DRAFT or (
-        status == DatasetStatus.PUBLISHED and rng.random() < 0.2
+        status == DatasetStatus.PUBLISHED and rng.random() < 0.2 and count > 1
     )
     versions = []
     for index, label in enumerate(labels):

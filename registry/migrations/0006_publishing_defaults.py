@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_divisions'),
-        ('registry', '0003_job_leases'),
+        ('registry', '0005_one_open_request'),
     ]
 
     operations = [
