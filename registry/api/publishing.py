@@ -29,6 +29,7 @@ from accounts.api.mixins import ActorMixin
 from accounts.models import Division, Organization
 from accounts.selectors import acting_organization
 from common.parsers import FormParser, JSONParser, MultiPartParser
+from common.serializers import InputModelSerializer, InputSerializer
 from common.uploads import limit_uploads
 from common.urls import absolute_url
 from datasets import selectors as dataset_selectors
@@ -316,7 +317,7 @@ class SchemaChoiceField(serializers.JSONField):
         )
 
 
-class DatasetPublishInputSerializer(serializers.Serializer[Any]):
+class DatasetPublishInputSerializer(InputSerializer):
     schema = SchemaChoiceField(
         required=False,
         help_text=_('"inferred": accept the schema the check inferred; or an edited schema.'),
@@ -373,7 +374,9 @@ class DatasetPublishView(ActorMixin):
 # --- organisation defaults --------------------------------------------------------------------
 
 
-class PublishingDefaultsSerializer(serializers.ModelSerializer[PublishingDefaults]):
+class PublishingDefaultsSerializer(InputModelSerializer[PublishingDefaults]):
+    """Read and written: on writes, the read-only fields count as unknown (400)."""
+
     organization = serializers.SlugRelatedField[Organization](slug_field="slug", read_only=True)
     division = serializers.SlugRelatedField(
         slug_field="code",
