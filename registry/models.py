@@ -185,9 +185,11 @@ DSP_STATE = {
 # Waiting for the check or a decision (the requester may still withdraw).
 PENDING_STATES = (S.SUBMITTED, S.AWAITING_PUBLISHER, S.AWAITING_DIVISION_LEAD)
 FINAL_STATES = (S.REJECTED, S.WITHDRAWN, S.EXPIRED, S.REVOKED)
-# An open request is one not in a final state: pending, approved or active. An organisation has
-# at most one open request per dataset (the `sharing_request_one_open` constraint).
-OPEN_REQUEST_STATES = tuple(state for state in S if state not in FINAL_STATES)
+# An open request is one still undecided (pending). An organisation has at most one open request
+# per dataset (the `sharing_request_one_open` constraint). A decided one (approved, active) is an
+# agreement, not an open question: the organisation may ask again, e.g. to renew before its
+# grant ends.
+OPEN_REQUEST_STATES = PENDING_STATES
 OPEN_REQUEST_CONSTRAINT = "sharing_request_one_open"
 
 

@@ -1,5 +1,5 @@
 """One open sharing request per requesting organisation and dataset, step 2: the constraint
-(an open request is one not rejected, withdrawn, expired or revoked). Two concurrent
+(an open request is one still undecided: submitted or awaiting a decision). Two concurrent
 submissions cannot both win."""
 
 from django.db import migrations, models
@@ -19,8 +19,6 @@ class Migration(migrations.Migration):
                         "submitted",
                         "awaiting_publisher",
                         "awaiting_division_lead",
-                        "approved",
-                        "active",
                     )
                 ),
                 fields=("requester", "dataset"),

@@ -1,6 +1,7 @@
 """One open request per requesting organisation and dataset: a second one answers 409
-`open_request_exists` naming the first, and eligibility says so beforehand. Open means not
-final: submitted, awaiting a decision, approved or active. (Two at once, and the
+`open_request_exists` naming the first, and eligibility says so beforehand. Open means
+undecided: submitted or awaiting a decision. Once decided (approved, active, or ended) the
+organisation may ask again, e.g. to renew before its grant ends. (Two at once, and the
 Idempotency-Key: test_concurrency.py, test_idempotency.py.)"""
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ ClientFor = Callable[[str], APIClient]
 Submit = Callable[..., SharingRequest]
 SetRoute = Callable[..., AccessPolicy]
 URL = reverse("sharing-request-list")
-OPEN = [S.SUBMITTED, S.AWAITING_PUBLISHER, S.AWAITING_DIVISION_LEAD, S.APPROVED, S.ACTIVE]
-FINAL = [S.REJECTED, S.WITHDRAWN, S.EXPIRED, S.REVOKED]
+OPEN = [S.SUBMITTED, S.AWAITING_PUBLISHER, S.AWAITING_DIVISION_LEAD]
+DECIDED = [S.ACTIVE, S.REJECTED, S.WITHDRAWN, S.EXPIRED, S.REVOKED]
 
 
 @pytest.fixture
@@ -102,8 +103,8 @@ def test_a_second_request_while_one_is_open_is_refused(
     assert SharingRequest.objects.filter(dataset=shared_dataset).count() == 1
 
 
-@pytest.mark.parametrize("state", FINAL)
-def test_a_new_request_once_the_first_is_closed(
+@pytest.mark.parametrize("state", DECIDED)
+def test_a_new_request_once_the_first_is_decided(
     state: str,
     bring: Callable[[str], SharingRequest],
     client_for: ClientFor,
