@@ -22,6 +22,10 @@ from common.urls import absolute_url
 # Link name -> (URL name, what it is). The name is the collection's path segment.
 API_ROOT_LINKS: dict[str, tuple[str, str]] = {
     "datasets": ("dataset-list", "Datasets: search, list and create."),
+    "datasets-from-file": (
+        "dataset-from-file",
+        "Publishing in three calls, call 1: POST a data file; a draft, its version and its check.",
+    ),
     "organizations": ("organization-list", "Member organisations."),
     "divisions": ("division-list", "The alliance's divisions."),
     "memberships": ("membership-list", "Who belongs to which organisation, in which role."),

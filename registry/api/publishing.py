@@ -378,6 +378,8 @@ class PublishingDefaultsSerializer(InputModelSerializer[PublishingDefaults]):
     """Read and written: on writes, the read-only fields count as unknown (400)."""
 
     organization = serializers.SlugRelatedField[Organization](slug_field="slug", read_only=True)
+    # Null until the defaults are first set.
+    modified_at = serializers.DateTimeField(read_only=True, allow_null=True)
     division = serializers.SlugRelatedField(
         slug_field="code",
         queryset=Division.objects.all(),

@@ -958,6 +958,6 @@ def test_a_malformed_sharing_request_id_is_404(client_for, action):
         response = client.get(reverse("sharing-request-detail", kwargs={"pk": "not-a-uuid"}))
     else:
         url = reverse(f"sharing-request-{action}", kwargs={"pk": "not-a-uuid"})
-        response = client.post(url, {"comment": "x", "reason": "x"}, format="json")
+        response = client.post(url, {"reason": "x"}, format="json")
 
     assert_problem(response, 404, "not_found")
