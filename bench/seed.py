@@ -144,12 +144,25 @@ def copy_rows(
     return count
 
 
+BLANK_DEFAULTS = {
+    "character varying": "''",
+    "text": "''",
+    "boolean": "false",
+    "smallint": "0",
+    "integer": "0",
+    "bigint": "0",
+    "ARRAY": "'{}'",
+}
+
+
 @contextlib.contextmanager
 def blank_new_text_columns(
     conn: psycopg.Connection, table: str, columns: Sequence[str]
 ) -> Iterator[None]:
-    """Let COPY leave out NOT NULL text columns that migrations added after the corpus was
-    written (Django keeps no database default for `default=""`): they get '' meanwhile.
+    """Let COPY leave out NOT NULL columns that migrations added after the corpus was written
+    (Django keeps no database default for a field's `default`): text gets '', flags false,
+    counts 0 (a version's preview_rows: no preview, which the bench never reads) and arrays
+    empty, meanwhile.
 
     Any other required column the corpus does not fill stops the seeding with its name.
     """
@@ -160,21 +173,28 @@ def blank_new_text_columns(
         [table, list(columns)],
     ).fetchall()
     missing = [(str(name), str(kind)) for name, kind in rows]
-    others = [name for name, kind in missing if kind not in ("character varying", "text")]
+    others = [name for name, kind in missing if kind not in BLANK_DEFAULTS]
     if others:
         raise SystemExit(f"bench: {table} has required columns the seed does not fill: {others}")
     alter = "ALTER TABLE {} ALTER COLUMN {} "
-    for name, _kind in missing:
+    for name, kind in missing:
         conn.execute(
-            sql.SQL(alter + "SET DEFAULT ''").format(sql.Identifier(table), sql.Identifier(name))
+            sql.SQL(alter + "SET DEFAULT " + BLANK_DEFAULTS[kind]).format(
+                sql.Identifier(table), sql.Identifier(name)
+            )
         )
     try:
         yield
     finally:
         for name, _kind in missing:
-            conn.execute(
-                sql.SQL(alter + "DROP DEFAULT").format(sql.Identifier(table), sql.Identifier(name))
-            )
+            # With deferred foreign-key checks still pending in this transaction PostgreSQL
+            # refuses the ALTER: the default then stays, in the bench database only.
+            with contextlib.suppress(psycopg.errors.ObjectInUse), conn.transaction():
+                conn.execute(
+                    sql.SQL(alter + "DROP DEFAULT").format(
+                        sql.Identifier(table), sql.Identifier(name)
+                    )
+                )
 
 
 def _secondary_indexes(conn: psycopg.Connection, tables: Sequence[str]) -> list[tuple[str, str]]:

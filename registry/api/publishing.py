@@ -29,7 +29,7 @@ from accounts.api.mixins import ActorMixin
 from accounts.models import Division, Organization
 from accounts.selectors import acting_organization
 from common.parsers import FormParser, JSONParser, MultiPartParser
-from common.serializers import InputModelSerializer, InputSerializer
+from common.serializers import InputModelSerializer
 from common.uploads import limit_uploads
 from common.urls import absolute_url
 from datasets import selectors as dataset_selectors
@@ -43,6 +43,7 @@ from datasets.permissions import (
     can_see_checked_file,
     require_any_steward,
     require_dataset_steward,
+    require_publisher_unchanged,
 )
 
 from ..models import PolicyPreset, PublishingDefaults
@@ -317,7 +318,10 @@ class SchemaChoiceField(serializers.JSONField):
         )
 
 
-class DatasetPublishInputSerializer(InputSerializer):
+class DatasetPublishInputSerializer(DatasetInputSerializer):
+    """Call 3 takes the schema and a preset, and any dataset field still missing (a PATCH's
+    subset), so a 409's `missing` can be answered in the same call."""
+
     schema = SchemaChoiceField(
         required=False,
         help_text=_('"inferred": accept the schema the check inferred; or an edited schema.'),
@@ -327,6 +331,9 @@ class DatasetPublishInputSerializer(InputSerializer):
     )
     policy_preset = serializers.ChoiceField(choices=PolicyPreset.choices, required=False)
 
+    class Meta(DatasetInputSerializer.Meta):
+        fields = [*DatasetInputSerializer.Meta.fields, "schema", "schema_kind", "policy_preset"]
+
 
 @extend_schema(tags=["publishing"], parameters=[DATASET_KEY])
 class DatasetPublishView(ActorMixin):
@@ -335,11 +342,13 @@ class DatasetPublishView(ActorMixin):
     @extend_schema(
         summary="Publish step 3: publish the dataset and its newest draft version",
         description=(
-            'Optional body: `schema` ("inferred" or an edited schema object) and '
-            "`policy_preset`. 200 with the dataset when published; 202 with `status_url` when "
-            "the file must first be checked against an edited schema (the workers publish when "
-            "the check passes); 409 `dataset_incomplete` with `missing` otherwise. Without a "
-            "body, publishes a draft (or deprecated) dataset whose rules allow it."
+            'Optional body: `schema` ("inferred" or an edited schema object), '
+            "`policy_preset`, and any dataset field still missing (as in a PATCH; applied in the "
+            "same transaction, so a 409 changes nothing). 200 with the dataset when published; "
+            "202 with `status_url` when the file must first be checked against an edited "
+            "schema (the workers publish when the check passes); 409 `dataset_incomplete` with "
+            "`missing` otherwise. Without a body, publishes a draft (or deprecated) dataset "
+            "whose rules allow it."
         ),
         request=DatasetPublishInputSerializer,
         responses={200: DatasetOutputSerializer, 202: OpenApiTypes.OBJECT},
@@ -347,16 +356,21 @@ class DatasetPublishView(ActorMixin):
     def post(self, request: Request, dataset: str) -> Response:
         obj = _visible(self.actor, dataset)
         require_dataset_steward(self.actor, obj)
-        serializer = DatasetPublishInputSerializer(data=request.data)
+        serializer = DatasetPublishInputSerializer(obj, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = dict(serializer.validated_data)
+        schema = data.pop("schema", None)
+        schema_kind = data.pop("schema_kind", SchemaKind.TABLE_SCHEMA)  # partial: no defaults
+        policy_preset = data.pop("policy_preset", "")
+        require_publisher_unchanged(obj, data.pop("publisher", None))
         assert self.actor.user is not None
         obj, requested = publishing.dataset_publish_request(
             dataset=obj,
             actor=self.actor.user,
-            schema=data.get("schema"),
-            schema_kind=data["schema_kind"],
-            policy_preset=data.get("policy_preset", ""),
+            schema=schema,
+            schema_kind=schema_kind,
+            policy_preset=policy_preset,
+            metadata=data,
         )
         fresh = dataset_selectors.dataset_get(actor=self.actor, key=str(obj.pk))
         if requested:

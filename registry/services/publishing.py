@@ -343,13 +343,17 @@ def dataset_publish_request(
     schema: Any = None,
     schema_kind: str = SchemaKind.TABLE_SCHEMA,
     policy_preset: str = "",
+    metadata: dict[str, Any] | None = None,
 ) -> tuple[Dataset, bool]:
     """Publish the dataset with its newest draft version, taking the inferred schema
-    (`schema="inferred"`) or an edited one, and a policy preset. Returns (dataset, requested):
-    `requested` when the file must first be checked against the new schema; the worker then
-    publishes when the check passes. Otherwise publishes now, or 409 `dataset_incomplete`
-    with `missing`."""
+    (`schema="inferred"`) or an edited one, a policy preset, and `metadata` (dataset fields
+    still missing, changed first; a 409 rolls them back with the rest). Returns (dataset,
+    requested): `requested` when the file must first be checked against the new schema; the
+    worker then publishes when the check passes. Otherwise publishes now, or 409
+    `dataset_incomplete` with `missing`."""
     dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
+    if metadata:
+        dataset = catalog_services.dataset_update(dataset=dataset, changed_by=actor, **metadata)
     publishable = dataset_services.DATASET_TRANSITIONS[DatasetStatus.PUBLISHED]
     nothing_new = dataset.status == DatasetStatus.WITHDRAWN or version_to_publish(dataset) is None
     if schema is None and dataset.status not in publishable and nothing_new:

@@ -205,6 +205,39 @@ def test_without_defaults_the_fallbacks_apply_and_status_names_the_fields(send, 
     )  # the same entries, one function (the schema is accepted now)
 
 
+def test_the_publish_call_takes_what_is_missing(send, world):
+    """Only a file and a title in call 1, no organisation defaults: call 3 answers `missing`
+    with the same fields, so nothing needs a fourth call; a 409 changes nothing."""
+    dataset = upload(send, title="온도").json()["dataset"]
+    url = publish_url(dataset["id"])
+
+    refused = send(
+        "steward", "post", url, {"schema": "inferred", "license": "CC-BY-4.0"}, format="json"
+    )
+    assert_problem(refused, 409, "dataset_incomplete")
+    assert Dataset.objects.get(pk=dataset["id"]).license == ""  # rolled back with the rest
+
+    published = send(
+        "steward",
+        "post",
+        url,
+        {
+            "schema": "inferred",
+            "policy_preset": "members",
+            "description_ko": "프레스 라인 온도",
+            "license": "CC-BY-4.0",
+            "contact_email": "data@acme.example.kr",
+        },
+        format="json",
+    )
+    assert published.status_code == 200, published.json()
+    body = published.json()
+    assert (body["status"], body["license"]) == (DatasetStatus.PUBLISHED, "CC-BY-4.0")
+    assert body["contact_email"] == "data@acme.example.kr"
+    unknown = send("steward", "post", url, {"descripton_ko": "x"}, format="json")
+    assert assert_problem(unknown, 400, "validation_error")["errors"][0]["code"] == "unknown_field"
+
+
 def test_a_file_without_a_name_suffix_is_detected(send, world, acme_defaults):
     body = upload(send, content=b"a\tb\n1\t2\n", name="export").json()
 
