@@ -151,7 +151,7 @@ BLANK_DEFAULTS = {
     "smallint": "0",
     "integer": "0",
     "bigint": "0",
-    "ARRAY": "'{}'",
+    "ARRAY": "'{{}}'",  # braces doubled: sql.SQL.format reads {} as a placeholder
 }
 
 

@@ -373,11 +373,12 @@ def _requests(
                 revoked_at = decided + (now - decided) * rng.random()
             grant_window = (valid_from, valid_until)
         if state in OPEN_STATES:
-            # One open request per organisation and dataset (sharing_request_one_open): a
-            # second one is never made, as the API would refuse it.
+            # One open request per organisation and dataset (sharing_request_one_open): the
+            # requester withdrew an earlier one, so the counts stay what was asked for.
             if (requester[0], dataset.id) in open_pairs:
-                continue
-            open_pairs.add((requester[0], dataset.id))
+                state = "withdrawn"
+            else:
+                open_pairs.add((requester[0], dataset.id))
         modified = revoked_at or decided or created
         rows.requests.append(
             (
@@ -484,10 +485,8 @@ def _requests(
         rows.downloads.sort(key=lambda r: r[2])  # type: ignore[arg-type, return-value]
 
 
-# Not final: an organisation has at most one such request per dataset.
-OPEN_STATES = frozenset(
-    {"submitted", "awaiting_publisher", "awaiting_division_lead", "approved", "active"}
-)
+# Undecided: an organisation has at most one such request per dataset.
+OPEN_STATES = frozenset({"submitted", "awaiting_publisher", "awaiting_division_lead"})
 
 
 def _outcome(
