@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.models import Division, Organization, User
@@ -216,6 +217,11 @@ def dataset_create_from_file(
     title = title.strip() or Path(filename).stem.replace("_", " ").strip() or filename
     if not (fields.get("title_ko") or fields.get("title_en")):
         fields["title_ko" if _has_hangul(title) else "title_en"] = title[:300]
+    if not fields.get("slug") and not slugify(
+        fields.get("title_en") or fields.get("title_ko") or ""
+    ):
+        # A Korean title makes no ASCII slug ("dataset-7"); the file's name usually does.
+        fields["slug"] = catalog_services.unique_dataset_slug(Path(filename).stem.replace("_", "-"))
     division = fields.pop("division", None) or _division(publisher, defaults)
     fields["theme"] = fields.get("theme") or default("theme") or FALLBACK_THEME
     fields["license"] = fields.get("license") or default("license") or ""

@@ -238,6 +238,16 @@ def test_the_publish_call_takes_what_is_missing(send, world):
     assert assert_problem(unknown, 400, "validation_error")["errors"][0]["code"] == "unknown_field"
 
 
+def test_a_korean_title_takes_its_slug_from_the_file_name(send, world, acme_defaults):
+    first = upload(send, title="프레스 온도 기록").json()["dataset"]
+    second = upload(send, title="프레스 온도 기록", slug="press-line-2").json()["dataset"]
+    english = upload(send, title="Press temperatures").json()["dataset"]
+
+    assert first["slug"] == "press-temperatures"  # from press_temperatures.csv
+    assert second["slug"] == "press-line-2"  # a slug given wins
+    assert english["slug"].startswith("press-temperatures-")  # from the title, made unique
+
+
 def test_a_file_without_a_name_suffix_is_detected(send, world, acme_defaults):
     body = upload(send, content=b"a\tb\n1\t2\n", name="export").json()
 
