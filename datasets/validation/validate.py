@@ -142,41 +142,20 @@ def _validate(
         return
     sink = ErrorSink(limits.max_errors_reported, limits.max_cell_chars)
     plan = SchemaPlan.from_schema(schema) if schema_kind == "table_schema" else None
-    validator: Any
-    if data_format in ("csv", "tsv"):
-        validator = CsvValidator(
-            path,
-            plan=plan,
-            data_format=data_format,
-            encoding=encoding,
-            delimiter=delimiter,
-            limits=limits,
-            sink=sink,
-            guess_types=plan is None,
-            preview=preview,
-        )
-    elif data_format == "jsonl":
-        validator = JsonlValidator(
-            path,
-            schema=schema,
-            schema_kind=schema_kind,
-            encoding=encoding,
-            limits=limits,
-            sink=sink,
-            preview=preview,
-        )
-    elif data_format == "xlsx":
-        validator = XlsxValidator(
-            path,
-            plan=plan,
-            sheet=sheet,
-            limits=limits,
-            sink=sink,
-            guess_types=plan is None,
-            preview=preview,
-        )
-    else:
-        validator = ParquetValidator(path, plan=plan, limits=limits, sink=sink, preview=preview)
+    validator = _reader(
+        path,
+        data_format,
+        plan=plan,
+        schema=schema,
+        schema_kind=schema_kind,
+        encoding=encoding,
+        delimiter=delimiter,
+        sheet=sheet,
+        limits=limits,
+        sink=sink,
+        guess_types=plan is None,
+        preview=preview,
+    )
     try:
         outcome = validator.run()
     except FileProblem as problem:
@@ -184,9 +163,7 @@ def _validate(
         outcome = None
         report.message = problem.message
     finally:
-        checker = getattr(validator, "checker", None) or getattr(validator, "table", None)
-        if checker is not None:
-            checker.close()
+        _close(validator)
     report.timings.update(validator.timings)
     if outcome is not None:
         report.row_count = outcome.row_count
@@ -232,44 +209,20 @@ def preview_file(
         return None
     sink = ErrorSink(0, limits.max_cell_chars)  # nothing is checked: no errors kept
     plan = SchemaPlan.from_schema(schema) if schema_kind == "table_schema" else None
-    validator: Any
-    if data_format in ("csv", "tsv"):
-        validator = CsvValidator(
-            path,
-            plan=plan,
-            data_format=data_format,
-            encoding=encoding,
-            delimiter=delimiter,
-            limits=limits,
-            sink=sink,
-            max_rows=max_rows,
-            preview=collector,
-        )
-    elif data_format == "jsonl":
-        validator = JsonlValidator(
-            path,
-            schema=None,
-            schema_kind=schema_kind,
-            encoding=encoding,
-            limits=limits,
-            sink=sink,
-            max_rows=max_rows,
-            preview=collector,
-        )
-    elif data_format == "xlsx":
-        validator = XlsxValidator(
-            path,
-            plan=plan,
-            sheet=sheet,
-            limits=limits,
-            sink=sink,
-            max_rows=max_rows,
-            preview=collector,
-        )
-    else:
-        validator = ParquetValidator(
-            path, plan=plan, limits=limits, sink=sink, max_rows=max_rows, preview=collector
-        )
+    validator = _reader(
+        path,
+        data_format,
+        plan=plan,
+        schema=None,  # JSON Lines records are previewed as they come
+        schema_kind=schema_kind,
+        encoding=encoding,
+        delimiter=delimiter,
+        sheet=sheet,
+        limits=limits,
+        sink=sink,
+        max_rows=max_rows,
+        preview=collector,
+    )
     try:
         validator.run()
     except FileProblem:
@@ -280,7 +233,68 @@ def preview_file(
         logger.exception("preview of %s failed", path)
         return None
     finally:
-        checker = getattr(validator, "checker", None) or getattr(validator, "table", None)
-        if checker is not None:
-            checker.close()
+        _close(validator)
     return collector.to_dict()
+
+
+def _reader(
+    path: str | Path,
+    data_format: str,
+    *,
+    plan: SchemaPlan | None,
+    schema: dict[str, Any] | None,
+    schema_kind: str,
+    encoding: str | None,
+    delimiter: str | None,
+    sheet: str | None,
+    limits: Limits,
+    sink: ErrorSink,
+    guess_types: bool = False,
+    max_rows: int | None = None,
+    preview: PreviewCollector | None = None,
+) -> Any:
+    """The reader of one data format, for a check or (with `max_rows`) a preview."""
+    if data_format in ("csv", "tsv"):
+        return CsvValidator(
+            path,
+            plan=plan,
+            data_format=data_format,
+            encoding=encoding,
+            delimiter=delimiter,
+            limits=limits,
+            sink=sink,
+            guess_types=guess_types,
+            max_rows=max_rows,
+            preview=preview,
+        )
+    if data_format == "jsonl":
+        return JsonlValidator(
+            path,
+            schema=schema,
+            schema_kind=schema_kind,
+            encoding=encoding,
+            limits=limits,
+            sink=sink,
+            max_rows=max_rows,
+            preview=preview,
+        )
+    if data_format == "xlsx":
+        return XlsxValidator(
+            path,
+            plan=plan,
+            sheet=sheet,
+            limits=limits,
+            sink=sink,
+            guess_types=guess_types,
+            max_rows=max_rows,
+            preview=preview,
+        )
+    return ParquetValidator(
+        path, plan=plan, limits=limits, sink=sink, max_rows=max_rows, preview=preview
+    )
+
+
+def _close(validator: Any) -> None:
+    checker = getattr(validator, "checker", None) or getattr(validator, "table", None)
+    if checker is not None:
+        checker.close()
