@@ -30,13 +30,12 @@ import pyarrow.csv as pacsv
 from . import report as messages
 from .arrays import arange
 from .encoding import CP949, UTF8, UTF8_BOM
-from .fields import FieldSpec
 from .guess import TypeGuesser
 from .limits import Limits
 from .preview import PreviewCollector
 from .report import ErrorSink, FileProblem
 from .source import Source, inspect_head
-from .table import SchemaPlan, TableChecker, match_header
+from .table import SchemaPlan, TableChecker, header_fields
 
 DELIMITERS = (",", "\t", ";", "|")
 SNIFF_CHARS = 64 * 1024
@@ -366,24 +365,7 @@ class CsvValidator:
 
     def _start(self, labels: list[str]) -> None:
         self._unchecked_rows = 0
-        plan = self.plan
-        if plan is None:
-            fields = [
-                FieldSpec(name=label, type="string", number=number)
-                for number, label in enumerate(labels, start=1)
-            ]
-            primary: list[str] = []
-        else:
-            match = match_header(
-                labels,
-                plan.fields,
-                fields_match=plan.fields_match,
-                missing_values=plan.missing_values,
-            )
-            for error in match.errors:
-                self.sink.add(**error)
-            fields = match.fields
-            primary = plan.primary_key
+        fields, primary = header_fields(labels, self.plan, self.sink)
         if self.preview is not None:
             self.preview.start(labels, names=[field.name for field in fields])
         self.checker = TableChecker(

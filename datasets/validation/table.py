@@ -46,6 +46,25 @@ def _dedupe(names: list[str]) -> list[str]:
     return result
 
 
+def header_fields(
+    labels: list[str], plan: SchemaPlan | None, sink: Any
+) -> tuple[list[FieldSpec], list[str]]:
+    """A text table's fields and primary key from its header row: every column a string when
+    there is no schema, else the schema's fields matched to the labels (mismatches to `sink`)."""
+    if plan is None:
+        fields = [
+            FieldSpec(name=label, type="string", number=number)
+            for number, label in enumerate(labels, start=1)
+        ]
+        return fields, []
+    match = match_header(
+        labels, plan.fields, fields_match=plan.fields_match, missing_values=plan.missing_values
+    )
+    for error in match.errors:
+        sink.add(**error)
+    return match.fields, plan.primary_key
+
+
 def match_header(
     labels: list[str],
     fields: list[FieldSpec],

@@ -59,12 +59,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import report as messages
-from .fields import FieldSpec
 from .guess import TypeGuesser
 from .limits import Limits
 from .preview import PreviewCollector
 from .report import ErrorSink, FileProblem
-from .table import SchemaPlan, TableChecker, match_header
+from .table import SchemaPlan, TableChecker, header_fields
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -803,24 +802,7 @@ class XlsxValidator:
         return (self.checker.row_count if self.checker else 0) + len(batch)
 
     def _start(self, labels: list[str]) -> None:
-        plan = self.plan
-        if plan is None:
-            fields = [
-                FieldSpec(name=label, type="string", number=number)
-                for number, label in enumerate(labels, start=1)
-            ]
-            primary: list[str] = []
-        else:
-            match = match_header(
-                labels,
-                plan.fields,
-                fields_match=plan.fields_match,
-                missing_values=plan.missing_values,
-            )
-            for error in match.errors:
-                self.sink.add(**error)
-            fields = match.fields
-            primary = plan.primary_key
+        fields, primary = header_fields(labels, self.plan, self.sink)
         self.types = [field.type for field in fields]
         if self.preview is not None:
             self.preview.start(labels, names=[field.name for field in fields])
