@@ -46,7 +46,7 @@ beat: $(STAMP)
 
 # Refresh the Korean message catalogs from the code, then compile them (needs GNU gettext).
 # Translate the new entries in */locale/ko/LC_MESSAGES/django.po and run it again.
-I18N_APPS := accounts audit common datasets registry stats
+I18N_APPS := accounts audit common console datasets registry stats
 messages: $(STAMP)
 	for app in $(I18N_APPS); do \
 	  (cd $$app && DATABASE_URL=$${DATABASE_URL:-postgres://localhost/unused} ../$(PY) ../manage.py \

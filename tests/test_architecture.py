@@ -14,8 +14,8 @@ from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
 PACKAGES = (
-    *("accounts", "audit", "common", "config", "datasets", "demo", "interop", "registry"),
-    *("stats", "tests", "bench", "scripts"),
+    *("accounts", "audit", "common", "config", "console", "datasets", "demo", "interop"),
+    *("registry", "stats", "tests", "bench", "scripts"),
 )
 
 

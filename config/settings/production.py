@@ -1,17 +1,16 @@
 """Production: every secret from the environment, secure by default (`manage.py check --deploy`)."""
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, database_settings, env_bool, env_int, env_str
+from .base import database_settings, env_bool, env_int, env_str
 
 DEBUG = False
-
-# WhiteNoise serves the admin's and Swagger UI's static files from gunicorn.
-MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

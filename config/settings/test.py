@@ -12,6 +12,8 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES["default"]["KEY_PREFIX"] = "maxr-test"  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
 # Links follow the test client's host (http://testserver); tests of PUBLIC_BASE_URL set it.
 PUBLIC_BASE_URL = ""
 # The worker integration test hands its MEDIA_ROOT to the worker process through the environment.

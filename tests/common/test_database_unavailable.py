@@ -54,7 +54,7 @@ def test_a_refused_connection_is_503_outside_the_api_too(refused):
     client.raise_request_exception = False
 
     response = client.post(
-        "/api-auth/login/", {"username": "a@b.kr", "password": "x"}, format="multipart"
+        "/login/", {"email": "a@b.kr", "password": "x"}, format="multipart"
     )
 
     assert_unavailable(response)
