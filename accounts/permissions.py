@@ -29,6 +29,12 @@ def can_manage_memberships(actor: Actor, organization_id: int) -> bool:
     return actor.is_secretariat or actor.is_admin_of(organization_id)
 
 
+def can_manage_invitations(actor: Actor, organization_id: int) -> bool:
+    """Who may invite people into an organisation, list and revoke its invitations: the
+    same people who manage its memberships."""
+    return can_manage_memberships(actor, organization_id)
+
+
 def _actor(request: Request, view: APIView) -> Actor:
     actor = getattr(view, "actor", None)
     return actor if isinstance(actor, Actor) else actor_for(request.user)
