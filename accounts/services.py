@@ -276,12 +276,9 @@ def _audit_invitation(actor: User | None, invitation: Invitation, action: str) -
 def _require_invitation_rights(user: User, organization_id: int) -> None:
     # Imported here: `permissions` imports DRF's views, whose settings import the bearer
     # authentication, which imports this module.
-    from .permissions import can_manage_invitations
+    from .permissions import require_invitation_rights
 
-    if not can_manage_invitations(actor_for(user), organization_id):
-        raise exceptions.PermissionDenied(
-            _("Only the organisation's admins or the secretariat may manage its invitations.")
-        )
+    require_invitation_rights(actor_for(user), organization_id)
 
 
 def _refuse_unless_live(invitation: Invitation) -> None:

@@ -7,17 +7,14 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
-
-from common.openapi import problem_response
 
 from .. import selectors, services
 from ..filters import MembershipFilter, OrganizationFilter
@@ -25,8 +22,8 @@ from ..models import ApiToken, Division, Invitation, Membership, Organization, U
 from ..permissions import (
     MembershipPermission,
     OrganizationPermission,
-    can_manage_invitations,
     can_manage_memberships,
+    require_invitation_rights,
 )
 from .mixins import ActorMixin, RegistryViewSet
 from .serializers import (
@@ -283,10 +280,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Regist
         organization = Organization.objects.filter(slug=self.kwargs["slug"]).first()
         if organization is None:
             raise Http404
-        if not can_manage_invitations(self.actor, organization.pk):
-            raise PermissionDenied(
-                _("Only the organisation's admins or the secretariat may manage its invitations.")
-            )
+        require_invitation_rights(self.actor, organization.pk)
         return organization
 
     def get_queryset(self) -> QuerySet[Invitation]:
@@ -326,20 +320,18 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Regist
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class InvitationPublicMixin(APIView):
-    """Anyone with the link: no authentication, throttled like signing in."""
+class PublicInvitationView(APIView):
+    """For anyone holding an invitation's link: no authentication, throttled like signing in."""
 
     permission_classes = [permissions.AllowAny]
     authentication_classes: list[Any] = []
     throttle_scope = "login"
 
     def get_throttles(self) -> list[Any]:
-        from rest_framework.throttling import ScopedRateThrottle
-
         return [ScopedRateThrottle()]
 
 
-class InvitationTokenView(InvitationPublicMixin):
+class InvitationTokenView(PublicInvitationView):
     @extend_schema(
         tags=["invitations"],
         summary="An open invitation, by the token of its link",
@@ -358,7 +350,7 @@ class InvitationTokenView(InvitationPublicMixin):
         return Response(InvitationPublicSerializer(invitation).data)
 
 
-class InvitationAcceptView(InvitationPublicMixin):
+class InvitationAcceptView(PublicInvitationView):
     @extend_schema(
         tags=["invitations"],
         summary="Accept an invitation: create your account and join the organisation",
@@ -370,7 +362,7 @@ class InvitationAcceptView(InvitationPublicMixin):
         ),
         parameters=[INVITATION_TOKEN],
         request=InvitationAcceptSerializer,
-        responses={201: InvitationAcceptedSerializer, 404: problem_response("No such invitation.")},
+        responses={201: InvitationAcceptedSerializer},
     )
     def post(self, request: Request, token: str) -> Response:
         serializer = InvitationAcceptSerializer(data=request.data)
