@@ -127,6 +127,15 @@ personas = st.sampled_from([ENTITLED, BYSTANDER]) | st.sampled_from(PERSONAS)
 requesters = st.sampled_from(PERSONAS) | st.sampled_from(["outsider_member", "outsider_steward"])
 comments = st.sampled_from(["", "ok", "검토 완료 / reviewed"])
 ELIGIBLE_OBLIGATIONS = ["attribution", "delete_at_expiry"]
+# What a resubmission changes (terms left out stay as they were).
+changes = st.fixed_dictionaries(
+    {},
+    optional={
+        "period_days": st.sampled_from([30, 90, 400]),
+        "purpose": st.sampled_from([p.value for p in Purpose]),
+        "accepted_obligations": st.sampled_from([ELIGIBLE_OBLIGATIONS, []]),
+    },
+)
 # A few requests per example, so that its steps go into taking them far rather than into
 # making many.
 MAX_REQUESTS = 3
@@ -280,7 +289,7 @@ class SharingRequestMachine(RuleBasedStateMachine):
         that examples go on from a returned request too."""
         if not restricted:
             self.publisher_changes_the_policy(route=route, max_period_days=365)
-        pk = self.submit(
+        first = self.submit(
             persona="outsider_member",
             restricted=restricted,
             purpose=Purpose.AI_MODEL_TRAINING,
@@ -290,6 +299,7 @@ class SharingRequestMachine(RuleBasedStateMachine):
             idempotency_key="",
             worker_runs=True,
         )
+        pk = self.created[-1]  # the first request is always made
         if (
             returned_at_once
             and SharingRequest.objects.filter(pk=pk, state=S.AWAITING_PUBLISHER).exists()
@@ -298,7 +308,7 @@ class SharingRequestMachine(RuleBasedStateMachine):
                 pk, "steward", "기간을 줄여 주세요 / shorter, please", False, False
             )
             assert SharingRequest.objects.get(pk=pk).state == S.RETURNED
-        return pk
+        return first
 
     @precondition(lambda self: len(self.created) < MAX_REQUESTS)
     @rule(
@@ -415,21 +425,13 @@ class SharingRequestMachine(RuleBasedStateMachine):
             assert after == S.RETURNED
             self.returned.append(sharing_request)
 
-    resubmission = {
-        "persona": personas,
-        "other": st.booleans(),
-        "changes": st.fixed_dictionaries(
-            {},
-            optional={
-                "period_days": st.sampled_from([30, 90, 400]),
-                "purpose": st.sampled_from([p.value for p in Purpose]),
-                "accepted_obligations": st.sampled_from([ELIGIBLE_OBLIGATIONS, []]),
-            },
-        ),
-        "worker_runs": st.just(True) | st.booleans(),
-    }
-
-    @rule(sharing_request=sharing_requests, **resubmission)
+    @rule(
+        sharing_request=sharing_requests,
+        persona=personas,
+        other=st.booleans(),
+        changes=changes,
+        worker_runs=st.just(True) | st.booleans(),
+    )
     def resubmit(
         self,
         sharing_request: str,
@@ -455,7 +457,13 @@ class SharingRequestMachine(RuleBasedStateMachine):
             self.unchecked.append(sharing_request)
 
     @precondition(lambda self: self.returned)
-    @rule(data=st.data(), **{**resubmission, "persona": st.just(ENTITLED) | personas})
+    @rule(
+        data=st.data(),
+        persona=st.just(ENTITLED) | personas,
+        other=st.booleans(),
+        changes=changes,
+        worker_runs=st.just(True) | st.booleans(),
+    )
     def resubmit_a_returned_one(
         self,
         data: st.DataObject,
