@@ -100,7 +100,7 @@ class DatasetFilter(filters.FilterSet):
     def qs_without_facets(self) -> QuerySet[Dataset]:
         """The queryset narrowed by every filter but the facets (`qs` narrows by those too:
         it equals this narrowed by every `facet_condition` of `chosen_facets`)."""
-        queryset = self.queryset.all()
+        queryset: QuerySet[Dataset] = self.queryset.all()
         for name, value in self.form.cleaned_data.items():
             if name not in FACETS:
                 queryset = self.filters[name].filter(queryset, value)

@@ -102,7 +102,7 @@ FACET_CACHE_SECONDS = 60
 _FACET_COLUMNS = {
     "division": "division_id",
     "theme": "theme",
-    "format": "facet_format",
+    "format": "formats",
     "sensitivity": "sensitivity",
     "license": "license",
     "publisher": "publisher_id",
@@ -153,10 +153,12 @@ def dataset_facets(
     a facet shows what choosing another of its values would add). A dataset counts once per
     format it lists.
 
-    `GROUP BY GROUPING SETS` gives the six groupings from one pass over the matches, each
-    grouping's count filtered by the other facets' conditions (computed once per row), and a
-    window keeps the first `limit + 1` values of each (one more says there are more). At
-    100,000 visible datasets this took ~N ms (docs/benchmarks.md); the page caches it.
+    `GROUP BY GROUPING SETS` gives the six groupings from one pass over the matches. Formats
+    are grouped by the whole list (a few hundred distinct lists at 100,000 datasets), then
+    unnested: unnesting first would double the rows to aggregate. A facet that is not chosen
+    counts under all the chosen ones and a chosen one under the others: one count per chosen
+    facet plus one. A window keeps the first `limit + 1` values of each facet (one more says
+    there are more). Figures at 100,000 datasets: docs/benchmarks.md; the page caches them.
     """
     flags = {
         f"facet_in_{name}": ExpressionWrapper(conditions[name], output_field=BooleanField())
@@ -170,47 +172,46 @@ def dataset_facets(
     )
     base_sql, base_params = base.query.sql_with_params()
 
-    def others(name: str) -> str:
-        return (
-            " AND ".join(
-                f"facet_in_{other}" for other in FACETS if other != name and other in conditions
-            )
-            or "TRUE"
-        )
+    def under(skipped: str | None) -> str:
+        terms = [f"facet_in_{name}" for name in FACETS if name in conditions and name != skipped]
+        return f"count(*) FILTER (WHERE {' AND '.join(terms)})" if terms else "count(*)"
 
-    counts = []
-    for name in FACETS:
-        once = "" if name == "format" else "facet_first AND "
-        counts.append(
-            f"WHEN GROUPING({_FACET_COLUMNS[name]}) = 0 "
-            f"THEN count(*) FILTER (WHERE {once}{others(name)})"
-        )
+    counts = ", ".join(
+        [f"{under(None)} AS hits_all"]
+        + [f"{under(name)} AS hits_but_{name}" for name in FACETS if name in conditions]
+    )
+    own = [f"WHEN '{name}' THEN hits_but_{name}" for name in FACETS if name in conditions]
+    hits = f"CASE facet {' '.join(own)} ELSE hits_all END" if own else "hits_all"
+    format_hits = "hits_but_format" if "format" in conditions else "hits_all"
     which = " ".join(f"WHEN GROUPING({_FACET_COLUMNS[name]}) = 0 THEN '{name}'" for name in FACETS)
     sets = ", ".join(f"({column})" for column in _FACET_COLUMNS.values())
     division_table = Division._meta.db_table
     organization_table = Organization._meta.db_table
     # Only code's identifiers and Django's compiled SQL are formatted in; values are parameters.
     sql = f"""
-        WITH base AS ({base_sql}),
-        exploded AS (
-            SELECT base.*, f.facet_format, (f.n IS NULL OR f.n = 1) AS facet_first
-            FROM base
-            LEFT JOIN LATERAL unnest(base.formats) WITH ORDINALITY AS f(facet_format, n) ON TRUE
+        WITH grouped AS (
+            SELECT CASE {which} END AS facet,
+                   COALESCE(theme, sensitivity, license) AS code,
+                   COALESCE(division_id, publisher_id) AS key_id,
+                   formats, {counts}
+            FROM ({base_sql}) AS base
+            GROUP BY GROUPING SETS ({sets})
         ),
         counted AS (
-            SELECT CASE {which} END AS facet,
-                   COALESCE(theme, sensitivity, license, facet_format) AS code,
-                   COALESCE(division_id, publisher_id) AS key_id,
-                   CASE {" ".join(counts)} END AS hits
-            FROM exploded
-            GROUP BY GROUPING SETS ({sets})
+            SELECT facet, code, key_id, {hits} AS hits
+            FROM grouped WHERE facet <> 'format'
+            UNION ALL
+            SELECT 'format', f.code, NULL, sum({format_hits})::bigint
+            FROM grouped CROSS JOIN LATERAL unnest(grouped.formats) AS f(code)
+            WHERE grouped.facet = 'format'
+            GROUP BY f.code
         ),
         ranked AS (
             SELECT facet, code, key_id, hits,
                    row_number() OVER (PARTITION BY facet ORDER BY hits DESC, code, key_id)
                        AS place
             FROM counted
-            WHERE hits > 0 AND (code IS NOT NULL OR key_id IS NOT NULL)
+            WHERE hits > 0
         )
         SELECT r.facet, COALESCE(d.code, o.slug, r.code) AS value, r.hits, r.place,
                COALESCE(d.name_ko, o.name_ko, ''), COALESCE(d.name_en, o.name_en, '')

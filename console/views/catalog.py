@@ -52,7 +52,7 @@ SENSITIVITY_BADGES = {
 }
 
 # The newest check of the latest published version: (badge class, words).
-CHECK_BADGES = {
+CHECK_BADGES: dict[str, tuple[str, Any]] = {
     ValidationStatus.PASSED: ("badge-ok", _("Checks passed")),
     ValidationStatus.FAILED: ("badge-bad", _("Checks failed")),
     ValidationStatus.ERROR: ("badge-bad", _("Could not be checked")),
@@ -192,7 +192,8 @@ def index(request: HttpRequest) -> HttpResponse:
         chosen=chosen,
     )
     # htmx asks for the results alone as the reader types or ticks (the form pushes the URL).
-    fragment = bool(request.htmx and not request.htmx.history_restore_request)
+    htmx = getattr(request, "htmx", None)  # django-htmx's HtmxDetails
+    fragment = bool(htmx and not htmx.history_restore_request)
     query = request.GET.get("q", "")
     searching = bool(query.strip())
     ordering = request.GET.get("ordering", "")
