@@ -97,7 +97,10 @@ def _sorts(searching: bool, ordering: str) -> list[tuple[str, str]]:
     if searching:
         sorts.insert(0, ("-relevance", str(_("Relevance"))))
     if ordering and ordering not in {value for value, _label in sorts}:
-        sorts.append((ordering, ordering))
+        terms = [term.strip().lstrip("-") for term in ordering.split(",")]
+        allowed = set(DatasetViewSet.ordering_fields) - (set() if searching else {"relevance"})
+        if all(term in allowed for term in terms):  # else the API ignores it too
+            sorts.append((ordering, ordering))
     return sorts
 
 

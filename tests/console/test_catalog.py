@@ -306,6 +306,14 @@ def test_filters_sort_and_paging_stay_in_the_links(
     assert '<option value="title_en" selected>' in html
 
 
+def test_an_ordering_the_api_ignores_is_not_offered(world: World, catalog: Any) -> None:
+    client = page_client(world, "member")
+    assert b'value="password"' not in client.get(URL, {"ordering": "password"}).content
+    assert b'value="-relevance"' not in client.get(URL, {"ordering": "-relevance"}).content
+    listed = client.get(URL, {"ordering": "-title_en,created_at"}).content
+    assert b'<option value="-title_en,created_at" selected>' in listed
+
+
 @pytest.mark.parametrize(
     "query",
     [
