@@ -158,7 +158,7 @@ def dataset_facets(
     unnested: unnesting first would double the rows to aggregate. A facet that is not chosen
     counts under all the chosen ones and a chosen one under the others: one count per chosen
     facet plus one. A window keeps the first `limit + 1` values of each facet (one more says
-    there are more). Figures at 100,000 datasets: docs/adr/0010; the page caches them.
+    there are more). Figures at 100,000 datasets: docs/adr/0012; the page caches them.
     """
     flags = {
         f"facet_in_{name}": ExpressionWrapper(conditions[name], output_field=BooleanField())
