@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import django_filters as filters
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
@@ -21,7 +21,7 @@ from common.filters import (
 )
 
 from .models import DataFormat, Dataset, DatasetStatus, License, Sensitivity, Theme
-from .selectors import dataset_search
+from .selectors import FACETS, dataset_search
 
 
 class DatasetFilter(filters.FilterSet):
@@ -55,18 +55,12 @@ class DatasetFilter(filters.FilterSet):
     def filter_division(
         self, queryset: QuerySet[Dataset], name: str, value: list[str]
     ) -> QuerySet[Dataset]:
-        if not value:
-            return queryset
-        ids = list(Division.objects.filter(code__in=value).values_list("pk", flat=True))
-        return queryset.filter(division_id__in=ids)
+        return queryset.filter(self.facet_condition("division", value)) if value else queryset
 
     def filter_publisher(
         self, queryset: QuerySet[Dataset], name: str, value: list[str]
     ) -> QuerySet[Dataset]:
-        if not value:
-            return queryset
-        ids = list(Organization.objects.filter(slug__in=value).values_list("pk", flat=True))
-        return queryset.filter(publisher_id__in=ids)
+        return queryset.filter(self.facet_condition("publisher", value)) if value else queryset
 
     def filter_q(self, queryset: QuerySet[Dataset], name: str, value: str) -> QuerySet[Dataset]:
         return dataset_search(queryset, value) if value.strip() else queryset
@@ -74,12 +68,43 @@ class DatasetFilter(filters.FilterSet):
     def filter_format(
         self, queryset: QuerySet[Dataset], name: str, value: list[str]
     ) -> QuerySet[Dataset]:
-        return queryset.filter(formats__overlap=value) if value else queryset
+        return queryset.filter(self.facet_condition("format", value)) if value else queryset
 
     def filter_keyword(
         self, queryset: QuerySet[Dataset], name: str, value: Any
     ) -> QuerySet[Dataset]:
         return queryset.filter(keywords__contains=[value]) if value else queryset
+
+    # --- facets (the console's catalog; selectors.dataset_facets) ------------------------------
+    # The six filters a catalog counts by value. Each is "any of these values", and each keeps
+    # one home for its condition, so a facet's count and the filter it sets agree.
+
+    @staticmethod
+    def facet_condition(name: str, values: Sequence[str]) -> Q:
+        """The rows one facet's chosen values keep."""
+        if name == "division":
+            ids = list(Division.objects.filter(code__in=values).values_list("pk", flat=True))
+            return Q(division_id__in=ids)
+        if name == "publisher":
+            ids = list(Organization.objects.filter(slug__in=values).values_list("pk", flat=True))
+            return Q(publisher_id__in=ids)
+        if name == "format":
+            return Q(formats__overlap=list(values))
+        return Q(**{f"{name}__in": list(values)})
+
+    def chosen_facets(self) -> dict[str, list[str]]:
+        """The facets the (valid) query narrows, with their values, in FACETS order."""
+        data = self.form.cleaned_data
+        return {name: sorted(set(data[name])) for name in FACETS if data.get(name)}
+
+    def qs_without_facets(self) -> QuerySet[Dataset]:
+        """The queryset narrowed by every filter but the facets (`qs` narrows by those too:
+        it equals this narrowed by every `facet_condition` of `chosen_facets`)."""
+        queryset: QuerySet[Dataset] = self.queryset.all()
+        for name, value in self.form.cleaned_data.items():
+            if name not in FACETS:
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
 
 
 class DatasetOrderingFilter(OrderingFilter):

