@@ -9,8 +9,10 @@ import uuid
 from typing import Any
 
 from django.db.models import (
+    BooleanField,
     Case,
     Exists,
+    ExpressionWrapper,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -116,6 +118,10 @@ def version_list(*, actor: Actor, dataset: Dataset) -> QuerySet[DatasetVersion]:
         DatasetVersion.objects.filter(dataset=dataset)
         .filter(version_visibility(actor, dataset))
         .defer("schema")
+        # Whether it has one, without loading each (the serializer's `has_schema`).
+        .annotate(
+            schema_present=ExpressionWrapper(Q(schema__isnull=False), output_field=BooleanField())
+        )
         .prefetch_related(Prefetch("validation_reports", latest_reports, to_attr="latest_reports"))
     )
 
