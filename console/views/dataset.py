@@ -66,7 +66,11 @@ def dataset_page(request: HttpRequest, key: str, version: uuid.UUID | None = Non
         ]
     )
     chosen = _chosen_version(versions, version)
-    panel = _version_panel(request, key, dataset, chosen, reports=reports)
+    panel = {
+        **_version_panel(request, key, dataset, chosen, reports=reports),
+        "versions": VersionOutputSerializer(versions, many=True, context=reports).data,
+        "versions_capped": len(versions) == VERSIONS_SHOWN,
+    }
     if request.htmx and version is not None:  # type: ignore[attr-defined]
         return render(request, "console/dataset/_version.html", panel)
 
@@ -80,8 +84,6 @@ def dataset_page(request: HttpRequest, key: str, version: uuid.UUID | None = Non
         "title": _in_language(data["title_ko"], data["title_en"]),
         "description": _in_language(data["description_ko"], data["description_en"]),
         "labels": _metadata_labels(data),
-        "versions": VersionOutputSerializer(versions, many=True, context=reports).data,
-        "versions_capped": len(versions) == VERSIONS_SHOWN,
         "policy": _policy_terms(AccessPolicyOutputSerializer(policy).data),
         "may_ask": eligibility.may_ask,
         "ask_reasons": [stored_text(str(reason["message"])) for reason in eligibility.reasons],

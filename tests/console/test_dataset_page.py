@@ -393,6 +393,9 @@ def test_a_chosen_version_and_its_htmx_fragment(scene: Scene, world: World) -> N
     assert 'id="version-panel"' in body
     assert 'hx-swap-oob="true"' in body
     assert "Showing version 2.0.0" in body
+    # The version list comes with the panel, the chosen version marked.
+    assert f'id="version-link-{scene.version.pk}"' in body
+    assert body.count('aria-current="true"') == 1
 
 
 def test_a_version_the_reader_does_not_see_is_404(scene: Scene, world: World) -> None:
