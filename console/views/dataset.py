@@ -60,12 +60,13 @@ def dataset_page(request: HttpRequest, key: str, version: uuid.UUID | None = Non
     if dataset is None:
         raise Http404
     reports = report_context(actor, dataset)  # the API's: cell quotes for who may see them
-    versions = list(
-        dataset_selectors.version_list(actor=actor, dataset=dataset).order_by("-created_at", "-pk")[
-            :VERSIONS_SHOWN
-        ]
-    )
+    visible = dataset_selectors.version_list(actor=actor, dataset=dataset)
+    versions = list(visible.order_by("-created_at", "-pk")[:VERSIONS_SHOWN])
     chosen = _chosen_version(versions, version)
+    if chosen is None and version is not None:  # older than the versions listed
+        chosen = visible.filter(pk=version).first()
+        if chosen is None:
+            raise Http404
     panel = {
         **_version_panel(request, key, dataset, chosen, reports=reports),
         "versions": VersionOutputSerializer(versions, many=True, context=reports).data,
@@ -107,13 +108,10 @@ def dataset_page(request: HttpRequest, key: str, version: uuid.UUID | None = Non
 def _chosen_version(
     versions: list[DatasetVersion], wanted: uuid.UUID | None
 ) -> DatasetVersion | None:
-    """The version asked for (404 when the reader does not see it), else the latest published
+    """The version asked for (None when it is not among `versions`), else the latest published
     one, else the newest the reader sees (a draft, for the publisher)."""
     if wanted is not None:
-        for version in versions:
-            if version.pk == wanted:
-                return version
-        raise Http404
+        return next((version for version in versions if version.pk == wanted), None)
     published = [v for v in versions if v.status == VersionStatus.PUBLISHED and v.published_at]
     if published:
         return max(published, key=lambda v: v.published_at)  # type: ignore[arg-type,return-value]

@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from console.views import dataset as dataset_views
 from datasets.models import (
     Dataset,
     DatasetStatus,
@@ -405,6 +406,19 @@ def test_a_version_the_reader_does_not_see_is_404(scene: Scene, world: World) ->
     )
     assert page_client(world, "outsider_member").get(url).status_code == 404
     assert page_client(world, "steward").get(url).status_code == 200
+
+
+def test_a_version_older_than_those_listed_still_opens(
+    scene: Scene, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dataset_views, "VERSIONS_SHOWN", 1)
+    DatasetVersionFactory.create(dataset=scene.members, version="2.0.0")
+    url = reverse(
+        "console:dataset-version", kwargs={"key": scene.members.slug, "version": scene.version.pk}
+    )
+    body = page_client(world, "outsider_member").get(url).content.decode()
+    assert "Version 1.0.0" in body
+    assert "Only the newest versions are listed." in body
 
 
 def test_dcat_and_data_package_links_answer(scene: Scene, world: World) -> None:
