@@ -2,7 +2,18 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from .views import audit, auth, catalog, figures, home, inbox, organization, publish, requests
+from .views import (
+    audit,
+    auth,
+    catalog,
+    dataset,
+    figures,
+    home,
+    inbox,
+    organization,
+    publish,
+    requests,
+)
 
 app_name = "console"
 
@@ -10,6 +21,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", home.home, name="home"),
     path("login/", auth.login_page, name="login"),
     path("logout/", auth.logout_page, name="logout"),
+    *dataset.urlpatterns,
     *catalog.urlpatterns,
     *requests.urlpatterns,
     *inbox.urlpatterns,

@@ -329,6 +329,10 @@ def version_list(*, actor: Actor, dataset: Dataset) -> QuerySet[DatasetVersion]:
         DatasetVersion.objects.filter(dataset=dataset)
         .filter(version_visibility(actor, dataset))
         .defer("schema")
+        # Whether it has one, without loading each (the serializer's `has_schema`).
+        .annotate(
+            schema_present=ExpressionWrapper(Q(schema__isnull=False), output_field=BooleanField())
+        )
         .prefetch_related(Prefetch("validation_reports", latest_reports, to_attr="latest_reports"))
     )
 

@@ -105,6 +105,22 @@ def evaluate(
     dataset_available: bool = True,
 ) -> Decision:
     """Every rule that fails gives a reason; eligible only when none does."""
+    reasons = [
+        *applicant_reasons(
+            terms, applicant, publisher_id=publisher_id, dataset_available=dataset_available
+        ),
+        *ask_reasons(terms, ask),
+    ]
+    return Decision(
+        eligible=not reasons, reasons=tuple(reasons), approval_route=terms.approval_route
+    )
+
+
+def applicant_reasons(
+    terms: PolicyTerms, applicant: Applicant, *, publisher_id: int, dataset_available: bool = True
+) -> list[Reason]:
+    """The rules on who asks (and whether there is anything to ask for), whatever the ask:
+    whether an organisation may ask at all."""
     reasons: list[Reason] = []
     if not dataset_available:
         reasons.append(
@@ -154,6 +170,12 @@ def evaluate(
                     {"allowed_organization_kinds": _sorted(terms.allowed_organization_kinds)},
                 )
             )
+    return reasons
+
+
+def ask_reasons(terms: PolicyTerms, ask: Ask) -> list[Reason]:
+    """The rules on what is asked: the purpose, the period and the obligations accepted."""
+    reasons: list[Reason] = []
     if ask.purpose not in terms.permitted_purposes:
         reasons.append(
             Reason(
@@ -179,6 +201,4 @@ def evaluate(
                 {"missing_obligations": _sorted(missing)},
             )
         )
-    return Decision(
-        eligible=not reasons, reasons=tuple(reasons), approval_route=terms.approval_route
-    )
+    return reasons

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from accounts.api.serializers import DivisionBriefSerializer, OrganizationBriefSerializer
 from accounts.models import Division, Organization
+from accounts.selectors import Actor
 from common.i18n import LocalizedTextField
 from common.serializers import InputModelSerializer, InputSerializer
 
@@ -26,6 +27,7 @@ from ..models import (
     SchemaKind,
     ValidationReport,
 )
+from ..permissions import can_see_checked_file
 
 # --- datasets ---------------------------------------------------------------------------------
 
@@ -262,6 +264,13 @@ class ValidationReportSerializer(serializers.ModelSerializer[ValidationReport]):
         return steps
 
 
+def report_context(actor: Actor, dataset: Dataset) -> dict[str, Any]:
+    """The context of ValidationReportSerializer (and the version serializers that embed it)
+    for `actor` reading `dataset`'s reports: whether they may read what quotes the checked
+    file's cells."""
+    return {"checked_file": can_see_checked_file(actor, dataset)}
+
+
 class VersionOutputSerializer(serializers.ModelSerializer[DatasetVersion]):
     dataset = serializers.UUIDField(source="dataset_id", read_only=True)
     has_schema = serializers.SerializerMethodField()
@@ -293,7 +302,9 @@ class VersionOutputSerializer(serializers.ModelSerializer[DatasetVersion]):
 
     @extend_schema_field(serializers.BooleanField())
     def get_has_schema(self, obj: DatasetVersion) -> bool:
-        return obj.schema is not None
+        # Annotated by the selector, which defers the schema itself: no query per version.
+        present = getattr(obj, "schema_present", None)
+        return bool(present) if present is not None else obj.schema is not None
 
     @extend_schema_field(ValidationReportSerializer(allow_null=True))
     def get_latest_report(self, obj: DatasetVersion) -> dict[str, Any] | None:

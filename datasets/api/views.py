@@ -28,7 +28,6 @@ from ..datapackage import MEDIA_TYPE as DATA_PACKAGE
 from ..filters import DatasetFilter, DatasetOrderingFilter
 from ..models import Dataset, DatasetRevision, DatasetVersion, Distribution
 from ..permissions import (
-    can_see_checked_file,
     can_see_revision_authors,
     require_any_steward,
     require_dataset_steward,
@@ -52,6 +51,7 @@ from .serializers import (
     ValidationReportSerializer,
     VersionInputSerializer,
     VersionOutputSerializer,
+    report_context,
 )
 
 DATASET_KEY = OpenApiParameter(
@@ -236,7 +236,7 @@ class VersionViewSet(DataPackageNegotiationMixin, DatasetScopedMixin):
 
     def report_context(self) -> dict[str, Any]:
         """Whether the caller may read what quotes the checked file's cells in reports."""
-        return {"checked_file": can_see_checked_file(self.actor, self.get_dataset())}
+        return report_context(self.actor, self.get_dataset())
 
     def version_output(self, version: DatasetVersion) -> Any:
         return VersionOutputSerializer(version, context=self.report_context()).data

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from django.http import Http404
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -194,6 +195,50 @@ class CatalogView(ActorMixin):
         return Response(export.catalog_graph(catalog_page, base_url=base_url(request)))
 
 
+@extend_schema(tags=["catalog"])
+class DatasetDcatView(ActorMixin):
+    """One dataset of the published catalog as DCAT-AP 3 (what its catalog page entry says)."""
+
+    renderer_classes = [JsonLdRenderer, TurtleRenderer, JsonLdAsJsonRenderer]
+
+    @extend_schema(
+        summary="A dataset as DCAT 3 (DCAT-AP 3): JSON-LD or Turtle",
+        description=(
+            "The dataset's description in the catalog: its published versions, their "
+            "distributions and its current access policy as an ODRL Offer. Published and "
+            "deprecated datasets the caller may see (anonymous callers: public ones); 404 "
+            "for others, drafts and withdrawn datasets. Choose the representation with "
+            "`Accept`: `application/ld+json` (default) or `text/turtle`."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "dataset",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                description="Dataset UUID or slug.",
+            )
+        ],
+        responses={
+            (200, JSON_LD): OpenApiTypes.OBJECT,
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, TURTLE): OpenApiTypes.STR,
+            (404, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+                PROBLEM_REF, description="No such dataset in the catalog you may see."
+            ),
+        },
+    )
+    def get(self, request: Request, dataset: str) -> Response:
+        found = dcat_selectors.catalog_dataset_get(actor=self.actor, key=dataset)
+        if found is None:
+            raise Http404
+        graph = export.dataset_graph(
+            found,
+            lookups=dcat_selectors.catalog_policy_lookups([found]),
+            base_url=base_url(request),
+        )
+        return Response(graph)
+
+
 @extend_schema(exclude=True)
 class CatalogSlashView(CatalogView):
     """`/api/v1/catalog/` answers too (documented once, without the slash)."""
@@ -202,4 +247,5 @@ class CatalogSlashView(CatalogView):
 urlpatterns: list[URLPattern] = [
     path("catalog", CatalogView.as_view(), name="catalog"),
     path("catalog/", CatalogSlashView.as_view(), name="catalog-slash"),
+    path("datasets/<str:dataset>/dcat", DatasetDcatView.as_view(), name="dataset-dcat"),
 ]

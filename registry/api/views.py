@@ -8,7 +8,6 @@ from typing import Any
 
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status
@@ -184,14 +183,7 @@ class EligibilityView(ActorMixin):
         # A request is asked once: while one is open, asking again is a 409, so say so here.
         open_request = selectors.sharing_request_open_get(requester=organization, dataset=obj)
         if open_request is not None:
-            reasons.append(
-                {
-                    "code": "open_request_exists",
-                    "message": gettext_noop(
-                        "Your organisation already has an open request for this dataset."
-                    ),
-                }
-            )
+            reasons.append(policies.OPEN_REQUEST_REASON)
         return Response(
             {
                 "eligible": decision.eligible and open_request is None,

@@ -145,6 +145,16 @@ def catalog_graph(page: CatalogPage, *, base_url: str) -> Graph:
     return graph
 
 
+def dataset_graph(dataset: Dataset, *, lookups: OdrlLookups, base_url: str) -> Graph:
+    """One dataset of the catalog, described as on a catalog page (its node is its API URL),
+    with the catalog that lists it."""
+    uris = Uris(base_url)
+    graph = new_graph()
+    graph.add((uris.catalog(), DCAT3.dataset, uris.dataset(dataset.pk)))
+    add_dataset(graph, dataset, uris=uris, lookups=lookups)
+    return graph
+
+
 def _paging(graph: Graph, catalog: URIRef, links: PageLinks) -> None:
     view = URIRef(links.current)
     graph.add((catalog, RDF.type, HYDRA.Collection))

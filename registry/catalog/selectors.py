@@ -31,7 +31,7 @@ from datasets.models import (
     Preview,
     VersionStatus,
 )
-from datasets.selectors import dataset_visibility, distribution_order
+from datasets.selectors import dataset_get, dataset_visibility, distribution_order
 from interop.odrl import OdrlLookups
 
 from ..models import AccessPolicy
@@ -97,6 +97,15 @@ def catalog_dataset_list(
     if modified_since is not None:
         queryset = queryset.filter(modified_at__gte=modified_since)
     return queryset
+
+
+def catalog_dataset_get(*, actor: Actor, key: str) -> Dataset | None:
+    """One dataset of the catalog the caller sees, by its UUID or its slug (the API's
+    dataset lookup first, then the catalog's prefetches for that one)."""
+    dataset = dataset_get(actor=actor, key=key)
+    if dataset is None:
+        return None
+    return catalog_dataset_list(actor=actor).filter(pk=dataset.pk).first()
 
 
 def catalog_modified(*, actor: Actor) -> dt.datetime | None:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Organization, User
+from accounts.selectors import Actor
 from audit.chain import audit_append
 from common.errors import Conflict
 from datasets.models import LISTED_STATUSES, Dataset, DatasetVersion, VersionStatus
 
 from .. import policy as engine
 from .. import selectors
-from ..models import AccessPolicy, ApprovalRoute
+from ..models import OPEN_REQUEST_STATES, AccessPolicy, ApprovalRoute, SharingRequest
 
 
 def _validate_route(dataset: Dataset, route: str) -> None:
@@ -117,6 +121,21 @@ def _terms(policy: AccessPolicy) -> engine.PolicyTerms:
     )
 
 
+def _applicant(organization: Organization, division_ids: Iterable[int]) -> engine.Applicant:
+    return engine.Applicant(
+        organization_id=organization.pk,
+        kind=organization.kind,
+        division_ids=frozenset(division_ids),
+    )
+
+
+def _dataset_available(dataset: Dataset) -> bool:
+    return (
+        dataset.status in LISTED_STATUSES
+        and DatasetVersion.objects.filter(dataset=dataset, status=VersionStatus.PUBLISHED).exists()
+    )
+
+
 def eligibility_evaluate(
     *,
     dataset: Dataset,
@@ -129,11 +148,7 @@ def eligibility_evaluate(
     """The policy engine's decision for this ask; reads only (the current policy when none is
     given)."""
     policy = policy or selectors.policy_current_get(dataset=dataset)
-    applicant = engine.Applicant(
-        organization_id=organization.pk,
-        kind=organization.kind,
-        division_ids=frozenset(organization.divisions.values_list("id", flat=True)),
-    )
+    applicant = _applicant(organization, organization.divisions.values_list("id", flat=True))
     ask = engine.Ask(
         purpose=purpose,
         period_days=period_days,
@@ -144,6 +159,76 @@ def eligibility_evaluate(
         applicant,
         ask,
         publisher_id=dataset.publisher_id,
-        dataset_available=dataset.status in LISTED_STATUSES
-        and DatasetVersion.objects.filter(dataset=dataset, status=VersionStatus.PUBLISHED).exists(),
+        dataset_available=_dataset_available(dataset),
+    )
+
+
+# A request is asked once: while one is open, asking again is a 409 (`open_request_exists`).
+OPEN_REQUEST_REASON: dict[str, object] = {
+    "code": "open_request_exists",
+    "message": gettext_noop("Your organisation already has an open request for this dataset."),
+}
+SIGN_IN_REASON: dict[str, object] = {
+    "code": "not_authenticated",
+    "message": gettext_noop("Sign in to ask for this dataset."),
+}
+NO_ORGANIZATION_REASON: dict[str, object] = {
+    "code": "no_organization",
+    "message": gettext_noop("Only members of an organisation may ask for data."),
+}
+
+
+@dataclass(frozen=True)
+class AskingEligibility:
+    """Whether the caller may ask for a dataset at all, before choosing a purpose and a period:
+    the policy's rules on who asks, and no open request already. `reasons` are the eligibility
+    endpoint's (`code`, English `message`, details); `open_request` is the open one, if any."""
+
+    may_ask: bool
+    reasons: list[dict[str, object]]
+    open_request: SharingRequest | None = None
+
+
+def asking_eligibility(
+    *, actor: Actor, dataset: Dataset, policy: AccessPolicy | None = None
+) -> AskingEligibility:
+    """May the caller's organisation ask for `dataset` (visible to the caller)? The rules of
+    `eligibility_evaluate` that do not depend on the ask, for each organisation the caller is
+    a member of (they may ask when one of them may); a fixed number of queries."""
+    if not actor.is_authenticated:
+        return AskingEligibility(may_ask=False, reasons=[SIGN_IN_REASON])
+    organizations = list(
+        Organization.objects.filter(pk__in=actor.organization_ids)
+        .prefetch_related("divisions")
+        .order_by("pk")
+    )
+    if not organizations:
+        return AskingEligibility(may_ask=False, reasons=[NO_ORGANIZATION_REASON])
+    policy = policy or selectors.policy_current_get(dataset=dataset)
+    terms = _terms(policy)
+    available = _dataset_available(dataset)
+    open_requests = {
+        request.requester_id: request
+        for request in SharingRequest.objects.filter(
+            requester__in=organizations, dataset=dataset, state__in=OPEN_REQUEST_STATES
+        )
+    }
+    reasons: list[dict[str, object]] = []
+    for organization in organizations:
+        applicant = _applicant(organization, (d.pk for d in organization.divisions.all()))
+        found = [
+            reason.as_dict()
+            for reason in engine.applicant_reasons(
+                terms, applicant, publisher_id=dataset.publisher_id, dataset_available=available
+            )
+        ]
+        if organization.pk in open_requests:
+            found.append(OPEN_REQUEST_REASON)
+        if not found:
+            return AskingEligibility(may_ask=True, reasons=[])
+        reasons.extend(reason for reason in found if reason not in reasons)
+    return AskingEligibility(
+        may_ask=False,
+        reasons=reasons,
+        open_request=next(iter(open_requests.values()), None),
     )
