@@ -67,9 +67,11 @@ def dataset_page(request: HttpRequest, key: str, version: uuid.UUID | None = Non
         chosen = visible.filter(pk=version).first()
         if chosen is None:
             raise Http404
+    listed = VersionOutputSerializer(versions, many=True, context=reports).data
+    shown = next((item for item in listed if chosen and item["id"] == str(chosen.pk)), None)
     panel = {
-        **_version_panel(request, key, dataset, chosen, reports=reports),
-        "versions": VersionOutputSerializer(versions, many=True, context=reports).data,
+        **_version_panel(request, key, dataset, chosen, shown, reports=reports),
+        "versions": listed,
         "versions_capped": len(versions) == VERSIONS_SHOWN,
     }
     if request.htmx and version is not None:  # type: ignore[attr-defined]
@@ -123,6 +125,7 @@ def _version_panel(
     key: str,
     dataset: Dataset,
     version: DatasetVersion | None,
+    serialized: Any,
     *,
     reports: dict[str, Any],
 ) -> dict[str, Any]:
@@ -131,7 +134,8 @@ def _version_panel(
     if version is None:
         return {"key": key, "version": None}
     version.dataset = dataset
-    data = VersionOutputSerializer(version, context=reports).data
+    # As listed (the same serializer and context), else on its own (older than those listed).
+    data = serialized or VersionOutputSerializer(version, context=reports).data
     report = data["latest_report"]
     errors = list(report["errors"]) if report else []
     preview = dataset_selectors.preview_get(
