@@ -47,6 +47,8 @@ from registry.models import (
     OPEN_REQUEST_STATES,
     AccessPolicy,
     Obligation,
+    Prohibition,
+    Purpose,
     SharingRequest,
     SharingRequestState,
 )
@@ -331,6 +333,7 @@ def _detail_context(request: HttpRequest, actor: Actor, sharing_request: Sharing
         ],
         "badge": STATE_BADGES.get(sharing_request.state, ""),
         "agreement": agreement_data,
+        "agreement_terms": _agreement_terms(agreement_data),
         "agreement_json": json.dumps(agreement_data["document"], ensure_ascii=False, indent=2)
         if agreement_data
         else "",
@@ -352,6 +355,25 @@ def _detail_context(request: HttpRequest, actor: Actor, sharing_request: Sharing
             }
         )
     return context
+
+
+def _labels(choices: Any, codes: Any) -> str:
+    names = dict(choices)
+    return ", ".join(str(names.get(code, code)) for code in codes or [])
+
+
+def _agreement_terms(agreement: Any) -> dict[str, str]:
+    """The frozen terms' codes in words (the document itself keeps the codes)."""
+    if not agreement:
+        return {}
+    document = agreement["document"]
+    return {
+        "purpose": _labels(Purpose.choices, [document.get("purpose")]),
+        "obligations": _labels(Obligation.choices, document.get("accepted_obligations")),
+        "prohibitions": _labels(
+            Prohibition.choices, document.get("policy", {}).get("prohibitions")
+        ),
+    }
 
 
 def _returned_comment(sharing_request: SharingRequest) -> str:

@@ -531,7 +531,8 @@ def test_withdraw_from_the_page(
     sharing_request = submit()
     client = page_for("outsider_member")
     html = client.get(_detail_url(sharing_request)).content.decode()
-    assert 'id="withdraw-form"' in html and "data-confirm=" in html
+    assert 'id="withdraw-form"' in html
+    assert "data-confirm=" in html
     url = reverse("console:sharing-request-withdraw", args=[sharing_request.pk])
     response = client.post(url, {"reason": "Found the data elsewhere."}, follow=True)
     assert response.status_code == 200
