@@ -90,7 +90,7 @@ def _organizations(actor: Actor) -> list[Organization]:
 
 
 def _form_context(
-    request: HttpRequest, dataset: Dataset, policy: AccessPolicy, form: SharingRequestForm
+    dataset: Dataset, policy: AccessPolicy, form: SharingRequestForm
 ) -> dict[str, Any]:
     return {
         "dataset": dataset,
@@ -117,7 +117,7 @@ def sharing_request_new(request: HttpRequest, key: str) -> HttpResponse:
         policy=policy,
         organizations=organizations,
     )
-    context = _form_context(request, dataset, policy, form)
+    context = _form_context(dataset, policy, form)
     status = 400 if form.is_bound else 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

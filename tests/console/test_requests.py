@@ -522,6 +522,50 @@ def test_eligibility_fragment_says_what_is_missing(
     assert page_for("division_lead").post(url, FORM).status_code == 200  # says why, in words
 
 
+def test_eligibility_fragment_names_the_rules_the_api_names(
+    page_for: Callable[[str], Client],
+    client_for: Callable[[str], Any],
+    set_route: Callable[..., Any],
+    shared_dataset: Dataset,
+) -> None:
+    set_route("publisher", permitted_purposes=["research"], max_period_days=60)
+    body = {**FORM, "accepted_obligations": ["attribution"]}
+    html = (
+        page_for("outsider_member")
+        .post(reverse("console:sharing-request-eligibility", args=[shared_dataset.slug]), body)
+        .content.decode()
+    )
+    api = client_for("outsider_member").post(
+        reverse("dataset-eligibility", kwargs={"dataset": shared_dataset.slug}),
+        {key: value for key, value in body.items() if key != "justification"},
+        format="json",
+    )
+    codes = [reason["code"] for reason in api.json()["reasons"]]
+    assert codes == ["purpose_not_permitted", "period_too_long", "obligations_not_accepted"]
+    assert re.findall(r'data-code="([a-z_]+)"', html) == codes
+    for reason in api.json()["reasons"]:
+        assert reason["message"] in html
+
+
+def test_a_division_lead_sees_a_request_routed_to_them(
+    world: World,
+    page_for: Callable[[str], Client],
+    set_route: Callable[..., Any],
+    submit: Callable[..., SharingRequest],
+) -> None:
+    set_route("publisher_then_division_lead")
+    sharing_request = submit()
+    lead = page_for("division_lead")
+    assert lead.get(_detail_url(sharing_request)).status_code == 404
+    sharing_requests.sharing_request_approve(
+        actor=actor_for(world.users["steward"]), sharing_request=sharing_request
+    )
+    html = lead.get(_detail_url(sharing_request)).content.decode()
+    assert "Waiting for the division lead" in html
+    assert 'id="withdraw-form"' not in html
+    assert ID_RE.findall(lead.get(reverse("console:sharing-requests")).content.decode()) == []
+
+
 # --- withdraw, download, agreement, resubmit --------------------------------------------------
 
 
