@@ -117,6 +117,19 @@ class ResubmitForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
+    def __init__(self, *args: Any, policy: AccessPolicy, **kwargs: Any) -> None:
+        """The purposes and obligations of the dataset's current policy, which the check
+        applies to the resubmitted request."""
+        super().__init__(*args, **kwargs)
+        purpose, obligations = self.fields["purpose"], self.fields["accepted_obligations"]
+        assert isinstance(purpose, forms.ChoiceField)
+        assert isinstance(obligations, forms.ChoiceField)
+        purpose.choices = _in_vocabulary_order(Purpose.choices, policy.permitted_purposes)
+        obligations.choices = _in_vocabulary_order(Obligation.choices, policy.obligations)
+        self.fields["period_days"].help_text = _("At most %(days)d days under the policy.") % {
+            "days": policy.max_period_days
+        }
+
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(

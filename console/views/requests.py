@@ -347,12 +347,13 @@ def _detail_context(request: HttpRequest, actor: Actor, sharing_request: Sharing
     }
     if context["returned"] and member:
         context["resubmit_form"] = ResubmitForm(
+            policy=selectors.policy_current_get(dataset=sharing_request.dataset),
             initial={
                 "purpose": sharing_request.purpose,
                 "period_days": sharing_request.period_days,
                 "justification": sharing_request.justification,
                 "accepted_obligations": list(sharing_request.accepted_obligations),
-            }
+            },
         )
     return context
 
@@ -467,7 +468,9 @@ def sharing_request_resubmit(request: HttpRequest, pk: str) -> HttpResponse:
     """`POST /api/v1/sharing-requests/{id}/resubmit/` with every term of the form."""
     actor = page_actor(request)
     sharing_request = _visible_request(actor, pk)
-    form = ResubmitForm(request.POST)
+    form = ResubmitForm(
+        request.POST, policy=selectors.policy_current_get(dataset=sharing_request.dataset)
+    )
     status = 400
     if form.is_valid():
         data = form.cleaned_data

@@ -656,6 +656,8 @@ def test_a_returned_request_shows_the_comment_and_resubmits_prefilled(
     assert "Say which production line the model is for." in html
     assert 'id="resubmit-form"' in html
     assert "predictive maintenance model</textarea>" in html  # prefilled from the request
+    assert 'value="delete_at_expiry" id="id_accepted_obligations_1" checked' in html
+    assert 'value="usage_report"' not in html  # only what the current policy asks
     steward_html = page_for("steward").get(_detail_url(returned_request)).content.decode()
     assert 'id="resubmit-form"' not in steward_html
     url = reverse("console:sharing-request-resubmit", args=[returned_request.pk])
