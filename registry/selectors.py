@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from accounts.models import Division, Organization
 from accounts.selectors import Actor
@@ -27,6 +27,7 @@ from .models import (
     Download,
     Grant,
     SharingRequest,
+    SharingRequestEvent,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -70,6 +71,18 @@ def sharing_request_get(*, actor: Actor, pk: str) -> SharingRequest | None:
         return sharing_request_list(actor=actor).filter(pk=pk).first()
     except (ValueError, ValidationError):  # not a UUID: no such request (404, not 400)
         return None
+
+
+def sharing_request_detail_get(*, actor: Actor, pk: str) -> SharingRequest | None:
+    """A visible request with its history (events and their actors) read in one more query:
+    what its detail shows, however long the history."""
+    found = sharing_request_get(actor=actor, pk=pk)
+    if found is not None:
+        prefetch_related_objects(
+            [found],
+            Prefetch("events", queryset=SharingRequestEvent.objects.select_related("actor")),
+        )
+    return found
 
 
 def sharing_request_open_get(*, requester: Organization, dataset: Dataset) -> SharingRequest | None:

@@ -170,26 +170,20 @@ class EligibilityView(ActorMixin):
         organization = acting_organization(
             actor=self.actor, named=data.get("organization"), role="member"
         )
-        policy = selectors.policy_current_get(dataset=obj)
-        decision = policies.eligibility_evaluate(
+        report = policies.eligibility_report(
             dataset=obj,
             organization=organization,
             purpose=data["purpose"],
             period_days=data["period_days"],
             accepted_obligations=data["accepted_obligations"],
-            policy=policy,
         )
-        reasons = [reason.as_dict() for reason in decision.reasons]
-        # A request is asked once: while one is open, asking again is a 409, so say so here.
-        open_request = selectors.sharing_request_open_get(requester=organization, dataset=obj)
-        if open_request is not None:
-            reasons.append(policies.OPEN_REQUEST_REASON)
+        open_request = report.open_request
         return Response(
             {
-                "eligible": decision.eligible and open_request is None,
-                "approval_route": decision.approval_route,
-                "policy_revision": policy.revision,
-                "reasons": localized_reasons(reasons),
+                "eligible": report.eligible,
+                "approval_route": report.approval_route,
+                "policy_revision": report.policy_revision,
+                "reasons": localized_reasons(report.reasons),
                 "open_request": OpenRequestSerializer(open_request).data
                 if open_request is not None
                 else None,
@@ -244,14 +238,17 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
     def _detail(
         self, sharing_request: SharingRequest, status_code: int = status.HTTP_200_OK
     ) -> Response:
-        fresh = selectors.sharing_request_get(actor=self.actor, pk=str(sharing_request.pk))
+        fresh = selectors.sharing_request_detail_get(actor=self.actor, pk=str(sharing_request.pk))
         return Response(SharingRequestDetailSerializer(fresh).data, status=status_code)
 
     @extend_schema(
         summary="Get a sharing request with its history", responses=SharingRequestDetailSerializer
     )
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(SharingRequestDetailSerializer(self.get_object()).data)
+        sharing_request = selectors.sharing_request_detail_get(actor=self.actor, pk=pk)
+        if sharing_request is None:
+            raise Http404
+        return Response(SharingRequestDetailSerializer(sharing_request).data)
 
     @extend_schema(
         summary="Ask for a dataset",

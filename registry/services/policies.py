@@ -232,3 +232,49 @@ def asking_eligibility(
         reasons=reasons,
         open_request=next(iter(open_requests.values()), None),
     )
+
+
+@dataclass(frozen=True)
+class EligibilityReport:
+    """What the eligibility endpoint and the console's request form say about an ask: the
+    policy engine's decision, plus the organisation's open request for the dataset (asking
+    again would be a 409). `reasons` hold the English messages, as stored."""
+
+    eligible: bool
+    approval_route: str
+    policy_revision: int
+    reasons: list[dict[str, Any]]
+    open_request: SharingRequest | None
+
+
+def eligibility_report(
+    *,
+    dataset: Dataset,
+    organization: Organization,
+    purpose: str,
+    period_days: int,
+    accepted_obligations: list[str],
+) -> EligibilityReport:
+    """May `organization` ask for `dataset` so? Every failed rule of the current policy, and
+    `open_request_exists` while the organisation has an open request for it; reads only."""
+    policy = selectors.policy_current_get(dataset=dataset)
+    decision = eligibility_evaluate(
+        dataset=dataset,
+        organization=organization,
+        purpose=purpose,
+        period_days=period_days,
+        accepted_obligations=accepted_obligations,
+        policy=policy,
+    )
+    reasons = [reason.as_dict() for reason in decision.reasons]
+    # A request is asked once: while one is open, asking again is a 409, so say so here.
+    open_request = selectors.sharing_request_open_get(requester=organization, dataset=dataset)
+    if open_request is not None:
+        reasons.append(dict(OPEN_REQUEST_REASON))
+    return EligibilityReport(
+        eligible=decision.eligible and open_request is None,
+        approval_route=decision.approval_route,
+        policy_revision=policy.revision,
+        reasons=reasons,
+        open_request=open_request,
+    )
