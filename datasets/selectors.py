@@ -16,7 +16,6 @@ from django.db.models import (
     BooleanField,
     Case,
     Exists,
-    ExpressionWrapper,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -160,8 +159,14 @@ def dataset_facets(
     facet plus one. A window keeps the first `limit + 1` values of each facet (one more says
     there are more). Figures at 100,000 datasets: docs/adr/0012; the page caches them.
     """
+    # A CASE, not the bare condition: Django selects an integer 0 for a condition that can
+    # match nothing (an unknown division code), which FILTER would refuse.
     flags = {
-        f"facet_in_{name}": ExpressionWrapper(conditions[name], output_field=BooleanField())
+        f"facet_in_{name}": Case(
+            When(conditions[name], then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
         for name in FACETS
         if name in conditions
     }

@@ -306,6 +306,18 @@ def test_filters_sort_and_paging_stay_in_the_links(
     assert '<option value="title_en" selected>' in html
 
 
+def test_an_unknown_code_finds_nothing_and_keeps_its_facet(world: World, catalog: Any) -> None:
+    response = page_client(world, "member").get(URL, {"division": "nope", "theme": "energy"})
+    assert response.status_code == 200
+    assert page_ids(response) == []
+    divisions = next(group for group in response.context["facets"] if group.name == "division")
+    assert [(option.value, option.count, option.checked) for option in divisions.options][-1] == (
+        "nope",
+        0,
+        True,
+    )
+
+
 def test_an_ordering_the_api_ignores_is_not_offered(world: World, catalog: Any) -> None:
     client = page_client(world, "member")
     assert b'value="password"' not in client.get(URL, {"ordering": "password"}).content
