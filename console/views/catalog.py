@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, URLResolver, path
 from django.utils.cache import patch_vary_headers
@@ -231,17 +231,6 @@ def _hidden_filters(request: HttpRequest) -> list[tuple[str, str]]:
     ]
 
 
-@public_page
-def dataset(request: HttpRequest, key: str) -> HttpResponse:
-    found = selectors.dataset_get(actor=page_actor(request), key=key)
-    if found is None:
-        raise Http404
-    title = in_language(found.title_ko, found.title_en)
-    return render(request, "console/catalog/dataset_placeholder.html", {"title": title})
-
-
 urlpatterns: list[URLPattern | URLResolver] = [
     path("datasets/", index, name="catalog"),
-    # placeholder, replaced by the dataset page
-    path("datasets/<str:key>/", dataset, name="dataset"),
 ]
