@@ -16,6 +16,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Exists,
+    ExpressionWrapper,
     IntegerField,
     OuterRef,
     Prefetch,
