@@ -159,6 +159,7 @@ class SharingRequestState(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")
     AWAITING_PUBLISHER = "awaiting_publisher", _("Waiting for the publisher")
     AWAITING_DIVISION_LEAD = "awaiting_division_lead", _("Waiting for the division lead")
+    RETURNED = "returned", _("Returned for changes")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     WITHDRAWN = "withdrawn", _("Withdrawn")
@@ -174,6 +175,9 @@ DSP_STATE = {
     S.SUBMITTED: "REQUESTED",
     S.AWAITING_PUBLISHER: "REQUESTED",
     S.AWAITING_DIVISION_LEAD: "OFFERED",
+    # Returned for changes: the provider's counter-offer; the consumer answers with a new
+    # request (the resubmission, REQUESTED again).
+    S.RETURNED: "OFFERED",
     S.APPROVED: "AGREED",
     S.ACTIVE: "FINALIZED",
     S.REJECTED: "TERMINATED",
@@ -182,14 +186,16 @@ DSP_STATE = {
     S.REVOKED: "TERMINATED",
 }
 
-# Waiting for the check or a decision (the requester may still withdraw).
+# Waiting for the check or an approver's decision. Not `returned`: a returned request waits for
+# its requester, so it is no approver's business (reminders, escalation, inboxes).
 PENDING_STATES = (S.SUBMITTED, S.AWAITING_PUBLISHER, S.AWAITING_DIVISION_LEAD)
 FINAL_STATES = (S.REJECTED, S.WITHDRAWN, S.EXPIRED, S.REVOKED)
-# An open request is one still undecided (pending). An organisation has at most one open request
-# per dataset (the `sharing_request_one_open` constraint). A decided one (approved, active) is an
-# agreement, not an open question: the organisation may ask again, e.g. to renew before its
-# grant ends.
-OPEN_REQUEST_STATES = PENDING_STATES
+# An open request is one still undecided: pending, or returned to its requester for changes.
+# An organisation has at most one open request per dataset (the `sharing_request_one_open`
+# constraint). A decided one (approved, active) is an agreement, not an open question: the
+# organisation may ask again, e.g. to renew before its grant ends. The requester may withdraw
+# an open request.
+OPEN_REQUEST_STATES = (*PENDING_STATES, S.RETURNED)
 OPEN_REQUEST_CONSTRAINT = "sharing_request_one_open"
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from accounts.api.serializers import OrganizationBriefSerializer, UserBriefSerializer
 from accounts.models import Division, Organization, OrganizationKind
@@ -222,6 +223,37 @@ class SharingRequestCreateSerializer(EligibilityInputSerializer):
         ):
             raise serializers.ValidationError(gettext("Must be between now and a year from now."))
         return value
+
+
+class SharingRequestResubmitSerializer(SharingRequestCreateSerializer):
+    """A returned request submitted again: any term a new request takes, but the dataset and
+    the organisation (they make it another request); a term left out stays as it was."""
+
+    dataset = None  # type: ignore[assignment]
+    organization = None  # type: ignore[assignment]
+    comment = serializers.CharField(
+        max_length=5000,
+        required=False,
+        allow_blank=True,
+        help_text=_("What you changed, if you wish to say: recorded in the history."),
+    )
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        for field in fields.values():
+            field.required = False
+            field.default = empty  # left out: unchanged, not the default of a new request
+        return fields
+
+
+class ReturnInputSerializer(InputSerializer):
+    comment = serializers.CharField(
+        max_length=5000,
+        help_text=_(
+            "What to change (required): the requester reads it; recorded in "
+            "`decision_reasons` and the history."
+        ),
+    )
 
 
 class SharingRequestEventSerializer(serializers.ModelSerializer[SharingRequestEvent]):

@@ -25,7 +25,7 @@ from common.openapi import problem_response
 from common.serializers import NoBodySerializer
 from common.urls import absolute_url
 from datasets import selectors as dataset_selectors
-from datasets.models import Dataset
+from datasets.models import Dataset, DatasetVersion
 from datasets.permissions import require_dataset_steward
 from interop import odrl
 
@@ -47,10 +47,12 @@ from .serializers import (
     GrantOutputSerializer,
     OpenRequestSerializer,
     RejectInputSerializer,
+    ReturnInputSerializer,
     RevokeInputSerializer,
     SharingRequestCreateSerializer,
     SharingRequestDetailSerializer,
     SharingRequestOutputSerializer,
+    SharingRequestResubmitSerializer,
     WebhookDeliveryOutputSerializer,
     WebhookEndpointCreatedSerializer,
     WebhookEndpointInputSerializer,
@@ -206,6 +208,17 @@ class EligibilityView(ActorMixin):
 # --- sharing requests -------------------------------------------------------------------------
 
 
+def _version_asked(dataset: Dataset, version_id: Any) -> DatasetVersion | None:
+    """The version a request names (None: the latest published one); 409 when the dataset has
+    no such version."""
+    if not version_id:
+        return None
+    version = dataset_selectors.version_of_dataset(dataset=dataset, version_id=version_id)
+    if version is None:
+        raise Conflict(_("No such version of this dataset."), code="version_not_available")
+    return version
+
+
 @extend_schema(tags=["sharing requests"])
 @extend_schema_view(list=extend_schema(summary="List the sharing requests you may see"))
 class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
@@ -270,13 +283,7 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
             actor=self.actor, named=data.get("organization"), role="member"
         )
         dataset = _visible_dataset(self.actor, data["dataset"])
-        version = None
-        if data.get("version"):
-            version = dataset_selectors.version_of_dataset(
-                dataset=dataset, version_id=data["version"]
-            )
-            if version is None:
-                raise Conflict(_("No such version of this dataset."), code="version_not_available")
+        version = _version_asked(dataset, data.get("version"))
         key = request.headers.get("Idempotency-Key", "").strip()[:200] or None
         sharing_request, created = sharing_requests.sharing_request_create(
             actor=self.actor,
@@ -313,6 +320,52 @@ class SharingRequestViewSet(mixins.ListModelMixin, RegistryViewSet):
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str) -> Response:
         return self._decide(request, RejectInputSerializer, sharing_requests.sharing_request_reject)
+
+    @extend_schema(
+        summary="Return for changes with a comment (whoever may reject at this step)",
+        description=(
+            "Instead of deciding, hands the request back to the requesting organisation, which "
+            "resubmits it with changes or withdraws it. The request stays open (one per "
+            "organisation and dataset); its `dsp_state` is `OFFERED`, a counter-offer."
+        ),
+        request=ReturnInputSerializer,
+        responses=SharingRequestDetailSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="return", url_name="return")
+    def return_for_changes(self, request: Request, pk: str) -> Response:
+        serializer = ReturnInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = sharing_requests.sharing_request_return(
+            actor=self.actor,
+            sharing_request=self.get_object(),
+            comment=serializer.validated_data["comment"],
+        )
+        return self._detail(result)
+
+    @extend_schema(
+        summary="Resubmit a returned request, with the terms you changed",
+        description=(
+            "Members of the requesting organisation. Takes the terms of a new request but the "
+            "dataset and the organisation; a term left out stays as it was. The request is "
+            "`submitted` again and a worker checks it against the current policy, as a new one "
+            "(rejected with reasons, approved automatically, or routed to the publisher). 409 "
+            "unless the request is `returned`."
+        ),
+        request=SharingRequestResubmitSerializer,
+        responses=SharingRequestDetailSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def resubmit(self, request: Request, pk: str) -> Response:
+        serializer = SharingRequestResubmitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        sharing_request = self.get_object()
+        if "version" in data:
+            data["version"] = _version_asked(sharing_request.dataset, data["version"])
+        result = sharing_requests.sharing_request_resubmit(
+            actor=self.actor, sharing_request=sharing_request, **data
+        )
+        return self._detail(result)
 
     @extend_schema(
         summary="Withdraw your request before a decision",

@@ -66,7 +66,7 @@ def email_recipients(sharing_request: SharingRequest, state: str) -> list[str]:
         return _steward_emails(dataset.publisher_id)
     if state == S.AWAITING_DIVISION_LEAD:
         return division_lead_emails(dataset.division_id)
-    if state in (S.ACTIVE, S.REJECTED, S.REVOKED, S.EXPIRED):
+    if state in (S.ACTIVE, S.REJECTED, S.RETURNED, S.REVOKED, S.EXPIRED):
         return [sharing_request.requested_by.email]
     return []
 
@@ -81,6 +81,7 @@ def email_subject(sharing_request: SharingRequest, event: str) -> str:
         "sharing_request.awaiting_division_lead": "분과장 승인 요청 / Division lead approval",
         "sharing_request.active": "데이터 공유 승인 / Access granted",
         "sharing_request.rejected": "데이터 공유 거절 / Request rejected",
+        "sharing_request.returned": "요청 보완 요청 / Changes requested",
         "sharing_request.revoked": "데이터 접근 회수 / Access revoked",
         "sharing_request.expired": "데이터 접근 만료 / Access expired",
         "sharing_request.reminder": "승인 대기 알림 / Waiting for your decision",
@@ -127,8 +128,14 @@ def email_body(sharing_request: SharingRequest, event: str, extra: str = "") -> 
 
 def _reasons_text(sharing_request: SharingRequest, state: str) -> str:
     """Why a request was refused or ended, for the requester's email: the decision reasons
-    as stored (a person's words as written, the registry's in English)."""
-    if state not in (S.REJECTED, S.REVOKED) or not sharing_request.decision_reasons:
+    as stored (a person's words as written, the registry's in English). A returned request:
+    the approver's comment, what to change before resubmitting."""
+    if not sharing_request.decision_reasons:
+        return ""
+    if state == S.RETURNED:
+        comment = sharing_request.decision_reasons[-1].get("message", "")
+        return f"보완할 점 / What to change:\n{comment}\n"
+    if state not in (S.REJECTED, S.REVOKED):
         return ""
     lines = [f"- {reason.get('message', '')}" for reason in sharing_request.decision_reasons]
     return "사유 / Reasons:\n" + "\n".join(lines) + "\n"

@@ -1,4 +1,5 @@
-"""Sharing requests: submit, the worker's check against the policy, approve, reject, withdraw.
+"""Sharing requests: submit, the worker's check against the policy, approve, reject, return for
+changes and resubmit, withdraw.
 
 Each decision checks the actor's right (registry.permissions), moves the state under a row lock
 (transitions.sharing_request_move, so of two approvers acting at once exactly one wins), writes a
@@ -9,6 +10,7 @@ state when the move is not allowed from there.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +28,7 @@ from common import jobs
 from common.errors import Conflict
 from datasets.models import Dataset, DatasetVersion, VersionStatus
 
-from ..models import PENDING_STATES, ApprovalRoute, SharingRequest
+from ..models import OPEN_REQUEST_STATES, ApprovalRoute, SharingRequest
 from ..models import SharingRequestState as S
 from ..permissions import (
     can_act_for,
@@ -163,17 +165,18 @@ def sharing_request_create(
     first = retried()
     if first is not None:
         return first, False
-    if version is not None and (
-        version.dataset_id != dataset.pk or version.status != VersionStatus.PUBLISHED
-    ):
-        raise Conflict(
-            _("Only a published version of this dataset can be asked for."),
-            code="version_not_available",
-        )
+    terms = _submission_terms(
+        dataset=dataset,
+        version=version,
+        purpose=purpose,
+        justification=justification,
+        period_days=period_days,
+        start_at=start_at,
+        accepted_obligations=accepted_obligations,
+    )
     already_open = sharing_request_open_get(requester=requester, dataset=dataset)
     if already_open is not None:
         raise open_request_conflict(already_open)
-    policy = policy_ensure(dataset=dataset)
     try:
         # A savepoint: a concurrent submission of the same organisation for the same dataset
         # (or a concurrent retry with the same key) that committed first breaks a unique
@@ -181,19 +184,11 @@ def sharing_request_create(
         with transaction.atomic():
             sharing_request = SharingRequest.objects.create(
                 dataset=dataset,
-                version=version,
                 requester=requester,
                 requested_by=user,
-                purpose=purpose,
-                justification=justification,
-                period_days=period_days,
-                start_at=start_at,
-                accepted_obligations=sorted(set(accepted_obligations)),
-                policy=policy,
-                approval_route=policy.approval_route,
                 state=S.SUBMITTED,
                 idempotency_key=idempotency_key or "",
-                check_due_at=jobs.redeliver_at(),
+                **terms,
             )
     except IntegrityError:
         first = retried()
@@ -208,6 +203,118 @@ def sharing_request_create(
     )
     jobs.enqueue_on_commit("registry.check_sharing_request", str(sharing_request.pk))
     return sharing_request, True
+
+
+def _submission_terms(
+    *,
+    dataset: Dataset,
+    version: DatasetVersion | None,
+    purpose: str,
+    justification: str,
+    period_days: int,
+    start_at: datetime | None,
+    accepted_obligations: list[str],
+) -> dict[str, Any]:
+    """What a submission writes, a new request's or a resubmitted one's: the terms asked for,
+    under the dataset's current policy and its route, and the worker's check promised afresh.
+    409 `version_not_available` for a version that is not a published one of the dataset.
+    The check (`sharing_request_check`) then judges the terms as it judges every request."""
+    if version is not None and (
+        version.dataset_id != dataset.pk or version.status != VersionStatus.PUBLISHED
+    ):
+        raise Conflict(
+            _("Only a published version of this dataset can be asked for."),
+            code="version_not_available",
+        )
+    policy = policy_ensure(dataset=dataset)
+    return {
+        "version": version,
+        "purpose": purpose,
+        "justification": justification,
+        "period_days": period_days,
+        "start_at": start_at,
+        "accepted_obligations": sorted(set(accepted_obligations)),
+        "policy": policy,
+        "approval_route": policy.approval_route,
+        "check_attempts": 0,
+        "check_due_at": jobs.redeliver_at(),
+    }
+
+
+class Unchanged(Enum):
+    """A term a resubmission leaves as it was (None is a value: the latest version, access
+    from approval)."""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED = Unchanged.UNCHANGED
+
+
+def _audited(value: Any) -> Any:
+    if isinstance(value, DatasetVersion):
+        return str(value.pk)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+@transaction.atomic
+def sharing_request_resubmit(
+    *,
+    actor: Actor,
+    sharing_request: SharingRequest,
+    purpose: str | Unchanged = UNCHANGED,
+    justification: str | Unchanged = UNCHANGED,
+    period_days: int | Unchanged = UNCHANGED,
+    accepted_obligations: list[str] | Unchanged = UNCHANGED,
+    version: DatasetVersion | Unchanged | None = UNCHANGED,
+    start_at: datetime | Unchanged | None = UNCHANGED,
+    comment: str = "",
+) -> SharingRequest:
+    """The requesting organisation submits a returned request again, with the terms it
+    changed (the others as they were): returned → submitted, then the worker's check judges
+    it as a new request, under the dataset's current policy (rejected with reasons, approved
+    automatically, or routed to the publisher). The same rules as `sharing_request_create`
+    (who may ask, which versions, `_submission_terms`); 409 unless the request is
+    `returned`. The changes are in the audit event; `comment`, if given, in the history."""
+    user = actor.user
+    if not can_act_for(actor, sharing_request.requester):
+        raise PermissionDenied(_("You may only ask on behalf of your own organisation."))
+    current = sharing_request_locked_state(sharing_request=sharing_request)
+    if current != S.RETURNED:
+        raise transition_conflict(current, S.SUBMITTED, (S.RETURNED,))
+    sharing_request.refresh_from_db()
+    asked: dict[str, Any] = {
+        "purpose": purpose,
+        "justification": justification,
+        "period_days": period_days,
+        "accepted_obligations": accepted_obligations,
+        "version": version,
+        "start_at": start_at,
+    }
+    for name, value in asked.items():
+        if value is UNCHANGED:
+            asked[name] = getattr(sharing_request, name)
+    terms = _submission_terms(dataset=sharing_request.dataset, **asked)
+    changed = {
+        name: _audited(terms[name])
+        for name in asked
+        if terms[name] != getattr(sharing_request, name)
+    }
+    sharing_request = sharing_request_move(
+        sharing_request=sharing_request,
+        sources=(S.RETURNED,),
+        target=S.SUBMITTED,
+        actor=user,
+        comment=comment,
+        audit_data={"changed": changed},
+        escalated_at=None,
+        decided_at=None,
+        **terms,
+    )
+    jobs.enqueue_on_commit("registry.check_sharing_request", str(sharing_request.pk))
+    return sharing_request
 
 
 def sharing_request_check_queue(*, sharing_request: SharingRequest) -> None:
@@ -251,13 +358,14 @@ def _sharing_request_check(*, sharing_request_id: Any, counted: bool) -> Sharing
             actor=None,
             comment=gettext_noop("Rejected: the policy check could not be completed."),
             decision_reasons=[
+                *sharing_request.decision_reasons,
                 {
                     "code": "check_failed",
                     "message": gettext_noop(
                         "The policy check was started too many times without finishing; "
                         "submit the request again, or ask the secretariat."
                     ),
-                }
+                },
             ],
             decided_at=timezone.now(),
             check_due_at=None,
@@ -270,7 +378,11 @@ def _sharing_request_check(*, sharing_request_id: Any, counted: bool) -> Sharing
         accepted_obligations=list(sharing_request.accepted_obligations),
         policy=sharing_request.policy,
     )
-    reasons = [reason.as_dict() for reason in decision.reasons]
+    # A resubmitted request keeps the reasons it was returned with, before the check's.
+    reasons = [
+        *sharing_request.decision_reasons,
+        *(reason.as_dict() for reason in decision.reasons),
+    ]
     if not decision.eligible:
         return sharing_request_move(
             sharing_request=sharing_request,
@@ -314,7 +426,7 @@ def sharing_request_approve(
         raise PermissionDenied(_("You may not decide on this request."))
     sharing_request.state = sharing_request_locked_state(sharing_request=sharing_request)
     sharing_request.refresh_from_db(fields=["escalated_at"])
-    decided = {"decided_at": timezone.now()}
+    decided: dict[str, Any] = {"decided_at": timezone.now()}
     if sharing_request.state == S.AWAITING_DIVISION_LEAD:
         if not is_lead:
             if is_publisher:  # the publisher's step is done: a repeat or a lost race
@@ -372,38 +484,81 @@ def sharing_request_approve(
     return agreement_activate(sharing_request=sharing_request, actor=user)
 
 
-@transaction.atomic
-def sharing_request_reject(
-    *, actor: Actor, sharing_request: SharingRequest, reason: str
-) -> SharingRequest:
-    """Either approver may refuse at their step; the lead also once a request is escalated.
-    The `reason` (required: the requester reads it) is recorded in `decision_reasons`."""
+DECISION_STEPS = (S.AWAITING_PUBLISHER, S.AWAITING_DIVISION_LEAD)
+
+
+def _refusal_check(*, actor: Actor, sharing_request: SharingRequest, target: str) -> str:
+    """Who may refuse a request (reject it, or return it for changes) at the step it is at, in
+    one place: the publisher's stewards at either step, the division lead at theirs, and at the
+    publisher's once the request is escalated. Locks the row; 409 when the request is at no
+    decision step, 403 when the caller may not decide at this one. The reason code's author:
+    `publisher` or `division_lead`, the role the caller decides in."""
     is_publisher = can_decide_as_publisher(actor, sharing_request)
     is_lead = can_decide_as_division_lead(actor, sharing_request)
-    if not (is_publisher or is_lead):
-        raise PermissionDenied(_("You may not decide on this request."))
-    if not reason.strip():
-        raise ValidationError({"reason": [_("Say why: the requester reads it.")]})
     sharing_request.state = sharing_request_locked_state(sharing_request=sharing_request)
     sharing_request.refresh_from_db(fields=["escalated_at"])
-    open_steps = (S.AWAITING_PUBLISHER, S.AWAITING_DIVISION_LEAD)
-    if sharing_request.state not in open_steps:
-        raise transition_conflict(sharing_request.state, S.REJECTED, open_steps)
+    if sharing_request.state not in DECISION_STEPS:
+        raise transition_conflict(sharing_request.state, target, DECISION_STEPS)
     if not (
         is_publisher
         or sharing_request.state == S.AWAITING_DIVISION_LEAD
         or can_decide_after_escalation(actor, sharing_request)
     ):
         raise PermissionDenied(_("Only data stewards of the publisher decide at this step."))
-    by_publisher = is_publisher and sharing_request.state == S.AWAITING_PUBLISHER
+    as_publisher = is_publisher and (sharing_request.state == S.AWAITING_PUBLISHER or not is_lead)
+    return "publisher" if as_publisher else "division_lead"
+
+
+def _require_decider(actor: Actor, sharing_request: SharingRequest) -> None:
+    """403 before anything else for a caller who decides at no step of this request."""
+    if not (
+        can_decide_as_publisher(actor, sharing_request)
+        or can_decide_as_division_lead(actor, sharing_request)
+    ):
+        raise PermissionDenied(_("You may not decide on this request."))
+
+
+@transaction.atomic
+def sharing_request_reject(
+    *, actor: Actor, sharing_request: SharingRequest, reason: str
+) -> SharingRequest:
+    """Either approver may refuse at their step; the lead also once a request is escalated.
+    The `reason` (required: the requester reads it) is recorded in `decision_reasons`."""
+    _require_decider(actor, sharing_request)
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Say why: the requester reads it.")]})
+    by = _refusal_check(actor=actor, sharing_request=sharing_request, target=S.REJECTED)
     return sharing_request_move(
         sharing_request=sharing_request,
-        sources=open_steps,
+        sources=DECISION_STEPS,
         target=S.REJECTED,
         actor=actor.user,
         comment=reason,
-        reason_code="rejected_by_publisher" if by_publisher else "rejected_by_division_lead",
+        reason_code=f"rejected_by_{by}",
         decided_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def sharing_request_return(
+    *, actor: Actor, sharing_request: SharingRequest, comment: str
+) -> SharingRequest:
+    """Return the request to its requester for changes instead of deciding it: whoever may
+    reject it at its step may return it. The `comment` (required: it says what to change) is
+    recorded in the history and in `decision_reasons` (`returned_by_publisher`,
+    `returned_by_division_lead`). The request stays open; its organisation resubmits it
+    (`sharing_request_resubmit`) or withdraws it."""
+    _require_decider(actor, sharing_request)
+    if not comment.strip():
+        raise ValidationError({"comment": [_("Say what to change: the requester reads it.")]})
+    by = _refusal_check(actor=actor, sharing_request=sharing_request, target=S.RETURNED)
+    return sharing_request_move(
+        sharing_request=sharing_request,
+        sources=DECISION_STEPS,
+        target=S.RETURNED,
+        actor=actor.user,
+        comment=comment,
+        reason_code=f"returned_by_{by}",
     )
 
 
@@ -411,13 +566,13 @@ def sharing_request_reject(
 def sharing_request_withdraw(
     *, actor: Actor, sharing_request: SharingRequest, reason: str = ""
 ) -> SharingRequest:
-    """The requesting organisation takes its request back before a decision; a `reason`, if
-    given, is recorded in `decision_reasons`."""
+    """The requesting organisation takes its request back before a decision (also one returned
+    to it for changes); a `reason`, if given, is recorded in `decision_reasons`."""
     if not can_withdraw(actor, sharing_request):
         raise PermissionDenied(_("Only the requesting organisation may withdraw its request."))
     return sharing_request_move(
         sharing_request=sharing_request,
-        sources=PENDING_STATES,
+        sources=OPEN_REQUEST_STATES,
         target=S.WITHDRAWN,
         actor=actor.user,
         comment=reason,

@@ -26,9 +26,10 @@ def sharing_request_event_record(
     from_state: str,
     to_state: str,
     comment: str = "",
+    audit_data: dict[str, Any] | None = None,
 ) -> None:
     """The history row, the audit event and the notifications of a move, in the caller's
-    transaction."""
+    transaction. `audit_data`: more for the audit event (a resubmission's changes)."""
     SharingRequestEvent.objects.create(
         sharing_request=sharing_request,
         actor=actor,
@@ -43,7 +44,7 @@ def sharing_request_event_record(
         object_id=sharing_request.pk,
         organization_ids=[sharing_request.requester_id],
         steward_organization_ids=[sharing_request.dataset.publisher_id],
-        data={"from": from_state, "to": to_state, "comment": comment},
+        data={"from": from_state, "to": to_state, "comment": comment, **(audit_data or {})},
     )
     sharing_request_notify(sharing_request=sharing_request, state=to_state)
 
@@ -84,6 +85,7 @@ def sharing_request_move(
     actor: User | None,
     comment: str = "",
     reason_code: str = "",
+    audit_data: dict[str, Any] | None = None,
     **updates: Any,
 ) -> SharingRequest:
     """Move from one of `sources` to `target` under a row lock; 409 with the current state if
@@ -110,5 +112,6 @@ def sharing_request_move(
         from_state=from_state,
         to_state=target,
         comment=comment,
+        audit_data=audit_data,
     )
     return sharing_request
