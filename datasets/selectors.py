@@ -29,6 +29,7 @@ from common.pagination import Tiers
 from .models import (
     LISTED_STATUSES,
     Dataset,
+    DatasetStatus,
     DatasetRevision,
     DatasetVersion,
     Distribution,
@@ -83,6 +84,27 @@ def dataset_search(queryset: QuerySet[Dataset], text: str) -> QuerySet[Dataset]:
         return queryset.none().annotate(relevance=Value(0, output_field=IntegerField()))
     in_title = Tiers((Q(search_title_vector=query), 1), default=0, output_field=IntegerField())
     return queryset.filter(search_vector=query).annotate(relevance=in_title)
+
+
+def dataset_draft_list(*, actor: Actor) -> QuerySet[Dataset]:
+    """Drafts of the organisations the caller stewards (what waits for them to publish)."""
+    return Dataset.objects.filter(
+        publisher_id__in=actor.steward_organization_ids, status=DatasetStatus.DRAFT
+    )
+
+
+def dataset_check_failed_list(*, actor: Actor) -> QuerySet[Dataset]:
+    """Datasets of the organisations the caller stewards with a draft version whose latest
+    check failed or could not run (what waits for them to fix)."""
+    latest = ValidationReport.objects.filter(version_id=OuterRef("pk")).order_by("-created_at")
+    failing = (
+        DatasetVersion.objects.filter(dataset_id=OuterRef("pk"), status=VersionStatus.DRAFT)
+        .annotate(latest_status=Subquery(latest.values("status")[:1]))
+        .filter(latest_status__in=[ValidationStatus.FAILED, ValidationStatus.ERROR])
+    )
+    return Dataset.objects.filter(publisher_id__in=actor.steward_organization_ids).filter(
+        Exists(failing)
+    )
 
 
 def revision_list(*, dataset: Dataset) -> QuerySet[DatasetRevision]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -14,7 +15,7 @@ from datasets.models import LISTED_STATUSES, Dataset, DatasetVersion, VersionSta
 
 from .. import policy as engine
 from .. import selectors
-from ..models import AccessPolicy, ApprovalRoute
+from ..models import AccessPolicy, ApprovalRoute, SharingRequest
 
 
 def _validate_route(dataset: Dataset, route: str) -> None:
@@ -129,10 +130,32 @@ def eligibility_evaluate(
     """The policy engine's decision for this ask; reads only (the current policy when none is
     given)."""
     policy = policy or selectors.policy_current_get(dataset=dataset)
-    applicant = engine.Applicant(
-        organization_id=organization.pk,
-        kind=organization.kind,
+    return _evaluate(
+        policy=policy,
+        dataset=dataset,
+        organization=organization,
         division_ids=frozenset(organization.divisions.values_list("id", flat=True)),
+        dataset_available=dataset.status in LISTED_STATUSES
+        and DatasetVersion.objects.filter(dataset=dataset, status=VersionStatus.PUBLISHED).exists(),
+        purpose=purpose,
+        period_days=period_days,
+        accepted_obligations=accepted_obligations,
+    )
+
+
+def _evaluate(
+    *,
+    policy: AccessPolicy,
+    dataset: Dataset,
+    organization: Organization,
+    division_ids: frozenset[int],
+    dataset_available: bool,
+    purpose: str,
+    period_days: int,
+    accepted_obligations: list[str],
+) -> engine.Decision:
+    applicant = engine.Applicant(
+        organization_id=organization.pk, kind=organization.kind, division_ids=division_ids
     )
     ask = engine.Ask(
         purpose=purpose,
@@ -144,6 +167,42 @@ def eligibility_evaluate(
         applicant,
         ask,
         publisher_id=dataset.publisher_id,
-        dataset_available=dataset.status in LISTED_STATUSES
-        and DatasetVersion.objects.filter(dataset=dataset, status=VersionStatus.PUBLISHED).exists(),
+        dataset_available=dataset_available,
     )
+
+
+def eligibility_of_requests(
+    *, sharing_requests: Sequence[SharingRequest]
+) -> dict[Any, engine.Decision]:
+    """`eligibility_evaluate` of each request's ask under its dataset's current policy (would
+    it pass the check today?), by request id: three queries however many requests (a page of
+    an approver's inbox). The requests come with `dataset` and `requester` loaded."""
+    if not sharing_requests:
+        return {}
+    datasets = {r.dataset_id: r.dataset for r in sharing_requests}
+    policies = selectors.policy_current_by_dataset(datasets=datasets.values())
+    divisions: dict[int, set[int]] = {}
+    for organization_id, division_id in Organization.divisions.through.objects.filter(
+        organization_id__in={r.requester_id for r in sharing_requests}
+    ).values_list("organization_id", "division_id"):
+        divisions.setdefault(organization_id, set()).add(division_id)
+    published = set(
+        DatasetVersion.objects.filter(
+            dataset_id__in=datasets, status=VersionStatus.PUBLISHED
+        )
+        .values_list("dataset_id", flat=True)
+        .distinct()
+    )
+    return {
+        r.pk: _evaluate(
+            policy=policies[r.dataset_id],
+            dataset=r.dataset,
+            organization=r.requester,
+            division_ids=frozenset(divisions.get(r.requester_id, ())),
+            dataset_available=r.dataset.status in LISTED_STATUSES and r.dataset_id in published,
+            purpose=r.purpose,
+            period_days=r.period_days,
+            accepted_obligations=list(r.accepted_obligations),
+        )
+        for r in sharing_requests
+    }

@@ -91,7 +91,8 @@ def test_awaiting_publisher_tells_the_publishers_active_stewards(
     assert message.subject.startswith("[M.AX] 승인 요청 / Approval needed: ")
     assert request.dataset.title_ko in message.subject
     assert str(request.pk) in message.body
-    assert reverse("sharing-request-detail", kwargs={"pk": request.pk}) in message.body
+    # The approver's email opens the decision page of their inbox in the console.
+    assert reverse("console:inbox-item", kwargs={"pk": request.pk}) in message.body
     assert message.from_email == "registry@max-alliance.kr"
 
 
