@@ -29,8 +29,8 @@ from common.pagination import Tiers
 from .models import (
     LISTED_STATUSES,
     Dataset,
-    DatasetStatus,
     DatasetRevision,
+    DatasetStatus,
     DatasetVersion,
     Distribution,
     DistributionRole,

@@ -6,13 +6,20 @@ words, which land on the field); the browser is told `required` so it asks befor
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 MAX_TEXT = 5000
 
 
-def _text(label: str, *, required_in_browser: bool, help_text: str = "") -> forms.CharField:
+def _text(
+    label: StrOrPromise, *, required_in_browser: bool, help_text: StrOrPromise = ""
+) -> forms.CharField:
     attrs = {"rows": "3"}
     if required_in_browser:
         attrs |= {"required": "required", "aria-required": "true"}

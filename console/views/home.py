@@ -25,6 +25,27 @@ from registry.models import SharingRequestState as S
 
 from .base import console_page, page_actor
 
+# The audit's actions as the activity list names them; others show their code.
+ACTION_LABELS: dict[str, Any] = {
+    "policy.changed": _("Changed an access policy"),
+    "agreement.created": _("Agreement made"),
+    "dataset.published": _("Published a dataset"),
+    "version.published": _("Published a version"),
+    "dataset.created_from_file": _("Made a dataset from a file"),
+    "dataset.publish_requested": _("Asked to publish a dataset"),
+    "publishing_defaults.changed": _("Changed the publishing defaults"),
+    "download": _("Downloaded a file"),
+}
+
+
+def action_label(action: str) -> Any:
+    """`sharing_request.<state>`: the state's label ("Sharing request: Approved")."""
+    prefix, _dot, state = action.partition(".")
+    if prefix == "sharing_request" and state in S.values:
+        return _("Sharing request: %(state)s") % {"state": S(state).label}
+    return ACTION_LABELS.get(action, action)
+
+
 CAP = 99
 GRANTS_ENDING_WITHIN = timedelta(days=30)
 RECENT_ACTIVITY = 10
@@ -135,6 +156,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "activity": [
                 {
                     "event": event,
+                    "label": action_label(event.action),
                     "url": reverse("console:sharing-request", kwargs={"pk": event.object_id})
                     if event.object_type == "sharing_request"
                     else "",

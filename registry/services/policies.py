@@ -187,9 +187,7 @@ def eligibility_of_requests(
     ).values_list("organization_id", "division_id"):
         divisions.setdefault(organization_id, set()).add(division_id)
     published = set(
-        DatasetVersion.objects.filter(
-            dataset_id__in=datasets, status=VersionStatus.PUBLISHED
-        )
+        DatasetVersion.objects.filter(dataset_id__in=datasets, status=VersionStatus.PUBLISHED)
         .values_list("dataset_id", flat=True)
         .distinct()
     )

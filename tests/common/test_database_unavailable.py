@@ -53,9 +53,7 @@ def test_a_refused_connection_is_503_outside_the_api_too(refused):
     client = APIClient()
     client.raise_request_exception = False
 
-    response = client.post(
-        "/login/", {"email": "a@b.kr", "password": "x"}, format="multipart"
-    )
+    response = client.post("/login/", {"email": "a@b.kr", "password": "x"}, format="multipart")
 
     assert_unavailable(response)
 

@@ -35,9 +35,7 @@ def published_dataset(
     return dataset
 
 
-def ask(
-    user: User, organization: Organization, dataset: Dataset, **terms: Any
-) -> SharingRequest:
+def ask(user: User, organization: Organization, dataset: Dataset, **terms: Any) -> SharingRequest:
     """Ask for `dataset` as `user` for `organization` and run the worker's check."""
     with TestCase.captureOnCommitCallbacks(execute=True):
         request, created = sharing_requests.sharing_request_create(

@@ -317,11 +317,14 @@ def test_a_decision_through_the_page_is_the_apis(
     assert response["Location"] == reverse("console:inbox")
     page_trail, api_trail = trail(by_page), trail(by_api)
     assert page_trail == api_trail
-    assert page_trail["state"] == {
-        "approve": S.ACTIVE,
-        "reject": S.REJECTED,
-        "return": S.RETURNED,
-    }[verb]
+    assert (
+        page_trail["state"]
+        == {
+            "approve": S.ACTIVE,
+            "reject": S.REJECTED,
+            "return": S.RETURNED,
+        }[verb]
+    )
     # The requester is told alike (approvals, rejections and returns each email them).
     told = [
         message
@@ -464,7 +467,8 @@ def test_the_history_counts_past_the_short_list(scene: Scene) -> None:
 
     assert '<span class="history-grants">5 grants</span>' in body
     recent = re.search(r'<ul class="history-recent">(.*?)</ul>', body, re.S)
-    assert recent is not None and recent.group(1).count("<li>") == 3
+    assert recent is not None
+    assert recent.group(1).count("<li>") == 3
 
 
 def test_eligibility_under_the_current_policy(scene: Scene) -> None:
