@@ -84,10 +84,7 @@ def sharing_request_awaiting_list(*, actor: Actor) -> QuerySet[SharingRequest]:
     sees, the ones the permission rules let them decide at the step they are at
     (`permissions.decidable_now`). Oldest first."""
     return (
-        sharing_request_list(actor=actor)
-        .filter(decidable_now(actor))
-        .select_related("requester", "policy")
-        .order_by("created_at", "id")
+        sharing_request_list(actor=actor).filter(decidable_now(actor)).order_by("created_at", "id")
     )
 
 
