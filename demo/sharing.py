@@ -57,6 +57,7 @@ SCENARIOS = [
     Scenario("policy-rejects", ApprovalRoute.PUBLISHER, S.REJECTED, purpose="education"),
     Scenario("publisher-rejects", ApprovalRoute.PUBLISHER, S.REJECTED, purpose="research"),
     Scenario("withdrawn", ApprovalRoute.PUBLISHER, S.WITHDRAWN),
+    Scenario("returned-for-changes", ApprovalRoute.PUBLISHER, S.RETURNED, period_days=365),
     Scenario("expired", ApprovalRoute.AUTOMATIC, S.EXPIRED, period_days=1),
     Scenario("revoked", ApprovalRoute.PUBLISHER, S.REVOKED, with_file=True),
 ]
@@ -167,6 +168,12 @@ def _run(scenario: Scenario, dataset: Dataset, requester: User, counter: Counter
             actor=publisher_actor,
             sharing_request=sharing_request,
             reason="개인정보 포함 가능성 검토 중 / personal data still under review",
+        )
+    elif scenario.name == "returned-for-changes":
+        sharing_requests.sharing_request_return(
+            actor=publisher_actor,
+            sharing_request=sharing_request,
+            comment="기간을 180일 이내로 줄여 주세요 / please ask for 180 days or less",
         )
     elif scenario.name == "withdrawn":
         sharing_requests.sharing_request_withdraw(

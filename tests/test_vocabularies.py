@@ -84,3 +84,14 @@ def test_unknown_vocabulary_is_a_404_problem(client_for):
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/problem+json"
+
+
+def test_the_returned_state_is_listed(client_for):
+    """A request returned for changes (ADR 0010): its code and English label."""
+    response = client_for("member").get(
+        reverse("vocabulary-detail", kwargs={"name": "sharing_request_state"}),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    returned = {term["code"]: term for term in response.json()}["returned"]
+    assert returned["label_en"] == "Returned for changes"

@@ -134,7 +134,7 @@ def _for_requester(path: str) -> bool:
     """Operations of the asking organisation (other), on acme's published data."""
     return (
         path.endswith("/eligibility/")
-        or (path.endswith("/withdraw/") and "/sharing-requests/" in path)
+        or (path.endswith(("/withdraw/", "/resubmit/")) and "/sharing-requests/" in path)
         or path == "/api/v1/sharing-requests/"
         or path.startswith("/api/v1/grants/")
     )
@@ -218,6 +218,8 @@ def _valid_body(scene: Scene, method: str, path: str) -> dict[str, Any]:
         ("post", "/api/v1/sharing-requests/{id}/revoke/"): {"reason": "breach"},
         ("post", "/api/v1/sharing-requests/{id}/approve/"): {"reason": "ok"},
         ("post", "/api/v1/sharing-requests/{id}/withdraw/"): {"reason": "done"},
+        ("post", "/api/v1/sharing-requests/{id}/return/"): {"comment": "shorter, please"},
+        ("post", "/api/v1/sharing-requests/{id}/resubmit/"): {"period_days": 30},
         ("post", "/api/v1/webhooks/"): {"url": "https://hooks.example.kr/other"},
         ("patch", "/api/v1/webhooks/{id}/"): {"is_active": False},
     }

@@ -265,6 +265,21 @@ ENDPOINTS: dict[str, tuple[str, str, dict[str, str], dict[str, Any] | None, tupl
         "post", "sharing-request-reject", {"pk": "{awaiting_lead}"}, {"reason": "no"},
         (401, 404, 200, 404, 403, 403, 404, 404, 200, 403),
     ),
+    # Returning for changes: whoever may reject at the step.
+    "return at publisher step": (
+        "post", "sharing-request-return", {"pk": "{awaiting_publisher}"}, {"comment": "fix"},
+        (401, 404, 200, 404, 403, 403, 404, 404, 404, 403),
+    ),
+    "return at lead step": (
+        "post", "sharing-request-return", {"pk": "{awaiting_lead}"}, {"comment": "fix"},
+        (401, 404, 200, 404, 403, 403, 404, 404, 200, 403),
+    ),
+    # Only a returned request is resubmitted (test_return_for_changes.py has who may): the
+    # requester's members learn that much (409), the approvers may not (403).
+    "resubmit a request not returned": (
+        "post", "sharing-request-resubmit", {"pk": "{awaiting_publisher}"}, {},
+        (401, 404, 403, 404, 409, 409, 404, 404, 404, 403),
+    ),
     "withdraw": (
         "post", "sharing-request-withdraw", {"pk": "{awaiting_publisher}"}, {},
         (401, 404, 403, 404, 200, 200, 404, 404, 404, 403),

@@ -2,7 +2,8 @@
 
 Hypothesis drives a RuleBasedStateMachine: the personas of tests/conftest.py submit requests for
 a members-only and a restricted dataset of acme, approve, reject, withdraw and revoke them
-through the API, the worker's check runs (late, twice, or after a withdrawal), the publisher
+through the API, return them for changes and resubmit them (with changes, checked again), the
+worker's check runs (late, twice, or after a withdrawal), the publisher
 changes the approval route, and time passes for the beat sweeps (reminders, escalation, timed
 release, expiry). Refusals (401, 403, 404, 409, 400) are expected outcomes; a 5xx never is.
 Bounded: 50 examples of up to 12 steps, about 40 s.
@@ -15,7 +16,8 @@ After every step, for every request the example made:
   `sharing_request.<state>` event per move, in the same order;
 - it has an agreement and a grant exactly when it was approved (at most one of each, ever),
   the grant revoked exactly when the request is;
-- a two-step route was approved by the steward and then by the division lead, and a
+- a two-step route was approved by the steward and then by the division lead since the request
+  was last submitted (a resubmission starts over, under the policy in force then), and a
   restricted dataset's requests are on the two-step route;
 - a refused call wrote nothing, and a request once seen in a final state never changes.
 
@@ -91,6 +93,10 @@ MOVES: dict[tuple[str, str], frozenset[str]] = {
     (S.AWAITING_DIVISION_LEAD, S.APPROVED): frozenset({"division_lead"}),
     (S.AWAITING_DIVISION_LEAD, S.REJECTED): frozenset({"steward", "division_lead"}),
     (S.AWAITING_DIVISION_LEAD, S.WITHDRAWN): frozenset({REQUESTERS}),
+    (S.AWAITING_PUBLISHER, S.RETURNED): frozenset({"steward", "division_lead"}),
+    (S.AWAITING_DIVISION_LEAD, S.RETURNED): frozenset({"steward", "division_lead"}),
+    (S.RETURNED, S.SUBMITTED): frozenset({REQUESTERS}),
+    (S.RETURNED, S.WITHDRAWN): frozenset({REQUESTERS}),
     (S.APPROVED, S.ACTIVE): frozenset({"system", "approver"}),
     (S.APPROVED, S.REVOKED): frozenset({"steward", "secretariat"}),
     (S.ACTIVE, S.REVOKED): frozenset({"steward", "secretariat"}),
@@ -121,6 +127,15 @@ personas = st.sampled_from([ENTITLED, BYSTANDER]) | st.sampled_from(PERSONAS)
 requesters = st.sampled_from(PERSONAS) | st.sampled_from(["outsider_member", "outsider_steward"])
 comments = st.sampled_from(["", "ok", "검토 완료 / reviewed"])
 ELIGIBLE_OBLIGATIONS = ["attribution", "delete_at_expiry"]
+# What a resubmission changes (terms left out stay as they were).
+changes = st.fixed_dictionaries(
+    {},
+    optional={
+        "period_days": st.sampled_from([30, 90, 400]),
+        "purpose": st.sampled_from([p.value for p in Purpose]),
+        "accepted_obligations": st.sampled_from([ELIGIBLE_OBLIGATIONS, []]),
+    },
+)
 # A few requests per example, so that its steps go into taking them far rather than into
 # making many.
 MAX_REQUESTS = 3
@@ -159,6 +174,7 @@ class SharingRequestMachine(RuleBasedStateMachine):
         self.policy_revisions = 0
         self.created: list[str] = []
         self.unchecked: list[str] = []  # submitted, their check's message lost
+        self.returned: list[str] = []  # returned for changes (and maybe moved on since)
         self.final_seen: dict[str, tuple[str, int]] = {}
         # One savepoint per example, rolled back in teardown().
         self.savepoint = transaction.atomic()
@@ -200,13 +216,13 @@ class SharingRequestMachine(RuleBasedStateMachine):
     def entitled(self, request: SharingRequest, verb: str, other: bool) -> str:
         """Who the workflow lets take `verb` on `request` in its current state (of two such
         personas, the second when `other`)."""
-        if verb == "withdraw":
+        if verb in ("withdraw", "resubmit"):
             if request.requester_id == self.world.other.pk:
                 return "outsider_steward" if other else "outsider_member"
             return "org_admin" if other else "member"
         if verb == "approve" and request.state == S.AWAITING_DIVISION_LEAD:
             return "division_lead"
-        if verb == "reject" and request.state == S.AWAITING_DIVISION_LEAD and other:
+        if verb in ("reject", "return") and request.state == S.AWAITING_DIVISION_LEAD and other:
             return "division_lead"
         if verb == "revoke" and other:
             return "secretariat"
@@ -215,7 +231,7 @@ class SharingRequestMachine(RuleBasedStateMachine):
     def bystander(self, request: SharingRequest, verb: str, other: bool) -> str:
         """Someone who sees `request` (or may) but whose role does not let them take `verb`."""
         requester = "outsider_member" if request.requester_id == self.world.other.pk else "member"
-        if verb == "withdraw":
+        if verb in ("withdraw", "resubmit"):
             return "division_lead" if other else "steward"
         if verb == "revoke":
             return "division_lead" if other else requester
@@ -263,12 +279,17 @@ class SharingRequestMachine(RuleBasedStateMachine):
         restricted=st.booleans(),
         route=st.sampled_from([route.value for route in ApprovalRoute]),
         starts_later=st.booleans(),
+        returned_at_once=st.booleans(),
     )
-    def first_request(self, restricted: bool, route: str, starts_later: bool) -> Any:
-        """An eligible request by other's member, so that every example has one to act on."""
+    def first_request(
+        self, restricted: bool, route: str, starts_later: bool, returned_at_once: bool
+    ) -> Any:
+        """An eligible request by other's member, so that every example has one to act on;
+        half the time the steward returns it for changes at once (if it waits for them), so
+        that examples go on from a returned request too."""
         if not restricted:
             self.publisher_changes_the_policy(route=route, max_period_days=365)
-        return self.submit(
+        first = self.submit(
             persona="outsider_member",
             restricted=restricted,
             purpose=Purpose.AI_MODEL_TRAINING,
@@ -278,6 +299,16 @@ class SharingRequestMachine(RuleBasedStateMachine):
             idempotency_key="",
             worker_runs=True,
         )
+        pk = self.created[-1]  # the first request is always made
+        if (
+            returned_at_once
+            and SharingRequest.objects.filter(pk=pk, state=S.AWAITING_PUBLISHER).exists()
+        ):
+            self.return_for_changes(
+                pk, "steward", "기간을 줄여 주세요 / shorter, please", False, False
+            )
+            assert SharingRequest.objects.get(pk=pk).state == S.RETURNED
+        return first
 
     @precondition(lambda self: len(self.created) < MAX_REQUESTS)
     @rule(
@@ -314,29 +345,41 @@ class SharingRequestMachine(RuleBasedStateMachine):
             body["start_at"] = (timezone.now() + timedelta(days=10)).isoformat()
         return self._submit(persona, body, idempotency_key, worker_runs)
 
-    def _act(self, verb: str, sharing_request: str, persona: str, text: str, other: bool) -> None:
-        """An API decision (each takes a `reason`); `other` picks the
-        second entitled persona where there are two."""
+    def _act(
+        self,
+        verb: str,
+        sharing_request: str,
+        persona: str,
+        text: str,
+        other: bool,
+        body: dict[str, Any] | None = None,
+        worker_runs: bool = True,
+    ) -> Any:
+        """An API decision (each takes a `reason`, a return its `comment`, a resubmission
+        `body`); `other` picks the second entitled persona where there are two."""
         request = SharingRequest.objects.get(pk=sharing_request)
         before = request.state
         if persona == ENTITLED:
             persona = self.entitled(request, verb, other)
         elif persona == BYSTANDER:
             persona = self.bystander(request, verb, other)
+        if body is None:
+            body = {"comment" if verb == "return" else "reason": text}
         counts = self.counts()
-        with self.context.capture(execute=True):
+        with self.context.capture(execute=worker_runs):
             response = self.context.client_for(persona).post(
-                f"/api/v1/sharing-requests/{sharing_request}/{verb}/",
-                {"reason": text},
-                format="json",
+                f"/api/v1/sharing-requests/{sharing_request}/{verb}/", body, format="json"
             )
         self.expect(response, counts)
         after = SharingRequest.objects.get(pk=sharing_request).state
         if response.status_code == 200:
-            assert response.json()["state"] == after
             assert after != before
-        if verb in ("reject", "revoke") and not text:
+            # A resubmission answers `submitted`; the worker's check moves it on after commit.
+            expected = S.SUBMITTED if verb == "resubmit" else after
+            assert response.json()["state"] == expected
+        if verb in ("reject", "revoke", "return") and not text:
             assert response.status_code != 200, f"{verb} needs a reason"
+        return response
 
     # One rule per decision (rather than one with the verb as an argument), so that decisions
     # take most of the steps.
@@ -355,6 +398,85 @@ class SharingRequestMachine(RuleBasedStateMachine):
     @decision
     def withdraw(self, sharing_request: str, persona: str, text: str, other: bool) -> None:
         self._act("withdraw", sharing_request, persona, text, other)
+
+    @rule(
+        sharing_request=sharing_requests,
+        persona=st.just(ENTITLED) | personas,
+        text=comments,
+        other=st.booleans(),
+        a_waiting_one=st.booleans(),
+    )
+    def return_for_changes(
+        self, sharing_request: str, persona: str, text: str, other: bool, a_waiting_one: bool
+    ) -> None:
+        """Half the time for a request of the example at a decision step, if there is one, and
+        mostly by someone entitled, so that returned requests are common enough to be
+        resubmitted."""
+        waiting = SharingRequest.objects.filter(
+            pk__in=self.created, state__in=(S.AWAITING_PUBLISHER, S.AWAITING_DIVISION_LEAD)
+        )
+        if a_waiting_one and waiting.exists():
+            sharing_request = str(waiting.values_list("pk", flat=True).first())
+        before = SharingRequest.objects.get(pk=sharing_request).state
+        self._act("return", sharing_request, persona, text, other)
+        after = SharingRequest.objects.get(pk=sharing_request).state
+        if after != before:
+            assert before in (S.AWAITING_PUBLISHER, S.AWAITING_DIVISION_LEAD)
+            assert after == S.RETURNED
+            self.returned.append(sharing_request)
+
+    @rule(
+        sharing_request=sharing_requests,
+        persona=personas,
+        other=st.booleans(),
+        changes=changes,
+        worker_runs=st.just(True) | st.booleans(),
+    )
+    def resubmit(
+        self,
+        sharing_request: str,
+        persona: str,
+        other: bool,
+        changes: dict[str, Any],
+        worker_runs: bool,
+    ) -> None:
+        """The requester resubmits a returned request, with changes; the check runs after
+        commit unless its message is lost."""
+        before = SharingRequest.objects.get(pk=sharing_request).state
+        response = self._act(
+            "resubmit", sharing_request, persona, "", other, body=changes, worker_runs=worker_runs
+        )
+        if response.status_code != 200:
+            return
+        assert before == S.RETURNED
+        request = SharingRequest.objects.get(pk=sharing_request)
+        for name, value in changes.items():
+            assert getattr(request, name) == value, name
+        if not worker_runs:
+            assert request.state == S.SUBMITTED
+            self.unchecked.append(sharing_request)
+
+    @precondition(lambda self: self.returned)
+    @rule(
+        data=st.data(),
+        persona=st.just(ENTITLED) | personas,
+        other=st.booleans(),
+        changes=changes,
+        worker_runs=st.just(True) | st.booleans(),
+    )
+    def resubmit_a_returned_one(
+        self,
+        data: st.DataObject,
+        persona: str,
+        other: bool,
+        changes: dict[str, Any],
+        worker_runs: bool,
+    ) -> None:
+        """The same, for a request the example returned (few are, and few of the requests
+        `resubmit` draws are returned ones)."""
+        sharing_request = data.draw(st.sampled_from(self.returned), label="returned")
+        self.returned.remove(sharing_request)
+        self.resubmit(sharing_request, persona, other, changes, worker_runs)
 
     @decision
     def revoke(self, sharing_request: str, persona: str, text: str, other: bool) -> None:
@@ -447,24 +569,31 @@ class SharingRequestMachine(RuleBasedStateMachine):
         for (_, previous_to), (from_state, _) in itertools.pairwise(moves):
             assert from_state == previous_to, moves
         assert moves[-1][1] == request.state, (moves, request.state)
+        # A submission starts a round: its moves run under the route it was made under.
+        rounds = list(itertools.accumulate(to == S.SUBMITTED for _, to in moves))
         for index, row in enumerate(events):
             move = (row.from_state, row.to_state)
             assert move in MOVES, f"not a move of the workflow: {move}"
             assert row.from_state not in FINAL_STATES, f"moved out of a final state: {move}"
             self._check_actor(request, row, events[index - 1] if index else None)
 
-        # The audit chain carries one sharing_request.<state> event per move, in order.
-        audited = list(
+        # The audit chain carries one sharing_request.<state> event per move, in order, and
+        # at most one escalation per submission (a resubmission waits afresh).
+        actions = list(
             AuditEvent.objects.filter(object_type="sharing_request", object_id=pk)
-            .exclude(action="sharing_request.escalated")
             .order_by("id")
             .values_list("action", flat=True)
         )
+        audited = [action for action in actions if action != "sharing_request.escalated"]
         assert audited == [f"sharing_request.{to_state}" for _, to_state in moves]
-        escalations = AuditEvent.objects.filter(
-            object_type="sharing_request", object_id=pk, action="sharing_request.escalated"
-        ).count()
-        assert escalations == (1 if request.escalated_at is not None else 0)
+        escalated_rounds: list[bool] = []  # per submission: escalated while it waited
+        for action in actions:
+            if action == "sharing_request.submitted":
+                escalated_rounds.append(False)
+            elif action == "sharing_request.escalated":
+                assert not escalated_rounds[-1], "escalated twice in one submission"
+                escalated_rounds[-1] = True
+        assert escalated_rounds[-1] == (request.escalated_at is not None)
 
         # An agreement and a grant exactly when approved; revoked together.
         agreement_list = list(Agreement.objects.filter(sharing_request=request))
@@ -489,11 +618,19 @@ class SharingRequestMachine(RuleBasedStateMachine):
         # Two-step routes need both approvers; restricted data is always on one.
         if request.dataset.sensitivity == Sensitivity.RESTRICTED:
             assert request.approval_route == ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD
+        last_round = [move for move, n in zip(moves, rounds, strict=True) if n == rounds[-1]]
         if request.approval_route == ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD and agreed:
-            assert (S.AWAITING_PUBLISHER, S.AWAITING_DIVISION_LEAD) in moves
-            assert (S.AWAITING_DIVISION_LEAD, S.APPROVED) in moves
+            assert (S.AWAITING_PUBLISHER, S.AWAITING_DIVISION_LEAD) in last_round
+            assert (S.AWAITING_DIVISION_LEAD, S.APPROVED) in last_round
         if request.approval_route != ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD:
-            assert S.AWAITING_DIVISION_LEAD not in {to for _, to in moves}
+            assert S.AWAITING_DIVISION_LEAD not in {to for _, to in last_round}
+
+        # The lead decides alone at the publisher's step only once that submission escalated.
+        alone = {(S.AWAITING_PUBLISHER, to) for to in (S.APPROVED, S.REJECTED, S.RETURNED)}
+        for row, n in zip(events, rounds, strict=True):
+            by_lead = self.persona_of.get(row.actor_id or 0) == "division_lead"
+            if by_lead and (row.from_state, row.to_state) in alone:
+                assert escalated_rounds[n - 1], (row.from_state, row.to_state)
 
         # Seen final once, final for good: no state change, no event.
         if request.state in FINAL_STATES:
@@ -520,14 +657,9 @@ class SharingRequestMachine(RuleBasedStateMachine):
             roles.add("approver")
         assert roles & allowed, f"{move_row.from_state} -> {move_row.to_state} by {persona}"
         if (move_row.from_state, move_row.to_state) == (S.AWAITING_PUBLISHER, S.APPROVED):
-            # The lead approves alone only an escalated request on the publisher-only route.
-            if persona == "division_lead":
-                assert request.escalated_at is not None
-                assert request.approval_route == ApprovalRoute.PUBLISHER
-            else:
-                assert request.approval_route == ApprovalRoute.PUBLISHER
-        if (move_row.from_state, move_row.to_state) == (S.AWAITING_PUBLISHER, S.REJECTED):
-            assert persona == "steward" or request.escalated_at is not None
+            # The lead approves alone only an escalated request (see _check) on the
+            # publisher-only route.
+            assert request.approval_route == ApprovalRoute.PUBLISHER
 
 
 SETTINGS = settings(

@@ -17,6 +17,7 @@ STATES = (
     "submitted",
     "awaiting_publisher",
     "awaiting_division_lead",
+    "returned",
     "approved",
     "rejected",
     "withdrawn",
