@@ -91,7 +91,7 @@ def home_tiles(actor: Actor) -> list[Tile]:
     if actor.organization_ids:
         add(
             "open_requests",
-            _("Your organisation's open requests"),
+            _("Your organisation's requests waiting for a decision"),
             selectors.sharing_request_open_of_requester(actor=actor),
             _url("console:sharing-requests"),
         )
