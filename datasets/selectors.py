@@ -37,6 +37,7 @@ from .models import (
     LISTED_STATUSES,
     Dataset,
     DatasetRevision,
+    DatasetStatus,
     DatasetVersion,
     Distribution,
     DistributionRole,
@@ -302,6 +303,27 @@ def dataset_check_badges(*, dataset_ids: Collection[uuid.UUID]) -> dict[uuid.UUI
         dataset_id: CheckBadge(version, check_status, waiver_reason)
         for dataset_id, version, check_status, waiver_reason in rows
     }
+
+
+def dataset_draft_list(*, actor: Actor) -> QuerySet[Dataset]:
+    """Drafts of the organisations the caller stewards (what waits for them to publish)."""
+    return Dataset.objects.filter(
+        publisher_id__in=actor.steward_organization_ids, status=DatasetStatus.DRAFT
+    )
+
+
+def dataset_check_failed_list(*, actor: Actor) -> QuerySet[Dataset]:
+    """Datasets of the organisations the caller stewards with a draft version whose latest
+    check failed or could not run (what waits for them to fix)."""
+    latest = ValidationReport.objects.filter(version_id=OuterRef("pk")).order_by("-created_at")
+    failing = (
+        DatasetVersion.objects.filter(dataset_id=OuterRef("pk"), status=VersionStatus.DRAFT)
+        .annotate(latest_status=Subquery(latest.values("status")[:1]))
+        .filter(latest_status__in=[ValidationStatus.FAILED, ValidationStatus.ERROR])
+    )
+    return Dataset.objects.filter(publisher_id__in=actor.steward_organization_ids).filter(
+        Exists(failing)
+    )
 
 
 def revision_list(*, dataset: Dataset) -> QuerySet[DatasetRevision]:

@@ -8,6 +8,8 @@ dataset's rule (datasets.permissions: its publisher's data stewards).
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from accounts.models import Organization
 from accounts.selectors import Actor
 from datasets.models import Distribution, DistributionRole
@@ -46,6 +48,33 @@ def can_decide_after_escalation(actor: Actor, sharing_request: SharingRequest) -
         and sharing_request.escalated_at is not None
         and can_decide_as_division_lead(actor, sharing_request)
     )
+
+
+def decidable_now(actor: Actor) -> Q:
+    """The requests `actor` may decide now, as a filter on SharingRequest: the same rules as
+    the predicates above (`can_decide_as_publisher` at the publisher's step,
+    `can_decide_as_division_lead` at the lead's, `can_decide_after_escalation`), for lists
+    (an approver's inbox). tests/registry/test_decidable.py holds the two to each other."""
+    decidable = Q(
+        state=S.AWAITING_PUBLISHER, dataset__publisher_id__in=actor.steward_organization_ids
+    )
+    if actor.lead_division_ids:
+        divisions = Q(dataset__division_id__in=actor.lead_division_ids)
+        decidable |= divisions & Q(state=S.AWAITING_DIVISION_LEAD)
+        decidable |= divisions & Q(state=S.AWAITING_PUBLISHER, escalated_at__isnull=False)
+    return decidable
+
+
+def can_decide_now(actor: Actor, sharing_request: SharingRequest) -> bool:
+    """Whether `actor` decides `sharing_request` at the step it is at (its page offers them
+    the decisions): the predicate form of `decidable_now`."""
+    if sharing_request.state == S.AWAITING_PUBLISHER:
+        return can_decide_as_publisher(actor, sharing_request) or can_decide_after_escalation(
+            actor, sharing_request
+        )
+    if sharing_request.state == S.AWAITING_DIVISION_LEAD:
+        return can_decide_as_division_lead(actor, sharing_request)
+    return False
 
 
 def can_revoke(actor: Actor, sharing_request: SharingRequest) -> bool:

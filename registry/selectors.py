@@ -8,10 +8,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Window, prefetch_related_objects
+from django.db.models.functions import RowNumber
+from django.utils import timezone
 
 from accounts.models import Division, Organization
 from accounts.selectors import Actor
@@ -22,6 +26,7 @@ from interop.odrl import OdrlLookups
 from . import policy as engine
 from .models import (
     OPEN_REQUEST_STATES,
+    PENDING_STATES,
     AccessPolicy,
     Agreement,
     Download,
@@ -31,6 +36,8 @@ from .models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from .models import SharingRequestState as S
+from .permissions import decidable_now
 
 
 def sharing_request_visibility(actor: Actor, prefix: str = "") -> Q:
@@ -85,6 +92,103 @@ def sharing_request_detail_get(*, actor: Actor, pk: str) -> SharingRequest | Non
     return found
 
 
+def sharing_request_awaiting_list(*, actor: Actor) -> QuerySet[SharingRequest]:
+    """The requests waiting for `actor`'s decision (an approver's inbox): of those the caller
+    sees, the ones the permission rules let them decide at the step they are at
+    (`permissions.decidable_now`). Oldest first."""
+    return (
+        sharing_request_list(actor=actor).filter(decidable_now(actor)).order_by("created_at", "id")
+    )
+
+
+def sharing_request_requester_list(
+    *, actor: Actor, states: Sequence[str]
+) -> QuerySet[SharingRequest]:
+    """The requests of the caller's own organisations in `states` (what waits on the
+    requesting side: open requests, returned ones to edit)."""
+    return sharing_request_list(actor=actor).filter(
+        requester_id__in=actor.organization_ids, state__in=list(states)
+    )
+
+
+def sharing_request_open_of_requester(*, actor: Actor) -> QuerySet[SharingRequest]:
+    return sharing_request_requester_list(actor=actor, states=PENDING_STATES)
+
+
+def sharing_request_returned_of_requester(*, actor: Actor) -> QuerySet[SharingRequest]:
+    return sharing_request_requester_list(actor=actor, states=(S.RETURNED,))
+
+
+def grant_ending_list(*, actor: Actor, within: timedelta) -> QuerySet[Grant]:
+    """The caller's organisations' grants in force that end within `within`, soonest first."""
+    now = timezone.now()
+    return (
+        grant_list(actor=actor)
+        .filter(
+            organization_id__in=actor.organization_ids,
+            revoked_at__isnull=True,
+            valid_from__lte=now,
+            valid_until__gt=now,
+            valid_until__lte=now + within,
+        )
+        .order_by("valid_until", "id")
+    )
+
+
+@dataclass
+class RequesterHistory:
+    """What a requesting organisation got from a publisher before: its grants (revoked ones
+    included), how many were revoked, and the newest few."""
+
+    grants: int = 0
+    revocations: int = 0
+    recent: list[SharingRequest] = field(default_factory=list)
+
+
+HISTORY_RECENT = 3
+
+
+def requester_history(
+    *, actor: Actor, sharing_requests: Iterable[SharingRequest]
+) -> dict[tuple[int, int], RequesterHistory]:
+    """For each (requester, publisher) pair of `sharing_requests`: the requester's past grants
+    for that publisher's datasets, among the requests the caller sees. One query for all the
+    pairs: window functions count each pair's grants and revocations and number its rows, so
+    only the newest HISTORY_RECENT of each pair are read."""
+    pairs = {(r.requester_id, r.dataset.publisher_id) for r in sharing_requests}
+    if not pairs:
+        return {}
+    pair_filter = Q()
+    for requester_id, publisher_id in pairs:
+        pair_filter |= Q(requester_id=requester_id, dataset__publisher_id=publisher_id)
+    partition = [F("requester_id"), F("dataset__publisher_id")]
+    revoked = Q(agreement__grant__revoked_at__isnull=False)
+    rows = (
+        SharingRequest.objects.filter(sharing_request_visibility(actor))
+        .filter(pair_filter, agreement__grant__isnull=False)
+        .select_related("dataset", "agreement__grant")
+        .annotate(
+            publisher_id=F("dataset__publisher_id"),
+            pair_grants=Window(Count("pk"), partition_by=partition),
+            pair_revocations=Window(Count("pk", filter=revoked), partition_by=partition),
+            pair_row=Window(
+                RowNumber(),
+                partition_by=partition,
+                order_by=[F("created_at").desc(), F("id").desc()],
+            ),
+        )
+        .filter(pair_row__lte=HISTORY_RECENT)
+        .order_by("-created_at", "-id")
+    )
+    found: dict[tuple[int, int], RequesterHistory] = {pair: RequesterHistory() for pair in pairs}
+    for row in rows:
+        history = found[(row.requester_id, row.publisher_id)]
+        history.grants = row.pair_grants
+        history.revocations = row.pair_revocations
+        history.recent.append(row)
+    return found
+
+
 def sharing_request_open_get(*, requester: Organization, dataset: Dataset) -> SharingRequest | None:
     """The organisation's open request for the dataset (pending, approved or active), if any:
     there is at most one. For callers acting for `requester`, who see its requests."""
@@ -134,6 +238,18 @@ def policy_current_get(*, dataset: Dataset) -> AccessPolicy:
     return found if found is not None else _policy_unsaved_default(dataset)
 
 
+def policy_current_by_dataset(*, datasets: Iterable[Dataset]) -> dict[object, AccessPolicy]:
+    """Each dataset's current policy (as `policy_current_get`), in one query for all."""
+    datasets = list(datasets)
+    found = {
+        policy.dataset_id: policy
+        for policy in AccessPolicy.objects.filter(
+            dataset_id__in=[d.pk for d in datasets], is_current=True
+        )
+    }
+    return {d.pk: found.get(d.pk) or _policy_unsaved_default(d) for d in datasets}
+
+
 def policy_revisions(*, dataset: Dataset) -> list[AccessPolicy]:
     """Every revision, newest first (the unsaved defaults alone for a dataset without one)."""
     revisions = list(AccessPolicy.objects.filter(dataset=dataset).order_by("-revision"))
@@ -150,6 +266,13 @@ def audit_event_list(*, actor: Actor) -> QuerySet[AuditEvent]:
         Q(organization_ids__overlap=list(actor.organization_ids))
         | Q(steward_organization_ids__overlap=list(actor.steward_organization_ids))
     )
+
+
+def audit_event_recent_of(*, actor: Actor, limit: int = 10) -> list[AuditEvent]:
+    """The caller's own latest actions in the audit chain (their "recent activity")."""
+    if actor.user is None:
+        return []
+    return list(AuditEvent.objects.filter(actor=actor.user).order_by("-id")[:limit])
 
 
 def webhook_endpoint_list(*, actor: Actor) -> QuerySet[WebhookEndpoint]:

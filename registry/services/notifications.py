@@ -104,10 +104,25 @@ def _both(choices: Any, code: str) -> str:
     return korean if korean == english else f"{korean} / {english}"
 
 
-def sharing_request_link(sharing_request: SharingRequest) -> str:
-    """The request's API address for an email: written by workers, outside any request, so
-    under PUBLIC_BASE_URL (`common.urls`)."""
-    return absolute_url(reverse("sharing-request-detail", kwargs={"pk": sharing_request.pk}))
+# Emails that ask an approver to decide: they open the decision page of the approver's inbox.
+# Every other email goes to the requester and opens their request's page.
+APPROVER_EVENTS = frozenset(
+    {
+        "sharing_request.awaiting_publisher",
+        "sharing_request.awaiting_division_lead",
+        "sharing_request.reminder",
+        "sharing_request.escalated",
+    }
+)
+
+
+def sharing_request_link(sharing_request: SharingRequest, event: str) -> str:
+    """The page an email's recipient acts on, in the web console: an approver's decision page
+    (`/inbox/<id>/`) or the requester's request page (`/sharing-requests/<id>/`). Reversed by
+    name (the registry imports nothing of the console) and written by workers outside any
+    request, so under PUBLIC_BASE_URL (`common.urls`)."""
+    name = "console:inbox-item" if event in APPROVER_EVENTS else "console:sharing-request"
+    return absolute_url(reverse(name, kwargs={"pk": sharing_request.pk}))
 
 
 def email_body(sharing_request: SharingRequest, event: str, extra: str = "") -> str:
@@ -122,7 +137,7 @@ def email_body(sharing_request: SharingRequest, event: str, extra: str = "") -> 
         f"목적 / Purpose: {_both(Purpose.choices, sharing_request.purpose)}\n"
         f"기간 / Period: {sharing_request.period_days}일 / {sharing_request.period_days} days\n"
         f"상태 / State: {_both(S.choices, sharing_request.state)}\n{extra}\n"
-        f"{sharing_request_link(sharing_request)}\n"
+        f"{sharing_request_link(sharing_request, event)}\n"
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,7 +148,27 @@ def eligibility_evaluate(
     """The policy engine's decision for this ask; reads only (the current policy when none is
     given)."""
     policy = policy or selectors.policy_current_get(dataset=dataset)
-    applicant = _applicant(organization, organization.divisions.values_list("id", flat=True))
+    return _evaluate(
+        policy=policy,
+        dataset=dataset,
+        applicant=_applicant(organization, organization.divisions.values_list("id", flat=True)),
+        dataset_available=_dataset_available(dataset),
+        purpose=purpose,
+        period_days=period_days,
+        accepted_obligations=accepted_obligations,
+    )
+
+
+def _evaluate(
+    *,
+    policy: AccessPolicy,
+    dataset: Dataset,
+    applicant: engine.Applicant,
+    dataset_available: bool,
+    purpose: str,
+    period_days: int,
+    accepted_obligations: list[str],
+) -> engine.Decision:
     ask = engine.Ask(
         purpose=purpose,
         period_days=period_days,
@@ -159,8 +179,42 @@ def eligibility_evaluate(
         applicant,
         ask,
         publisher_id=dataset.publisher_id,
-        dataset_available=_dataset_available(dataset),
+        dataset_available=dataset_available,
     )
+
+
+def eligibility_of_requests(
+    *, sharing_requests: Sequence[SharingRequest]
+) -> dict[Any, engine.Decision]:
+    """`eligibility_evaluate` of each request's ask under its dataset's current policy (would
+    it pass the check today?), by request id: three queries however many requests (a page of
+    an approver's inbox). The requests come with `dataset` and `requester` loaded."""
+    if not sharing_requests:
+        return {}
+    datasets = {r.dataset_id: r.dataset for r in sharing_requests}
+    policies = selectors.policy_current_by_dataset(datasets=datasets.values())
+    divisions: dict[int, set[int]] = {}
+    for organization_id, division_id in Organization.divisions.through.objects.filter(
+        organization_id__in={r.requester_id for r in sharing_requests}
+    ).values_list("organization_id", "division_id"):
+        divisions.setdefault(organization_id, set()).add(division_id)
+    published = set(
+        DatasetVersion.objects.filter(dataset_id__in=datasets, status=VersionStatus.PUBLISHED)
+        .values_list("dataset_id", flat=True)
+        .distinct()
+    )
+    return {
+        r.pk: _evaluate(
+            policy=policies[r.dataset_id],
+            dataset=r.dataset,
+            applicant=_applicant(r.requester, divisions.get(r.requester_id, ())),
+            dataset_available=r.dataset.status in LISTED_STATUSES and r.dataset_id in published,
+            purpose=r.purpose,
+            period_days=r.period_days,
+            accepted_obligations=list(r.accepted_obligations),
+        )
+        for r in sharing_requests
+    }
 
 
 # A request is asked once: while one is open, asking again is a 409 (`open_request_exists`).

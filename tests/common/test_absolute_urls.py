@@ -102,7 +102,8 @@ def test_emails_link_under_public_base_url(submit, set_route, mailoutbox, settin
 
     request = submit()
 
-    link = f"{PUBLIC}{reverse('sharing-request-detail', kwargs={'pk': request.pk})}"
+    # The requester's email opens their request's page in the console.
+    link = f"{PUBLIC}{reverse('console:sharing-request', kwargs={'pk': request.pk})}"
     assert [link in message.body for message in mailoutbox] == [True]
 
 
@@ -114,7 +115,7 @@ def test_without_public_base_url_an_email_link_is_a_path_and_a_warning(
     with caplog.at_level(logging.WARNING, logger="common.urls"):
         request = submit()
 
-    path = reverse("sharing-request-detail", kwargs={"pk": request.pk})
+    path = reverse("console:sharing-request", kwargs={"pk": request.pk})
     assert f"\n{path}\n" in mailoutbox[0].body
     assert "PUBLIC_BASE_URL is not set" in caplog.text
 

@@ -13,7 +13,13 @@ from django.utils import timezone
 from accounts.models import MembershipRole
 from common.outbound import TransientDeliveryError
 from registry import tasks
-from registry.models import ApprovalRoute, DeliveryStatus, EmailNotification, Grant
+from registry.models import (
+    ApprovalRoute,
+    DeliveryStatus,
+    EmailNotification,
+    Grant,
+    SharingRequest,
+)
 from registry.models import SharingRequestState as S
 from registry.services import agreements, notifications
 from tests.factories import DivisionLeadFactory, MembershipFactory, UserFactory
@@ -91,7 +97,8 @@ def test_awaiting_publisher_tells_the_publishers_active_stewards(
     assert message.subject.startswith("[M.AX] 승인 요청 / Approval needed: ")
     assert request.dataset.title_ko in message.subject
     assert str(request.pk) in message.body
-    assert reverse("sharing-request-detail", kwargs={"pk": request.pk}) in message.body
+    # The approver's email opens the decision page of their inbox in the console.
+    assert reverse("console:inbox-item", kwargs={"pk": request.pk}) in message.body
     assert message.from_email == "registry@max-alliance.kr"
 
 
@@ -405,3 +412,84 @@ def test_stuck_emails_are_queued_again(world, mailoutbox):
     assert EmailNotification.objects.get(pk=sending.pk).attempts == 2
     assert tasks.requeue_stuck_notifications.delay().get() == 0
     assert len(mailoutbox) == 2
+
+
+# --- links: each email opens the page its recipient acts on ------------------------------------
+
+
+def _opens_for_its_recipient(world, message, expected_name, request):
+    """The email's link is the console page `expected_name` of `request`, and it opens (200)
+    for the person it was sent to."""
+    from django.test import Client
+
+    link = message.body.rstrip().splitlines()[-1]
+    path = reverse(expected_name, kwargs={"pk": request.pk})
+    assert link.endswith(path), (message.subject, link)
+    [user] = [u for u in world.users.values() if u.email == message.to[0]]
+    client = Client()
+    client.force_login(user)
+    assert client.get(path).status_code == 200, (message.subject, message.to)
+
+
+def test_every_email_links_to_the_page_its_recipient_acts_on(
+    world,
+    client_for,
+    submit,
+    set_route,
+    mailoutbox,
+    settings,
+    django_capture_on_commit_callbacks,
+):
+    from registry.services import reminders
+
+    settings.PUBLIC_BASE_URL = "https://registry.example.kr"
+    approver, requester = "console:inbox-item", "console:sharing-request"
+    set_route(ApprovalRoute.PUBLISHER_THEN_DIVISION_LEAD)
+    seen: set[str] = set()
+
+    def check(request, expected_name, event):
+        [message] = [m for m in mailoutbox if str(request.pk) in m.body and event in m.subject]
+        assert message.body.rstrip().splitlines()[-1].startswith("https://registry.example.kr/")
+        _opens_for_its_recipient(world, message, expected_name, request)
+        seen.add(event)
+
+    # To the publisher's steward, then the division lead; the grant to the requester.
+    first = submit()
+    check(first, approver, "Approval needed")
+    act(client_for("steward"), first, "approve", django_capture_on_commit_callbacks)
+    check(first, approver, "Division lead approval")
+    act(client_for("division_lead"), first, "approve", django_capture_on_commit_callbacks)
+    check(first, requester, "Access granted")
+    # A grant about to end.
+    grant = Grant.objects.get(agreement__sharing_request=first)
+    Grant.objects.filter(pk=grant.pk).update(valid_until=timezone.now() + timedelta(days=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders.grants_remind_expiring()
+    check(first, requester, "Access expires soon")
+
+    # Returned for changes, then rejected: both to the requester.
+    second = submit()
+    act(
+        client_for("steward"),
+        second,
+        "return",
+        django_capture_on_commit_callbacks,
+        comment="name the plant",
+    )
+    check(second, requester, "Changes requested")
+    act(client_for("outsider_member"), second, "withdraw", django_capture_on_commit_callbacks)
+    third = submit()
+    act(client_for("steward"), third, "reject", django_capture_on_commit_callbacks, reason="no")
+    check(third, requester, "Request rejected")
+
+    # Waiting too long: a reminder to the steward, the escalation to the lead.
+    fourth = submit()
+    SharingRequest.objects.filter(pk=fourth.pk).update(
+        modified_at=timezone.now() - timedelta(days=settings.APPROVAL_ESCALATION_DAYS + 1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders.approvals_remind()
+    check(fourth, approver, "Waiting for your decision")
+    check(fourth, approver, "Approval overdue")
+
+    assert len(seen) == 8
