@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import PermissionDenied
@@ -97,7 +97,7 @@ def _link(query: QueryDict, **changes: int) -> str:
         params.pop(name, None)
     for name, value in changes.items():
         params[name] = str(value)
-    return "?" + params.urlencode()
+    return reverse("console:audit") + "?" + params.urlencode()
 
 
 def _listing(request: HttpRequest, query: QueryDict) -> tuple[dict[str, Any], int]:
