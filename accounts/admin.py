@@ -1,8 +1,17 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import ApiToken, Division, DivisionLead, Membership, Organization, User
+from .models import (
+    ApiToken,
+    Division,
+    DivisionLead,
+    Invitation,
+    Membership,
+    Organization,
+    User,
+)
 
 
 class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -86,3 +95,31 @@ class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ["name", "prefix", "user__email"]
     readonly_fields = ["key_hash", "prefix", "created_at", "last_used_at"]
     list_select_related = ["user"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Read-only: invitations are made, revoked and accepted through the services (the API),
+    which audit them and send the email; the admin shows them."""
+
+    list_display = [
+        "email",
+        "organization",
+        "role",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "email_sent_at",
+        "accepted_at",
+        "revoked_at",
+    ]
+    list_filter = ["role", "accepted_at", "revoked_at"]
+    search_fields = ["email", "organization__slug", "organization__name_ko", "invited_by__email"]
+    list_select_related = ["organization", "invited_by"]
+    exclude = ["token_hash", "token_nonce"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Invitation | None = None) -> bool:
+        return False

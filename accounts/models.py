@@ -218,3 +218,78 @@ class ApiToken(models.Model):
     def is_active(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
+
+
+class Invitation(models.Model):
+    """An invitation by email for someone without an account to join an organisation.
+
+    Only the SHA-256 of the token is stored, as for API tokens. `token_nonce` lets the email
+    task make the token again (with SECRET_KEY, `accounts.invitations.invitation_token`); it
+    is emptied once the email is sent, and then nothing here leads back to the token."""
+
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
+        related_name="invitations",
+    )
+    email = models.EmailField(_("email address"))
+    role = models.CharField(
+        _("role"), max_length=20, choices=MembershipRole.choices, default=MembershipRole.MEMBER
+    )
+    invited_by = models.ForeignKey(
+        User,
+        verbose_name=_("invited by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations_sent",
+    )
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    token_nonce = models.CharField(_("token nonce"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    email_sent_at = models.DateTimeField(_("email sent at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User,
+        verbose_name=_("accepted by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations_accepted",
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "email"], name="invitation_org_email"),
+            models.Index(fields=["organization", "-created_at"], name="invitation_org_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organization} ({self.role})"
+
+    @property
+    def status(self) -> InvitationStatus:
+        if self.accepted_at is not None:
+            return InvitationStatus.ACCEPTED
+        if self.revoked_at is not None:
+            return InvitationStatus.REVOKED
+        if self.expires_at <= timezone.now():
+            return InvitationStatus.EXPIRED
+        return InvitationStatus.PENDING
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == InvitationStatus.PENDING

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -27,6 +28,19 @@ def can_change_organization(actor: Actor, organization_id: int) -> bool:
 
 def can_manage_memberships(actor: Actor, organization_id: int) -> bool:
     return actor.is_secretariat or actor.is_admin_of(organization_id)
+
+
+def can_manage_invitations(actor: Actor, organization_id: int) -> bool:
+    """Who may invite people into an organisation, list and revoke its invitations: the
+    same people who manage its memberships."""
+    return can_manage_memberships(actor, organization_id)
+
+
+def require_invitation_rights(actor: Actor, organization_id: int) -> None:
+    if not can_manage_invitations(actor, organization_id):
+        raise PermissionDenied(
+            _("Only the organisation's admins or the secretariat may manage its invitations.")
+        )
 
 
 def _actor(request: Request, view: APIView) -> Actor:

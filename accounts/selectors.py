@@ -7,10 +7,21 @@ from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import CharField, QuerySet, Value
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 
-from .models import ApiToken, Division, DivisionLead, Membership, MembershipRole, Organization, User
+from .invitations import invitation_token_hash
+from .models import (
+    ApiToken,
+    Division,
+    DivisionLead,
+    Invitation,
+    Membership,
+    MembershipRole,
+    Organization,
+    User,
+)
 
 DIVISION_LEAD = "division_lead"
 
@@ -133,6 +144,29 @@ def membership_list(*, actor: Actor) -> QuerySet[Membership]:
     if actor.user is None:
         return qs.none()
     return qs.filter(organization_id__in=actor.organization_ids)
+
+
+def invitation_list(*, organization: Organization) -> QuerySet[Invitation]:
+    """An organisation's invitations, every status (the caller's right to see them is checked
+    by the view: `permissions.can_manage_invitations`)."""
+    return Invitation.objects.filter(organization=organization).select_related(
+        "organization", "invited_by", "accepted_by"
+    )
+
+
+def invitation_get_live(*, token: str) -> Invitation | None:
+    """The open invitation this token belongs to; None when unknown, accepted, revoked or
+    expired (whoever holds the token may read it)."""
+    return (
+        Invitation.objects.select_related("organization")
+        .filter(
+            token_hash=invitation_token_hash(token),
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
+    )
 
 
 def api_token_list(*, user: User) -> QuerySet[ApiToken]:

@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import MembershipRole, OrganizationKind, OrganizationSize
+from accounts.models import InvitationStatus, MembershipRole, OrganizationKind, OrganizationSize
 from datasets.models import (
     CompatibilityMode,
     DataFormat,
@@ -48,6 +48,7 @@ VOCABULARIES: dict[str, type[TextChoices]] = {
     "organization_kind": OrganizationKind,
     "organization_size": OrganizationSize,
     "membership_role": MembershipRole,
+    "invitation_status": InvitationStatus,
     "theme": Theme,
     "format": DataFormat,
     "license": License,

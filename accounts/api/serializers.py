@@ -8,7 +8,16 @@ from rest_framework import serializers
 
 from common.serializers import InputModelSerializer, InputSerializer
 
-from ..models import ApiToken, Division, Membership, MembershipRole, Organization, User
+from ..models import (
+    ApiToken,
+    Division,
+    Invitation,
+    InvitationStatus,
+    Membership,
+    MembershipRole,
+    Organization,
+    User,
+)
 from ..validators import (
     normalize_business_registration_number,
     validate_business_registration_number,
@@ -174,3 +183,65 @@ class MeSerializer(serializers.Serializer[Any]):
     is_secretariat = serializers.BooleanField()
     memberships = MeMembershipSerializer(many=True)
     lead_divisions = DivisionBriefSerializer(many=True)
+
+
+class InvitationCreateSerializer(InputSerializer):
+    email = serializers.EmailField(help_text="Email of the person invited (without an account).")
+    role = serializers.ChoiceField(choices=MembershipRole.choices, default=MembershipRole.MEMBER)
+
+
+class InvitationOutputSerializer(serializers.ModelSerializer[Invitation]):
+    """An invitation as its organisation's admins see it; never its token."""
+
+    organization = OrganizationBriefSerializer()
+    status = serializers.ChoiceField(choices=InvitationStatus.choices, read_only=True)
+    invited_by = UserBriefSerializer(allow_null=True)
+    accepted_by = UserBriefSerializer(allow_null=True)
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "organization",
+            "email",
+            "role",
+            "status",
+            "invited_by",
+            "created_at",
+            "expires_at",
+            "email_sent_at",
+            "accepted_at",
+            "accepted_by",
+            "revoked_at",
+        ]
+        read_only_fields = fields
+
+
+class InvitationPublicSerializer(serializers.ModelSerializer[Invitation]):
+    """What the holder of an open invitation's link may read."""
+
+    organization = OrganizationBriefSerializer()
+
+    class Meta:
+        model = Invitation
+        fields = ["organization", "email", "role", "expires_at"]
+        read_only_fields = fields
+
+
+class InvitationAcceptSerializer(InputSerializer):
+    password = serializers.CharField(
+        max_length=256,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="The new account's password (checked by the password rules).",
+    )
+    full_name = serializers.CharField(max_length=150, required=False, default="", allow_blank=True)
+
+
+class InvitationAcceptedSerializer(serializers.Serializer[Any]):
+    """The account an accepted invitation created: sign in with its email and password."""
+
+    email = serializers.EmailField(source="user.email")
+    full_name = serializers.CharField(source="user.full_name")
+    organization = OrganizationBriefSerializer()
+    role = serializers.ChoiceField(choices=MembershipRole.choices)

@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from .. import selectors, services
 from ..filters import MembershipFilter, OrganizationFilter
-from ..models import ApiToken, Division, Membership, Organization, User
-from ..permissions import MembershipPermission, OrganizationPermission, can_manage_memberships
+from ..models import ApiToken, Division, Invitation, Membership, Organization, User
+from ..permissions import (
+    MembershipPermission,
+    OrganizationPermission,
+    can_manage_memberships,
+    require_invitation_rights,
+)
 from .mixins import ActorMixin, RegistryViewSet
 from .serializers import (
     ApiTokenCreatedSerializer,
     ApiTokenOutputSerializer,
     DivisionOutputSerializer,
+    InvitationAcceptedSerializer,
+    InvitationAcceptSerializer,
+    InvitationCreateSerializer,
+    InvitationOutputSerializer,
+    InvitationPublicSerializer,
     MembershipCreateSerializer,
     MembershipOutputSerializer,
     MembershipUpdateSerializer,
@@ -233,3 +246,129 @@ class MeView(ActorMixin):
     def get(self, request: Request) -> Response:
         assert isinstance(request.user, User)
         return Response(MeSerializer(selectors.user_profile(user=request.user)).data)
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+ORGANIZATION_SLUG = OpenApiParameter(
+    "slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="Organisation slug."
+)
+INVITATION_TOKEN = OpenApiParameter(
+    "token", OpenApiTypes.STR, OpenApiParameter.PATH, description="The token of the email's link."
+)
+
+
+@extend_schema(tags=["invitations"], parameters=[ORGANIZATION_SLUG])
+@extend_schema_view(
+    list=extend_schema(summary="List an organisation's invitations (its admins, the secretariat)"),
+    retrieve=extend_schema(summary="Get one of an organisation's invitations"),
+)
+class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RegistryViewSet):
+    """Invitations by email into one organisation, for its admins and the secretariat: other
+    signed-in callers get 403, an unknown organisation 404."""
+
+    queryset = Invitation.objects.none()  # for the schema; get_queryset scopes to the org
+    serializer_class = InvitationOutputSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filter_backends: list[Any] = []
+    ordering = "-created_at"
+
+    @cached_property
+    def organization(self) -> Organization:
+        if not self.actor.is_authenticated:
+            raise NotAuthenticated()
+        organization = Organization.objects.filter(slug=self.kwargs["slug"]).first()
+        if organization is None:
+            raise Http404
+        require_invitation_rights(self.actor, organization.pk)
+        return organization
+
+    def get_queryset(self) -> QuerySet[Invitation]:
+        return selectors.invitation_list(organization=self.organization)
+
+    @extend_schema(
+        summary="Invite someone without an account by email (its admins, the secretariat)",
+        description=(
+            "Creates the invitation and emails its link (valid `INVITATION_TTL_DAYS` days). "
+            "The token is never returned. 409 `already_member` when the address belongs to a "
+            "member, `account_exists` when it belongs to an account (add it through "
+            "`POST /memberships/` instead), `invitation_exists` when one is open already."
+        ),
+        request=InvitationCreateSerializer,
+        responses={201: InvitationOutputSerializer},
+    )
+    def create(self, request: Request, slug: str) -> Response:
+        organization = self.organization
+        serializer = InvitationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assert isinstance(request.user, User)
+        invitation, _token = services.invitation_create(
+            organization=organization,
+            email=serializer.validated_data["email"],
+            role=serializer.validated_data["role"],
+            invited_by=request.user,
+        )
+        return Response(InvitationOutputSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Revoke an invitation (its link stops working)",
+        responses={204: None},
+    )
+    def destroy(self, request: Request, slug: str, pk: str) -> Response:
+        assert isinstance(request.user, User)
+        services.invitation_revoke(invitation=self.get_object(), revoked_by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PublicInvitationView(APIView):
+    """For anyone holding an invitation's link: no authentication, throttled like signing in."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_scope = "login"
+
+    def get_throttles(self) -> list[Any]:
+        return [ScopedRateThrottle()]
+
+
+class InvitationTokenView(PublicInvitationView):
+    @extend_schema(
+        tags=["invitations"],
+        summary="An open invitation, by the token of its link",
+        description=(
+            "What the accept page shows: the organisation, the email invited, the role and "
+            "when the invitation expires. 404 unless the invitation is open (not accepted, "
+            "revoked or expired)."
+        ),
+        parameters=[INVITATION_TOKEN],
+        responses=InvitationPublicSerializer,
+    )
+    def get(self, request: Request, token: str) -> Response:
+        invitation = selectors.invitation_get_live(token=token)
+        if invitation is None:
+            raise Http404
+        return Response(InvitationPublicSerializer(invitation).data)
+
+
+class InvitationAcceptView(PublicInvitationView):
+    @extend_schema(
+        tags=["invitations"],
+        summary="Accept an invitation: create your account and join the organisation",
+        description=(
+            "Creates the account (the invited email, this password) and its membership. "
+            "Then get a token with `POST /auth/token/`. 400 when the password rules refuse the "
+            "password; 404 for an unknown token; 409 `invitation_accepted`, "
+            "`invitation_revoked`, `invitation_expired` or `account_exists`."
+        ),
+        parameters=[INVITATION_TOKEN],
+        request=InvitationAcceptSerializer,
+        responses={201: InvitationAcceptedSerializer},
+    )
+    def post(self, request: Request, token: str) -> Response:
+        serializer = InvitationAcceptSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.invitation_accept(token=token, **serializer.validated_data)
+        membership = user.memberships.select_related("organization").get()
+        return Response(
+            InvitationAcceptedSerializer(membership).data, status=status.HTTP_201_CREATED
+        )

@@ -275,6 +275,8 @@ REST_FRAMEWORK = {
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
 API_TOKEN_MAX_PER_USER = env_int("API_TOKEN_MAX_PER_USER", 50)
+# How long an invitation by email stays open (accounts.Invitation).
+INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "M.AX Data Exchange Registry API",
@@ -299,6 +301,7 @@ SPECTACULAR_SETTINGS = {
         "DataFormatEnum": "datasets.models.DataFormat",
         "VersionStatusEnum": "datasets.models.VersionStatus",
         "MembershipRoleEnum": "accounts.models.MembershipRole",
+        "InvitationStatusEnum": "accounts.models.InvitationStatus",
         "OrganizationKindEnum": "accounts.models.OrganizationKind",
         "ObligationEnum": "registry.models.Obligation",
         "ProhibitionEnum": "registry.models.Prohibition",
