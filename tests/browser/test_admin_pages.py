@@ -4,6 +4,7 @@ keyboard, a webhook added and pinged, charts drawn with their CSV, the chain ver
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,7 +22,7 @@ def scene(console: str) -> World:
 
 
 class Accepting(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 (the handler's name)
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.send_response(204)
         self.end_headers()
@@ -143,3 +144,42 @@ def test_the_secretariat_verifies_the_chain(
     result.wait_for()
     assert result.get_attribute("data-result") == "ok"
     assert "ok" in result.inner_text()
+
+
+def test_an_invitee_joins_from_the_emails_link(
+    console: str,
+    scene: World,
+    session_for: Callable[..., Any],
+    visit: Callable[..., None],
+    mailoutbox: list[Any],
+) -> None:
+    admin = session_for(scene.users["org_admin"], language="en")
+    admin.goto(console + "/organization/acme/")
+    admin.fill("#id_invitation_email", "newcomer@example.kr")
+    admin.select_option("#id_invitation_role", "data_steward")
+    admin.get_by_role("button", name="Send invitation").click()
+    admin.wait_for_load_state()
+    assert "newcomer@example.kr" in admin.locator("#invitations").inner_text()
+    assert mailoutbox
+    found = re.search(r"(/invitations/[A-Za-z0-9_-]+/)", mailoutbox[-1].body)
+    assert found is not None
+    path = found.group(1)
+
+    invitee = session_for(None, language="en")
+    visit(invitee, path, "invitation-accept")
+    assert "newcomer@example.kr" in invitee.locator("main").inner_text()
+    # From the keyboard: name, password twice, Enter.
+    invitee.locator("#id_full_name").focus()
+    invitee.keyboard.type("New Steward")
+    invitee.keyboard.press("Tab")
+    invitee.keyboard.type("12345678")
+    invitee.keyboard.press("Tab")
+    invitee.keyboard.type("12345678")
+    invitee.keyboard.press("Enter")
+    invitee.wait_for_load_state()
+    assert "This password is too common." in invitee.locator("main").inner_text()
+    invitee.fill("#id_password", "a-long-Pass-phrase-2026")
+    invitee.fill("#id_password_again", "a-long-Pass-phrase-2026")
+    invitee.locator("#id_password_again").press("Enter")
+    invitee.wait_for_url(console + "/")
+    assert "newcomer@example.kr" in invitee.locator("header").inner_text()

@@ -192,6 +192,7 @@ def test_verify_reports_an_intact_chain_and_its_head(world: World, chain) -> Non
     assert "<html" not in body
     assert 'data-result="ok"' in body
     head = AuditEvent.objects.order_by("-id").first()
+    assert head is not None
     assert head.digest in body
     assert response.context["check"].checked == 4
 

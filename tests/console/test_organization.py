@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from accounts.models import ApiToken, Membership, MembershipRole
+from accounts import services as account_services
+from accounts.invitations import invitation_accept_path
+from accounts.models import ApiToken, Invitation, Membership, MembershipRole, User
 from registry.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from tests.factories import MembershipFactory, UserFactory
 from tests.personas import PERSONAS, World
@@ -171,7 +175,7 @@ def test_the_last_admin_stays_in_the_services_words(world: World, pages) -> None
     assert admin.role == MembershipRole.ORG_ADMIN
 
 
-def test_the_members_page_costs_the_same_for_1_or_20_members(world: World, pages) -> None:
+def test_the_organisation_page_costs_the_same_for_1_or_20_members(world: World, pages) -> None:
     client = pages("org_admin")
 
     def count() -> int:
@@ -187,6 +191,7 @@ def test_the_members_page_costs_the_same_for_1_or_20_members(world: World, pages
         WebhookEndpoint.objects.create(
             organization=world.acme, url=f"https://hooks.example.kr/{i}", secret="s" * 20
         )
+        invite(world, f"invited{i}@example.kr")
     assert count() == few
 
 
@@ -207,7 +212,9 @@ def test_a_token_secret_is_shown_once_and_works(
     client = pages("member")
     created = client.post(reverse("console:api-tokens"), {"name": "nightly", "expires_at": ""})
     assert created.status_code == 201
-    secret = re.search(r'id="new-token-secret">([^<]+)<', created.content.decode()).group(1)
+    shown = re.search(r'id="new-token-secret">([^<]+)<', created.content.decode())
+    assert shown is not None
+    secret = shown.group(1)
     assert secret.startswith("maxr_")
     assert 'data-copy="#new-token-secret"' in created.content.decode()
     assert created["Cache-Control"] == "no-store"
@@ -401,3 +408,139 @@ def test_the_delivery_log_costs_the_same_for_1_or_20_deliveries(endpoint, pages)
     for _ in range(19):
         WebhookDelivery.objects.create(endpoint=endpoint, event="ping", payload={})
     assert count() == few
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+
+def invite(world: World, email: str = "newcomer@example.kr", role: str = "member") -> str:
+    _invitation, token = account_services.invitation_create(
+        organization=world.acme, email=email, role=role, invited_by=world.users["org_admin"]
+    )
+    return token
+
+
+INVITE = {
+    "member": 403,
+    "steward": 403,
+    "org_admin": 302,
+    "outsider_member": 404,
+    "outsider_steward": 404,
+    "division_lead": 404,
+    "secretariat": 302,
+}
+
+
+@pytest.mark.parametrize("persona", list(INVITE))
+def test_who_invites_by_email(world: World, pages, persona: str, mailoutbox) -> None:
+    response = pages(persona).post(
+        acme_url("organization-invitation-add"), {"email": "newcomer@example.kr", "role": "member"}
+    )
+    assert response.status_code == INVITE[persona]
+    invited = Invitation.objects.filter(organization=world.acme, email="newcomer@example.kr")
+    assert invited.exists() == (INVITE[persona] == 302)
+
+
+def test_the_invitations_are_the_apis_with_their_status(world: World, pages, client_for) -> None:
+    invite(world, "pending@example.kr")
+    accepted = invite(world, "accepted@example.kr")
+    account_services.invitation_accept(token=accepted, password="a-long-Pass-phrase-2026")
+    invite(world, "expired@example.kr")
+    Invitation.objects.filter(email="expired@example.kr").update(
+        created_at=timezone.now() - timedelta(days=30),
+        expires_at=timezone.now() - timedelta(days=1),
+    )
+    page = pages("org_admin").get(acme_url())
+    api = client_for("org_admin").get(reverse("invitation-list", kwargs={"slug": "acme"})).json()
+    assert [i["id"] for i in page.context["invitations"]] == [i["id"] for i in api["results"]]
+    statuses = {i["email"]: i["status"] for i in page.context["invitations"]}
+    assert statuses == {
+        "pending@example.kr": "pending",
+        "accepted@example.kr": "accepted",
+        "expired@example.kr": "expired",
+    }
+    body = page.content.decode()
+    assert body.count(">Revoke<span") == 1  # the pending one only (and no member is revocable)
+
+
+def test_an_existing_account_is_added_not_invited(world: World, pages) -> None:
+    response = pages("org_admin").post(
+        acme_url("organization-invitation-add"),
+        {"email": "outsider_member@example.kr", "role": "member"},
+    )
+    assert response.status_code == 409
+    assert "This person already has an account: add them as a member instead." in (
+        response.content.decode()
+    )
+
+
+@pytest.mark.parametrize(("persona", "status"), [("org_admin", 302), ("outsider_member", 404)])
+def test_who_revokes_an_invitation(world: World, pages, persona: str, status: int) -> None:
+    invite(world)
+    invitation = Invitation.objects.get()
+    response = pages(persona).post(acme_url("organization-invitation-revoke", pk=invitation.pk))
+    assert response.status_code == status
+    invitation.refresh_from_db()
+    assert (invitation.revoked_at is not None) == (status == 302)
+
+
+def accept_url(token: str) -> str:
+    return reverse("console:invitation-accept", kwargs={"token": token})
+
+
+def test_the_accept_page_is_the_emails_link(world: World) -> None:
+    token = invite(world)
+    assert accept_url(token) == invitation_accept_path(token)
+
+
+def test_the_invitee_chooses_a_password_and_is_signed_in(world: World) -> None:
+    token = invite(world, role="data_steward")
+    client = Client()
+    client.cookies["django_language"] = "en"
+    page = client.get(accept_url(token))
+    assert page.status_code == 200
+    assert "newcomer@example.kr" in page.content.decode()
+    weak = client.post(accept_url(token), {"password": "12345678", "password_again": "12345678"})
+    assert weak.status_code == 400
+    errors = " ".join(weak.context["form"].errors["password"])
+    assert "This password is too common." in errors
+    assert "This password is entirely numeric." in errors
+    differ = client.post(
+        accept_url(token), {"password": "a-long-Pass-phrase-2026", "password_again": "other"}
+    )
+    assert differ.status_code == 400
+    assert not User.objects.filter(email="newcomer@example.kr").exists()
+    done = client.post(
+        accept_url(token),
+        {
+            "full_name": "새 직원",
+            "password": "a-long-Pass-phrase-2026",
+            "password_again": "a-long-Pass-phrase-2026",
+        },
+    )
+    assert done.status_code == 302
+    assert done["Location"] == reverse("console:home")
+    user = User.objects.get(email="newcomer@example.kr")
+    assert client.session["_auth_user_id"] == str(user.pk)
+    assert Membership.objects.get(user=user).role == MembershipRole.DATA_STEWARD
+    # The link is spent.
+    assert Client().get(accept_url(token)).status_code == 404
+
+
+def test_an_unknown_or_revoked_link_is_404(world: World) -> None:
+    assert Client().get(accept_url("not-a-token")).status_code == 404
+    token = invite(world)
+    invitation = Invitation.objects.get()
+    account_services.invitation_revoke(invitation=invitation, revoked_by=world.users["org_admin"])
+    assert Client().get(accept_url(token)).status_code == 404
+
+
+def test_the_accept_page_needs_its_csrf_token(world: World) -> None:
+    token = invite(world)
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        accept_url(token),
+        {"password": "a-long-Pass-phrase-2026", "password_again": "a-long-Pass-phrase-2026"},
+    )
+    assert response.status_code == 403
+    assert not User.objects.filter(email="newcomer@example.kr").exists()

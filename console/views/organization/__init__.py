@@ -1,15 +1,27 @@
-"""Pages of the organisation section: members and roles, webhooks, and the reader's API
-tokens."""
+"""Pages of the organisation section: members and roles, invitations (and their public accept
+page), webhooks, and the reader's API tokens."""
 
 from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import members, tokens, webhooks
+from . import invitations, members, tokens, webhooks
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("organization/", members.index, name="organization"),
     path("organization/tokens/", tokens.tokens, name="api-tokens"),
+    # The link of an invitation's email (accounts.invitations.INVITATION_ACCEPT_PATH).
+    path("invitations/<str:token>/", invitations.invitation_accept, name="invitation-accept"),
+    path(
+        "organization/<slug:slug>/invitations/",
+        invitations.invitation_add,
+        name="organization-invitation-add",
+    ),
+    path(
+        "organization/<slug:slug>/invitations/<int:pk>/revoke/",
+        invitations.invitation_revoke,
+        name="organization-invitation-revoke",
+    ),
     path("organization/tokens/<int:pk>/revoke/", tokens.token_revoke, name="api-token-revoke"),
     path("organization/<slug:slug>/", members.detail, name="organization-detail"),
     path("organization/<slug:slug>/members/", members.member_add, name="organization-member-add"),

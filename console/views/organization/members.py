@@ -31,6 +31,7 @@ from .forms import (
     OrganizationSearchForm,
     WebhookEndpointCreateForm,
 )
+from .invitations import invitations_context
 
 PICKER_SIZE = 50
 
@@ -96,6 +97,7 @@ def detail_context(
         "can_manage_webhooks": can_manage_webhooks(actor, organization.pk),
         "webhook_form": WebhookEndpointCreateForm(auto_id="id_webhook_%s"),
     }
+    context.update(invitations_context(request, organization))
     context.update(forms_and_more)
     return context
 
