@@ -63,7 +63,10 @@ class AuditEventFilter(filters.FilterSet):
     occurred_after = BoundedDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = BoundedDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
     organization_id = filters.NumberFilter(
-        method="filter_organization_id", label=_("Concerns this organisation (ID)")
+        method="filter_organization_id",
+        label=_("Concerns this organisation (ID)"),
+        min_value=1,
+        max_value=2**63 - 1,
     )
     organization = filters.CharFilter(
         method="filter_organization", label=_("Concerns this organisation (slug)")
