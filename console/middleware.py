@@ -7,7 +7,8 @@ from django.http import HttpRequest
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
-API_PREFIXES = ("/api/", "/api-auth/", "/healthz")
+# The API (scripts) and Django's admin keep following Accept-Language.
+BROWSER_LANGUAGE_PREFIXES = ("/api/", "/api-auth/", "/healthz", "/admin/")
 
 
 class ConsoleLocaleMiddleware(LocaleMiddleware):
@@ -17,7 +18,7 @@ class ConsoleLocaleMiddleware(LocaleMiddleware):
     as scripts expect."""
 
     def process_request(self, request: HttpRequest) -> None:
-        if request.path.startswith(API_PREFIXES):
+        if request.path.startswith(BROWSER_LANGUAGE_PREFIXES):
             super().process_request(request)
             return
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
