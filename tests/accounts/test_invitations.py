@@ -481,3 +481,20 @@ def test_create_revoke_and_accept_are_audited(client_for, world, invite):
     assert accepted.actor == User.objects.get(email=NEWCOMER)
     assert accepted.organization_ids == [world.acme.pk]
     assert token not in str([event.data for event in events.values()])
+
+
+# --- the admin -----------------------------------------------------------------------------------
+
+
+def test_the_admin_shows_invitations_read_only_without_their_token(admin_client, world, invite):
+    invitation, token = invite()
+
+    listed = admin_client.get(reverse("admin:accounts_invitation_changelist"), {"q": "newcomer"})
+    shown = admin_client.get(reverse("admin:accounts_invitation_change", args=[invitation.pk]))
+
+    assert listed.status_code == 200
+    assert NEWCOMER in listed.content.decode()
+    assert shown.status_code == 200
+    assert invitation.token_hash not in shown.content.decode()
+    assert token not in shown.content.decode()
+    assert admin_client.get(reverse("admin:accounts_invitation_add")).status_code == 403
