@@ -128,3 +128,31 @@ def audit_verify(*, batch_size: int = 5000) -> Iterator[ChainProblem]:
             f"the chain ends at event {last_id} but its head records event {head.last_id}: "
             "the newest events were deleted or replaced",
         )
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """One verification of the whole chain: how many events it holds, where its head says it
+    ends, and every problem found (none: the chain holds)."""
+
+    checked: int
+    head_id: int | None
+    head_digest: str | None
+    problems: list[ChainProblem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def audit_chain_check(*, batch_size: int = 5000) -> ChainCheck:
+    """Verify the chain (`audit_verify`) and read its head: what `manage.py verify_audit` and
+    the console's audit page report."""
+    problems = list(audit_verify(batch_size=batch_size))
+    head = AuditChainHead.objects.filter(id=1).first()
+    return ChainCheck(
+        checked=AuditEvent.objects.count(),
+        head_id=head.last_id if head else None,
+        head_digest=head.last_digest if head else None,
+        problems=problems,
+    )

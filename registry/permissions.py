@@ -117,3 +117,13 @@ def can_read_publishing_defaults(actor: Actor, organization_id: int) -> bool:
 def can_change_publishing_defaults(actor: Actor, organization_id: int) -> bool:
     """Its admins set them (and the secretariat, as for the organisation itself)."""
     return actor.is_secretariat or actor.is_admin_of(organization_id)
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+
+def can_read_audit_chain(actor: Actor) -> bool:
+    """The whole chain, searched across organisations, and its verification: the secretariat,
+    as in the admin and `manage.py verify_audit`. Members read the events of their own
+    organisations through `GET /audit-events/` (`selectors.audit_event_list`)."""
+    return actor.is_secretariat
