@@ -30,6 +30,7 @@ from .models import (
     LISTED_STATUSES,
     Dataset,
     DatasetRevision,
+    DatasetStatus,
     DatasetVersion,
     Distribution,
     DistributionRole,
@@ -66,6 +67,19 @@ def dataset_list(*, actor: Actor) -> QuerySet[Dataset]:
         .select_related("division", "publisher")
         .defer("search_title", "search_body", "search_vector", "search_title_vector")
         .annotate(latest_version=Subquery(latest))
+    )
+
+
+def dataset_drafts_in_progress(*, actor: Actor) -> QuerySet[Dataset]:
+    """What the caller's organisations are publishing: their drafts, and their datasets with a
+    draft version, each with `draft_version` (the newest draft's string); newest change first."""
+    drafts = DatasetVersion.objects.filter(dataset_id=OuterRef("pk"), status=VersionStatus.DRAFT)
+    return (
+        dataset_list(actor=actor)
+        .filter(publisher_id__in=actor.steward_organization_ids)
+        .filter(Q(status=DatasetStatus.DRAFT) | Exists(drafts))
+        .annotate(draft_version=Subquery(drafts.order_by("-created_at").values("version")[:1]))
+        .order_by("-modified_at")
     )
 
 
