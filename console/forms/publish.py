@@ -33,8 +33,13 @@ class FileFields(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["format"].choices = AUTO + sample_format_choices()
-        self.fields["encoding"].choices = AUTO + ENCODINGS
+        self.choice_field("format").choices = AUTO + sample_format_choices()
+        self.choice_field("encoding").choices = AUTO + ENCODINGS
+
+    def choice_field(self, name: str) -> forms.ChoiceField:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        return field
 
 
 class UploadForm(FileFields):
@@ -52,7 +57,7 @@ class UploadForm(FileFields):
         super().__init__(*args, **kwargs)
         if len(organizations) > 1:
             self.fields["organization"].required = True
-            self.fields["organization"].choices = [("", "---------")] + [
+            self.choice_field("organization").choices = [("", "---------")] + [
                 (organization.slug, localized_name(organization)) for organization in organizations
             ]
         else:
@@ -109,7 +114,9 @@ class MetadataForm(forms.Form):
         if dataset is not None and "initial" not in kwargs:
             kwargs["initial"] = metadata_initial(dataset)
         super().__init__(*args, **kwargs)
-        self.fields["division"].choices = [
+        division = self.fields["division"]
+        assert isinstance(division, forms.ChoiceField)
+        division.choices = [
             (division.code, localized_name(division))
             for division in Division.objects.order_by("code")
         ]

@@ -99,7 +99,7 @@ def form_body(client: Client, dataset: Dataset, **changes: Any) -> dict[str, Any
     response = client.get(draft_url(dataset))
     context = response.context
     body: dict[str, Any] = {}
-    for name, field in context["form"].fields.items():
+    for name in context["form"].fields:
         value = context["form"][name].value()
         body[name] = "" if value is None else value
     body["policy_preset"] = context["chosen_preset"]
@@ -127,6 +127,10 @@ INDEX_BY_PERSONA = {
     "division_lead": 403,
     "secretariat": 403,
 }
+
+
+def test_the_tables_name_every_persona():
+    assert set(INDEX_BY_PERSONA) == set(DRAFT_BY_PERSONA) == set(PERSONAS)
 
 
 @pytest.mark.parametrize(("persona", "expected"), INDEX_BY_PERSONA.items())
@@ -329,6 +333,26 @@ def test_a_file_over_the_limit_is_a_413_page(world, run, settings):
     assert Dataset.objects.count() == 0
 
 
+def test_the_upload_form_needs_its_csrf_token(world):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.users["steward"])
+    assert client.post(PUBLISH, {"file": csv_file()}).status_code == 403
+    assert Dataset.objects.count() == 0
+
+
+def test_the_size_limit_holds_before_anything_reads_the_body(world, settings):
+    # The CSRF check reads the form too: the limit is in place before it does.
+    settings.UPLOAD_LIMITS = {**settings.UPLOAD_LIMITS, "sample": 1000}
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.users["steward"])
+    token = client.get(PUBLISH).context["csrf_token"]
+    body = {"file": csv_file(), "csrfmiddlewaretoken": str(token)}
+    assert client.post(PUBLISH, body).status_code == 413
+    assert Dataset.objects.count() == 0
+    settings.UPLOAD_LIMITS = {**settings.UPLOAD_LIMITS, "sample": 100_000}
+    assert client.post(PUBLISH, {**body, "file": csv_file()}).status_code == 302
+
+
 def test_a_steward_of_several_organisations_picks_the_publisher(world, run):
     from accounts.models import MembershipRole
     from tests.factories import MembershipFactory
@@ -446,6 +470,7 @@ def test_schema_edits_are_applied_and_checked(world, draft, run):
 
     assert response.status_code == 302, response.content.decode()[-3000:]
     version = DatasetVersion.objects.get(dataset=draft)
+    assert version.schema is not None
     fields = {field["name"]: field for field in version.schema["fields"]}
     assert fields["설비"]["description"] == "설비 이름"
     assert fields["상태"]["constraints"]["enum"] == ["정지", "가동", "점검"]
@@ -453,6 +478,7 @@ def test_schema_edits_are_applied_and_checked(world, draft, run):
     assert fields["시각"]["constraints"]["required"] is True
     assert "confidence" in fields["설비"]  # what the table does not show is kept
     report = version.validation_reports.order_by("-created_at").first()
+    assert report is not None
     assert report.status == ValidationStatus.PASSED  # checked again, against the edits
 
 
@@ -494,9 +520,7 @@ def test_the_missing_list_names_the_fields_in_words_before_the_button(world, dra
     text = response.content.decode()
     assert text.index("Description (English)</strong>") < text.index('value="publish"')
     api = publishing.publishing_status(draft).missing
-    assert [(m["field"], m["detail"]) for m in missing] == [
-        (m["field"], m["detail"]) for m in api
-    ]
+    assert [(m["field"], m["detail"]) for m in missing] == [(m["field"], m["detail"]) for m in api]
 
 
 # --- 6. publish ---------------------------------------------------------------------------------

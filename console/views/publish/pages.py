@@ -19,7 +19,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -69,7 +69,7 @@ def dataset_page_url(dataset: Dataset) -> str:
     """The dataset's page in the console (the catalog section's console:dataset)."""
     try:
         return reverse("console:dataset", kwargs={"key": dataset.slug})
-    except Exception:  # the catalog's pages may not be mounted yet
+    except NoReverseMatch:  # the catalog's pages are not mounted (yet)
         return f"/datasets/{dataset.slug}/"
 
 
@@ -233,8 +233,8 @@ def _metadata(dataset: Dataset, changed: dict[str, Any]) -> dict[str, Any]:
 @console_page
 def draft(request: HttpRequest, dataset: str) -> HttpResponse:
     obj = _visible(request, dataset)
-    actor = page_actor(request)
-    assert actor.user is not None
+    user = page_actor(request).user
+    assert user is not None
     context = _status_context(request, obj)
     current: publishing.PublishingStatus = context["current"]
     base = _base_schema(current)
@@ -263,14 +263,14 @@ def draft(request: HttpRequest, dataset: str) -> HttpResponse:
                 if publish:
                     return publishing.dataset_publish_request(
                         dataset=obj,
-                        actor=actor.user,
+                        actor=user,
                         schema=schema,
                         policy_preset=preset,
                         metadata=metadata,
                     )
                 return publishing.dataset_draft_save(
                     dataset=obj,
-                    actor=actor.user,
+                    actor=user,
                     schema=schema,
                     policy_preset=preset,
                     metadata=metadata,
@@ -299,7 +299,7 @@ def draft(request: HttpRequest, dataset: str) -> HttpResponse:
         preset_form = PresetForm(initial={"policy_preset": current.preset or ""})
         rows, other_problems = schema_rows(base), []
     # Refusals of the whole step (a 409 of publishing) show above the form, not in step 4.
-    page_errors = form.errors.pop("__all__", []) if form.is_bound else []
+    page_errors = [str(error) for error in form.errors.pop("__all__", [])] if form.is_bound else []
     return render(
         request,
         "console/publish/draft.html",
@@ -383,8 +383,8 @@ def _version_new(request: HttpRequest, dataset: str) -> HttpResponse:
     """A new draft version from a file; it starts from the previous version's schema and the
     dataset keeps its policy."""
     obj = _visible(request, dataset)
-    actor = page_actor(request)
-    assert actor.user is not None
+    user = page_actor(request).user
+    assert user is not None
     status = 200
     if request.method == "POST":
         form = VersionForm(request.POST, request.FILES)
@@ -398,7 +398,7 @@ def _version_new(request: HttpRequest, dataset: str) -> HttpResponse:
                     form,
                     lambda: publishing.version_create_from_file(
                         dataset=obj,
-                        actor=actor.user,
+                        actor=user,
                         file=data["file"],
                         version=data["version"],
                         data_format=data.get("format") or "",
@@ -424,8 +424,8 @@ def waiver(request: HttpRequest, dataset: str, version: str) -> HttpResponse:
     """Publish a version although its checks did not pass, with the reason every reader sees
     (POST /api/v1/datasets/<key>/versions/<id>/publish/ with a waiver_reason)."""
     obj = _visible(request, dataset)
-    actor = page_actor(request)
-    assert actor.user is not None
+    user = page_actor(request).user
+    assert user is not None
     found = dataset_selectors.version_of_dataset(dataset=obj, version_id=_uuid(version))
     if found is None:
         raise Http404
@@ -439,7 +439,7 @@ def waiver(request: HttpRequest, dataset: str, version: str) -> HttpResponse:
                 serializer.is_valid(raise_exception=True)
                 return validation_services.version_publish_validated(
                     version=found,
-                    actor=actor.user,
+                    actor=user,
                     waiver_reason=serializer.validated_data.get("waiver_reason", ""),
                 )
 

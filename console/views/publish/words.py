@@ -66,7 +66,7 @@ def presets(sensitivity: str) -> list[Preset]:
             Preset(
                 value=value,
                 label=str(label),
-                summary=str(PRESET_SUMMARIES.get(value, "")),
+                summary=str(PRESET_SUMMARIES.get(PolicyPreset(value), "")),
                 terms=[
                     (_("Approval"), _labels(ApprovalRoute, [terms["approval_route"]])),
                     (_("Purposes"), _labels(Purpose, terms["permitted_purposes"])),
