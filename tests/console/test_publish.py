@@ -333,6 +333,18 @@ def test_a_file_over_the_limit_is_a_413_page(world, run, settings):
     assert Dataset.objects.count() == 0
 
 
+def test_an_excel_workbook_is_taken_too(world, run, acme_defaults, tmp_path):
+    from tests.datasets.test_sample_formats import MACHINES, xlsx
+
+    content = xlsx(tmp_path, {"Machines": [list(row) for row in MACHINES]})
+    response = run(page(world, "steward"), "post", PUBLISH, {"file": csv_file(content, "p.xlsx")})
+
+    assert response.status_code == 302
+    version = DatasetVersion.objects.get()
+    assert version.distributions.get().format == "xlsx"
+    assert version.validation_reports.get().status == ValidationStatus.PASSED
+
+
 def test_the_upload_form_needs_its_csrf_token(world):
     client = Client(enforce_csrf_checks=True)
     client.force_login(world.users["steward"])
@@ -568,6 +580,34 @@ def test_an_edited_schema_is_published_by_the_worker_after_its_check(world, draf
     assert draft.status == DatasetStatus.PUBLISHED  # the check ran on commit and passed
     messages = [str(m) for m in response.wsgi_request._messages]
     assert any("Publishing is requested" in message for message in messages)
+
+
+def test_a_requested_publish_is_shown_live_until_the_worker_publishes(world, draft):
+    client = page(world, "steward")
+    body = form_body(
+        client,
+        draft,
+        description_en="Temperatures",
+        action="publish",
+        **{"field-0-description": "Press"},
+    )
+    response = client.post(draft_url(draft), body)  # the check is queued, not run yet
+    assert response.status_code == 302
+
+    panel = client.get(status_url(draft), HTTP_HX_REQUEST="true")
+    assert "Requested: published when the check passes" in panel.content.decode()
+    assert 'hx-trigger="load delay:1s"' in panel.content.decode()
+    seen = panel.context["state"]
+
+    from datasets.services.validation import validation_run
+
+    report = DatasetVersion.objects.get(dataset=draft).validation_reports.latest("created_at")
+    validation_run(report_id=report.pk)
+    done = client.get(status_url(draft), {"seen": seen}, HTTP_HX_REQUEST="true")
+    assert done["HX-Refresh"] == "true"
+    assert "The dataset is published." in done.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == DatasetStatus.PUBLISHED
 
 
 def test_publishing_what_is_incomplete_is_a_409_in_the_services_words(world, draft, run):

@@ -68,7 +68,7 @@ WAIVABLE = frozenset({"sample_failed", "check_error", "schema_invalid", "incompa
 def dataset_page_url(dataset: Dataset) -> str:
     """The dataset's page in the console (the catalog section's console:dataset)."""
     try:
-        return reverse("console:dataset", kwargs={"key": dataset.slug})
+        return reverse("console:dataset", args=[dataset.slug])
     except NoReverseMatch:  # the catalog's pages are not mounted (yet)
         return f"/datasets/{dataset.slug}/"
 
