@@ -612,10 +612,12 @@ def test_a_requested_publish_is_shown_live_until_the_worker_publishes(world, dra
 
 def test_publishing_what_is_incomplete_is_a_409_in_the_services_words(world, draft, run):
     client = page(world, "steward")
-    response = run(client, "post", draft_url(draft), form_body(client, draft, action="publish"))
+    body = form_body(client, draft, action="publish", **{"field-0-description": "설비"})
+    response = run(client, "post", draft_url(draft), body)
 
     assert response.status_code == 409
     assert "This dataset cannot be published yet" in response.content.decode()
+    assert response.context["rows"][0].description == "설비"  # the edits stay on the page
     draft.refresh_from_db()
     assert draft.status == DatasetStatus.DRAFT
 

@@ -243,17 +243,18 @@ def draft(request: HttpRequest, dataset: str) -> HttpResponse:
     if request.method == "POST":
         form = MetadataForm(request.POST, dataset=obj)
         preset_form = PresetForm(request.POST)
-        schema = schema_edited(base, request.POST) if base is not None else None
-        if schema is not None:
+        edited = schema_edited(base, request.POST) if base is not None else None
+        if edited is not None:
             schema_problems = validation_services.schema_problems(
-                kind=SchemaKind.TABLE_SCHEMA, schema=schema
+                kind=SchemaKind.TABLE_SCHEMA, schema=edited
             )
-        valid = form.is_valid() and preset_form.is_valid()
+        valid = all([form.is_valid(), preset_form.is_valid()])
         if valid and not schema_problems:
-            if schema is not None and current.version is not None:
-                if schema == current.version.schema:
+            schema: Any = edited
+            if edited is not None and current.version is not None:
+                if edited == current.version.schema:
                     schema = None  # unchanged: nothing to set
-                elif schema == current.inferred_schema:
+                elif edited == current.inferred_schema:
                     schema = "inferred"
             preset = preset_form.cleaned_data.get("policy_preset") or ""
             publish = request.POST.get("action") == "publish"
@@ -293,7 +294,8 @@ def draft(request: HttpRequest, dataset: str) -> HttpResponse:
                 return redirect("console:publish-draft", dataset=obj.pk)
         else:
             status = 400
-        rows, other_problems = rows_with_problems(schema, schema_problems)
+        # Drawn again with the steward's edits, whatever refused them.
+        rows, other_problems = rows_with_problems(edited, schema_problems)
     else:
         form = MetadataForm(dataset=obj)
         preset_form = PresetForm(initial={"policy_preset": current.preset or ""})
