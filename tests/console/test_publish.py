@@ -402,7 +402,6 @@ def test_the_status_fragment_says_the_check_passed(world, draft):
     response = page(world, "steward").get(status_url(draft), HTTP_HX_REQUEST="true")
     text = response.content.decode()
     assert response.status_code == 200
-    assert 'role="status"' in text
     assert "Passed" in text
     assert "60 rows read" in text
     assert "hx-trigger" not in text  # done: no more polling
@@ -417,6 +416,7 @@ def test_the_status_fragment_polls_while_the_check_runs(world, run, acme_default
     text = panel.content.decode()
     assert response.status_code == 302
     assert 'hx-trigger="load delay:1s"' in text
+    assert 'hx-target="#publish-status"' in text
     assert "Waiting for a worker" in text
     seen = panel.context["state"]
 
@@ -450,6 +450,12 @@ def test_the_status_and_draft_pages_read_a_constant_number_of_queries(
 
 
 # --- 3-5. schema, metadata, preset ------------------------------------------------------------
+
+
+def test_the_draft_page_holds_the_status_in_a_live_region(world, draft):
+    text = page(world, "steward").get(draft_url(draft)).content.decode()
+    assert '<div id="publish-status" class="status-panel" role="status"' in text
+    assert 'hx-target="#publish-status"' not in text  # the check is done: no polling
 
 
 def test_the_schema_table_shows_the_inferred_schema_with_confidence(world, draft):
