@@ -77,6 +77,19 @@ def dataset_list(*, actor: Actor) -> QuerySet[Dataset]:
     )
 
 
+def dataset_drafts_in_progress(*, actor: Actor) -> QuerySet[Dataset]:
+    """What the caller's organisations are publishing: their drafts, and their datasets with a
+    draft version, each with `draft_version` (the newest draft's string); newest change first."""
+    drafts = DatasetVersion.objects.filter(dataset_id=OuterRef("pk"), status=VersionStatus.DRAFT)
+    return (
+        dataset_list(actor=actor)
+        .filter(publisher_id__in=actor.steward_organization_ids)
+        .filter(Q(status=DatasetStatus.DRAFT) | Exists(drafts))
+        .annotate(draft_version=Subquery(drafts.order_by("-created_at").values("version")[:1]))
+        .order_by("-modified_at")
+    )
+
+
 def dataset_search(queryset: QuerySet[Dataset], text: str) -> QuerySet[Dataset]:
     """Matching datasets, annotated with an integer `relevance`: 1 when the title or keywords
     match, 0 when only the description does. Newest first within each (the ordering filter).

@@ -10,12 +10,14 @@ from typing import Any, TypeVar
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.parsers import FormParser
 from rest_framework.request import Request
+from rest_framework.serializers import as_serializer_error
 
 from accounts.selectors import Actor, actor_for
 
@@ -110,6 +112,9 @@ def form_service_call(form: forms.Form, call: Callable[[], T]) -> T | None:
         return call()
     except exceptions.ValidationError as exc:
         _add_errors(form, exc.detail)
+    except DjangoValidationError as exc:
+        # A model's rules (full_clean in a service): the API answers them as a 400 too.
+        _add_errors(form, as_serializer_error(exc))
     except (exceptions.NotAuthenticated, exceptions.AuthenticationFailed) as exc:
         form.add_error(None, str(exc.detail))
     except exceptions.APIException as exc:

@@ -341,6 +341,18 @@ def validation_run(*, report_id: Any, redelivered: bool = False) -> ValidationRe
     return report
 
 
+def schema_problems(*, kind: str, schema: Any) -> list[dict[str, str]]:
+    """The schema document's own problems (`pointer`, `message`, `code`), as the check of a
+    version reports them before it reads the file: empty when the schema is valid."""
+    from .. import validation as engine
+
+    limits = engine.Limits(**getattr(settings, "VALIDATION_LIMITS", {}))
+    checker = (
+        engine.check_json_schema if kind == SchemaKind.JSON_SCHEMA else engine.check_table_schema
+    )
+    return [problem.to_dict() for problem in checker(schema, limits)]
+
+
 def _validation_check(report_id: Any, attempt: int) -> ValidationReport:
     from .. import validation as engine
 
@@ -351,21 +363,13 @@ def _validation_check(report_id: Any, attempt: int) -> ValidationReport:
     limits = engine.Limits(**getattr(settings, "VALIDATION_LIMITS", {}))
     schema = version.schema
     kind: Any = version.schema_kind or SchemaKind.TABLE_SCHEMA  # one of engine.SCHEMA_KINDS
-    problems: list[Any] = []
-    if schema is not None:
-        checker = (
-            engine.check_json_schema
-            if kind == SchemaKind.JSON_SCHEMA
-            else engine.check_table_schema
-        )
-        problems = checker(schema, limits)
-    schema_problems = [problem.to_dict() for problem in problems]
-    if schema_problems:
+    problems = schema_problems(kind=kind, schema=schema) if schema is not None else []
+    if problems:
         return _finish(
             report.pk,
             attempt,
             status=ValidationStatus.ERROR,
-            schema_problems=schema_problems,
+            schema_problems=problems,
             # Stored in English; the API shows it in the reader's language.
             message=gettext_noop("The schema is not valid: see schema_problems."),
         )

@@ -27,7 +27,7 @@ from rest_framework.response import Response
 
 from accounts.api.mixins import ActorMixin
 from accounts.models import Division, Organization
-from accounts.selectors import acting_organization
+from accounts.selectors import Actor, acting_organization
 from common.parsers import FormParser, JSONParser, MultiPartParser
 from common.serializers import InputModelSerializer
 from common.uploads import limit_uploads
@@ -38,9 +38,15 @@ from datasets.api.serializers import (
     DatasetOutputSerializer,
     ValidationReportSerializer,
 )
-from datasets.models import DataFormat, Dataset, SchemaKind
+from datasets.models import (
+    DataFormat,
+    Dataset,
+    DatasetVersion,
+    Distribution,
+    SchemaKind,
+    ValidationReport,
+)
 from datasets.permissions import (
-    can_see_checked_file,
     require_any_steward,
     require_dataset_steward,
     require_publisher_unchanged,
@@ -145,6 +151,35 @@ class FromFileOutputSerializer(serializers.Serializer[Any]):
     status_url = serializers.URLField()
 
 
+def dataset_from_file(
+    actor: Actor, data: Any
+) -> tuple[Dataset, DatasetVersion, Distribution, ValidationReport]:
+    """Call 1 from a multipart body (the API's and the console's upload form): its fields
+    read by FromFileInputSerializer, the publisher the caller acts for, then the service."""
+    require_any_steward(actor)
+    serializer = FromFileInputSerializer(data=data, partial=True)
+    serializer.is_valid(raise_exception=True)
+    fields = dict(serializer.validated_data)
+    if "file" not in fields:
+        raise serializers.ValidationError({"file": [gettext("Upload the data file.")]})
+    publisher = acting_organization(
+        actor=actor, named=fields.pop("organization", None), role="steward"
+    )
+    assert actor.user is not None
+    return publishing.dataset_create_from_file(
+        publisher=publisher,
+        actor=actor.user,
+        file=fields.pop("file"),
+        title=fields.pop("title", ""),
+        data_format=fields.pop("format", ""),
+        encoding=fields.pop("encoding", ""),
+        delimiter=fields.pop("delimiter", ""),
+        sheet=fields.pop("sheet", ""),
+        policy_preset=fields.pop("policy_preset", ""),
+        **fields,
+    )
+
+
 @extend_schema(tags=["publishing"])
 class DatasetFromFileView(ActorMixin):
     parser_classes = [MultiPartParser, FormParser]
@@ -167,28 +202,7 @@ class DatasetFromFileView(ActorMixin):
         responses={202: FromFileOutputSerializer},
     )
     def post(self, request: Request) -> Response:
-        require_any_steward(self.actor)
-        serializer = FromFileInputSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        if "file" not in data:
-            raise serializers.ValidationError({"file": [gettext("Upload the data file.")]})
-        publisher = acting_organization(
-            actor=self.actor, named=data.pop("organization", None), role="steward"
-        )
-        assert self.actor.user is not None
-        dataset, version, distribution, report = publishing.dataset_create_from_file(
-            publisher=publisher,
-            actor=self.actor.user,
-            file=data.pop("file"),
-            title=data.pop("title", ""),
-            data_format=data.pop("format", ""),
-            encoding=data.pop("encoding", ""),
-            delimiter=data.pop("delimiter", ""),
-            sheet=data.pop("sheet", ""),
-            policy_preset=data.pop("policy_preset", ""),
-            **data,
-        )
+        dataset, version, distribution, report = dataset_from_file(self.actor, request.data)
         fresh = dataset_selectors.dataset_get(actor=self.actor, key=str(dataset.pk))
         return Response(
             {
@@ -232,17 +246,9 @@ class StatusOutputSerializer(serializers.Serializer[Any]):
 
 
 def _status_body(request: Request, dataset: Dataset) -> dict[str, Any]:
-    version = publishing.version_to_publish(dataset)
-    report = dataset_selectors.latest_report(version) if version is not None else None
-    inferred = None
-    if version is not None:
-        with_inferred = (
-            version.validation_reports.filter(inferred_schema__isnull=False)
-            .order_by("-created_at")
-            .first()
-        )
-        inferred = with_inferred.inferred_schema if with_inferred is not None else None
-    policy, preset = publishing.policy_current_preset(dataset)
+    current = publishing.publishing_status(dataset)
+    version, report, inferred = current.version, current.report, current.inferred_schema
+    policy, preset = current.policy, current.preset
     return {
         "dataset": DatasetOutputSerializer(dataset).data,
         "version": None
@@ -272,7 +278,7 @@ def _status_body(request: Request, dataset: Dataset) -> dict[str, Any]:
             "preset": preset,
             "approval_route": policy.approval_route,
         },
-        "missing": publishing.publication_missing(dataset, publishing=version),
+        "missing": current.missing,
         "status_url": _status_url(request, dataset),
     }
 
@@ -290,16 +296,7 @@ class DatasetStatusView(ActorMixin):
     )
     def get(self, request: Request, dataset: str) -> Response:
         obj = _visible(self.actor, dataset)
-        # The status shows the checked file's report and inferred schema: the same readers.
-        if not can_see_checked_file(self.actor, obj):
-            if not self.actor.is_authenticated:
-                raise NotAuthenticated()
-            raise PermissionDenied(
-                _(
-                    "Only data stewards of the publishing organisation and the secretariat may "
-                    "read its publishing status."
-                )
-            )
+        publishing.require_status_reader(self.actor, obj)
         return Response(_status_body(request, obj))
 
 

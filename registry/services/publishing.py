@@ -7,6 +7,7 @@ registry adds: the organisation's publishing defaults and the access policy's pr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,10 @@ from django.core.files import File
 from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 
 from accounts.models import Division, Organization, User
+from accounts.selectors import Actor
 from audit.chain import audit_append
 from common.errors import Conflict
 from datasets import selectors as dataset_selectors
@@ -35,6 +38,7 @@ from datasets.models import (
     ValidationStatus,
     VersionStatus,
 )
+from datasets.permissions import can_see_checked_file
 from datasets.services import catalog as catalog_services
 from datasets.services import validation as validation_services
 
@@ -200,14 +204,7 @@ def dataset_create_from_file(
     which is also the file checked) and the queued check, in one transaction. What the caller
     leaves out comes from the organisation's publishing defaults, then from fallbacks."""
     filename = Path(file.name or "data").name
-    # The engine's rule (datasets.validation.sniff): the declared format unless the content
-    # contradicts it, else the one the name and first bytes show; 400 on `format` otherwise.
-    data_format = catalog_services.data_format_resolve(
-        filename=filename,
-        head=catalog_services.file_head(file),
-        declared=data_format or None,
-        allowed=validation_services.SAMPLE_FORMATS,
-    )
+    data_format = _resolved_format(file, filename, data_format)
     defaults = PublishingDefaults.objects.filter(organization=publisher).first()
 
     def default(name: str) -> Any:
@@ -247,17 +244,15 @@ def dataset_create_from_file(
     if policy_preset:
         policy_preset_apply(dataset=dataset, preset=policy_preset, actor=actor)
     version = dataset_services.version_create(dataset=dataset, version=FIRST_VERSION)
-    distribution = dataset_services.distribution_create(
+    distribution, report = _data_file_checked(
         version=version,
         file=file,
-        title=filename[:300],
-        format=data_format,
-        role=DistributionRole.DATA,
+        filename=filename,
+        data_format=data_format,
         encoding=encoding,
         delimiter=delimiter,
         sheet=sheet,
     )
-    report = validation_services.validation_enqueue(version=version)
     audit_append(
         actor=actor,
         action="dataset.created_from_file",
@@ -275,6 +270,86 @@ def dataset_create_from_file(
         },
     )
     return dataset, version, distribution, report
+
+
+def _data_file_checked(
+    *,
+    version: DatasetVersion,
+    file: File[Any],
+    filename: str,
+    data_format: str,
+    encoding: str,
+    delimiter: str,
+    sheet: str,
+) -> tuple[Distribution, ValidationReport]:
+    """The version's data file (which is also the file checked) and its queued check."""
+    distribution = dataset_services.distribution_create(
+        version=version,
+        file=file,
+        title=filename[:300],
+        format=data_format,
+        role=DistributionRole.DATA,
+        encoding=encoding,
+        delimiter=delimiter,
+        sheet=sheet,
+    )
+    return distribution, validation_services.validation_enqueue(version=version)
+
+
+def _resolved_format(file: File[Any], filename: str, declared: str) -> str:
+    # The engine's rule (datasets.validation.sniff): the declared format unless the content
+    # contradicts it, else the one the name and first bytes show; 400 on `format` otherwise.
+    return catalog_services.data_format_resolve(
+        filename=filename,
+        head=catalog_services.file_head(file),
+        declared=declared or None,
+        allowed=validation_services.SAMPLE_FORMATS,
+    )
+
+
+@transaction.atomic
+def version_create_from_file(
+    *,
+    dataset: Dataset,
+    actor: User,
+    file: File[Any],
+    version: str,
+    data_format: str = "",
+    encoding: str = "",
+    delimiter: str = "",
+    sheet: str = "",
+) -> tuple[DatasetVersion, Distribution, ValidationReport]:
+    """A new draft version holding one data file, and its queued check: call 1 for a dataset
+    that exists. The version starts from the previous one's schema (the catalog's
+    version_create carries it) and the dataset keeps its policy, so the file is checked
+    against what readers already rely on."""
+    filename = Path(file.name or "data").name
+    data_format = _resolved_format(file, filename, data_format)
+    new = dataset_services.version_create(dataset=dataset, version=version)
+    distribution, report = _data_file_checked(
+        version=new,
+        file=file,
+        filename=filename,
+        data_format=data_format,
+        encoding=encoding,
+        delimiter=delimiter,
+        sheet=sheet,
+    )
+    audit_append(
+        actor=actor,
+        action="version.created_from_file",
+        object_type="dataset",
+        object_id=dataset.pk,
+        steward_organization_ids=[dataset.publisher_id],
+        data={
+            "version": new.version,
+            "distribution": str(distribution.pk),
+            "format": data_format,
+            "byte_size": distribution.byte_size,
+            "sha256": distribution.sha256,
+        },
+    )
+    return new, distribution, report
 
 
 # --- call 2: what publishing still needs ------------------------------------------------------
@@ -304,6 +379,57 @@ def publication_missing(
             }
         )
     return missing
+
+
+@dataclass(frozen=True)
+class PublishingStatus:
+    """Call 2's answer: the version a publish would publish, its newest check, the schema the
+    workers inferred, the current policy (and the preset it matches) and what is missing."""
+
+    version: DatasetVersion | None
+    report: ValidationReport | None
+    inferred_schema: Any
+    policy: AccessPolicy
+    preset: str | None
+    missing: list[dict[str, str]]
+
+
+def require_status_reader(actor: Actor, dataset: Dataset) -> None:
+    """The status shows the checked file's report and inferred schema: the same readers
+    (datasets.permissions.can_see_checked_file), 401 for anonymous callers."""
+    if not can_see_checked_file(actor, dataset):
+        if not actor.is_authenticated:
+            raise NotAuthenticated()
+        raise PermissionDenied(
+            _(
+                "Only data stewards of the publishing organisation and the secretariat may "
+                "read its publishing status."
+            )
+        )
+
+
+def publishing_status(dataset: Dataset) -> PublishingStatus:
+    """The status endpoint's and the console's one reading of a draft's progress."""
+    version = version_to_publish(dataset)
+    report = dataset_selectors.latest_report(version) if version is not None else None
+    inferred = None
+    if version is not None:
+        with_inferred = (
+            version.validation_reports.filter(inferred_schema__isnull=False)
+            .order_by("-created_at")
+            .only("inferred_schema")
+            .first()
+        )
+        inferred = with_inferred.inferred_schema if with_inferred is not None else None
+    policy, preset = policy_current_preset(dataset)
+    return PublishingStatus(
+        version=version,
+        report=report,
+        inferred_schema=inferred,
+        policy=policy,
+        preset=preset,
+        missing=publication_missing(dataset, publishing=version),
+    )
 
 
 # --- call 3: publish --------------------------------------------------------------------------
@@ -341,6 +467,52 @@ def _schema_to_set(version: DatasetVersion, schema: Any) -> Any:
     return report.inferred_schema
 
 
+def _schema_apply(version: DatasetVersion | None, schema: Any, schema_kind: str) -> DatasetVersion:
+    """Give the draft version the schema ("inferred" or an edited one); an unchanged schema
+    is left alone (and no second check runs)."""
+    if version is None:
+        raise Conflict(
+            _("The dataset has no draft version to take the schema."),
+            code="no_draft_version",
+            missing=[
+                {
+                    "field": "version",
+                    "code": "no_draft_version",
+                    "detail": _("Create a draft version first."),
+                }
+            ],
+        )
+    new_schema = _schema_to_set(version, schema)
+    kind = SchemaKind.TABLE_SCHEMA if schema == "inferred" else schema_kind
+    if version.schema != new_schema or version.schema_kind != kind:
+        version = validation_services.schema_set(version=version, kind=kind, schema=new_schema)
+    return version
+
+
+@transaction.atomic
+def dataset_draft_save(
+    *,
+    dataset: Dataset,
+    actor: User,
+    schema: Any = None,
+    schema_kind: str = SchemaKind.TABLE_SCHEMA,
+    policy_preset: str = "",
+    metadata: dict[str, Any] | None = None,
+) -> Dataset:
+    """What the publish call takes (metadata, a policy preset, the draft version's schema),
+    kept without publishing: a steward fills the draft in over several sittings. A new schema
+    is checked against the file by the workers, as the publish call would have it."""
+    dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
+    if metadata:
+        dataset = catalog_services.dataset_update(dataset=dataset, changed_by=actor, **metadata)
+    catalog_services.dataset_lock_writable(dataset.pk)
+    if policy_preset:
+        policy_preset_apply(dataset=dataset, preset=policy_preset, actor=actor)
+    if schema is not None:
+        _schema_apply(version_to_publish(dataset), schema, schema_kind)
+    return dataset
+
+
 @transaction.atomic
 def dataset_publish_request(
     *,
@@ -372,22 +544,7 @@ def dataset_publish_request(
     if version is not None and schema is None and _published_with_data(dataset):
         version = None  # a bare publish of a dataset with a release: the dataset only, as before
     if schema is not None:
-        if version is None:
-            raise Conflict(
-                _("The dataset has no draft version to take the schema."),
-                code="no_draft_version",
-                missing=[
-                    {
-                        "field": "version",
-                        "code": "no_draft_version",
-                        "detail": _("Create a draft version first."),
-                    }
-                ],
-            )
-        new_schema = _schema_to_set(version, schema)
-        kind = SchemaKind.TABLE_SCHEMA if schema == "inferred" else schema_kind
-        if version.schema != new_schema or version.schema_kind != kind:
-            version = validation_services.schema_set(version=version, kind=kind, schema=new_schema)
+        version = _schema_apply(version, schema, schema_kind)
     missing = publication_missing(dataset, publishing=version)
     waiting = version is not None and _check_waiting(version)
     if waiting and all(entry["code"] in CHECK_CODES for entry in missing):
