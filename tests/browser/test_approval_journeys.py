@@ -138,3 +138,42 @@ def test_every_page_of_the_inbox_and_home_by_persona(
         response = page.goto(console + f"/inbox/{request.pk}/")
         assert response is not None
         assert response.status == 404
+
+
+def test_a_return_for_changes_and_a_resubmission(
+    console: str,
+    world: World,
+    set_route: Callable[..., Any],
+    submit: Callable[..., SharingRequest],
+    session_for: Callable[..., Any],
+    visit: Callable[..., None],
+) -> None:
+    """The steward returns the request from its decision page; the requester reads the comment
+    on their request's page, edits it and sends it again; it is back in the steward's inbox."""
+    set_route(ApprovalRoute.PUBLISHER)
+    request = submit()
+    item = f"/inbox/{request.pk}/"
+    steward = session_for(world.users["steward"], language="en")
+    steward.goto(console + item)
+    steward.fill("#id_return-comment", "Name the models you will train.")
+    steward.get_by_role("button", name="Return for changes").click()
+    steward.wait_for_url(console + "/inbox/")
+    assert steward.get_by_role("status").inner_text() == "Returned to the requester for changes."
+    request.refresh_from_db()
+    assert request.state == S.RETURNED
+    assert f'a[href="{item}"]' not in steward.content()
+
+    requester = session_for(world.users["outsider_member"], language="en")
+    requester.goto(console + f"/sharing-requests/{request.pk}/")
+    assert "Name the models you will train." in requester.locator("#returned-comment").inner_text()
+    requester.locator("#resubmit-form #id_justification").fill("Defect detection on press line 3.")
+    requester.get_by_role("button", name="Submit again").click()
+    requester.wait_for_load_state()
+    request.refresh_from_db()
+    assert request.state == S.AWAITING_PUBLISHER
+    assert request.justification == "Defect detection on press line 3."
+
+    steward.goto(console + "/inbox/")
+    assert steward.locator(f'a[href="{item}"]').count() == 1
+    visit(steward, item, "inbox-item-resubmitted")
+    assert "Name the models you will train." in steward.locator("main").inner_text()
