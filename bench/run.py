@@ -43,7 +43,17 @@ if Path(sys.path[0]).resolve() == ROOT / "bench":
 
 import psycopg  # noqa: E402
 
-from bench import endpoints, measure, publish, report, scale, seed, sharing, stack  # noqa: E402
+from bench import (  # noqa: E402
+    endpoints,
+    measure,
+    pages,
+    publish,
+    report,
+    scale,
+    seed,
+    sharing,
+    stack,
+)
 from bench import stats as stats_bench  # noqa: E402
 from bench.endpoints import Endpoint, QueryFigure, Result  # noqa: E402
 from bench.sqltime import SqlTimer  # noqa: E402
@@ -95,6 +105,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="measure scale-out alone; rewrite only the report's Scale-out section",
     )
     parser.add_argument("--no-scale", action="store_true", help="skip the scale-out part")
+    parser.add_argument(
+        "--pages-only",
+        action="store_true",
+        help="measure the console's pages alone; rewrite only the report's Console pages section",
+    )
     parser.add_argument(
         "--scale-jobs", type=int, default=defaults.jobs, help="sample checks queued per phase"
     )
@@ -387,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
     # The scale-out part's samples are files its workers read: a media root of the run's own.
     media = tempfile.mkdtemp(prefix="max-bench-media-")
     env["MEDIA_ROOT"] = media
+    # Production settings serve the console's static files from collectstatic's manifest.
+    env["STATIC_ROOT"] = os.path.join(media, "static")
     try:
         return measure_all(args, argv, url, env, seeding, started, load_before)
     finally:
@@ -424,6 +441,11 @@ def measure_all(
         inprocess.detail_sample(public_only=True, size=200),
         inprocess.detail_sample(public_only=False, size=200),
     )
+    if args.pages_only:
+        measured = pages.measure_pages(env, args, targets_ids(targets), log)
+        write_section(args.output, pages.section(measured, report.markdown_table), pages.SECTION)
+        log(f"wrote the Console pages section of {args.output}")
+        return 0
     if args.scale_only:
         write_scale_only(
             args.output, run_scale(args, env, targets, tokens), report.Machine.probe(url)
@@ -443,6 +465,8 @@ def measure_all(
     log("replaying the SQL alone with psycopg")
     time_sql(url, results, args.sql_runs)
     stats_bench.replay(url, stats_results, runs=min(args.sql_runs, 3))
+    log("measuring the console's pages")
+    page_results = pages.measure_pages(env, args, targets_ids(targets), log)
     # Last, so the catalog's and the alliance's figures never run beside its workers.
     scaled = None if args.no_scale else run_scale(args, env, targets, tokens)
 
@@ -477,6 +501,9 @@ def measure_all(
             scale.markdown(scaled, table=report.markdown_table) if scaled is not None else None
         ),
     )
+    document = scale.replace_section(
+        document, pages.section(page_results, report.markdown_table), heading=pages.SECTION
+    )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(document, encoding="utf-8")
     log(f"wrote {args.output} ({run.seconds:.0f} s in all)")
@@ -503,6 +530,20 @@ def run_scale(
     print()
     print("\n".join(scale.console_lines(scaled)))
     return scaled
+
+
+def targets_ids(targets: list[Endpoint]) -> list[str]:
+    """The dataset ids the detail endpoints cycle over (the member's sample)."""
+    detail = [t for t in targets if t.kind == "detail" and t.auth == "bearer"]
+    paths = detail[0].paths if detail else ()
+    return [path.rstrip("/").rsplit("/", 1)[-1] for path in paths]
+
+
+def write_section(output: Path, section: list[str], heading: str) -> None:
+    """Rewrite one section of an existing report (or start one with it)."""
+    document = output.read_text(encoding="utf-8") if output.exists() else "# Benchmarks\n"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(scale.replace_section(document, section, heading=heading), encoding="utf-8")
 
 
 def write_scale_only(output: Path, scaled: scale.ScaleResult, machine: report.Machine) -> None:

@@ -449,16 +449,20 @@ SECTION = "## Scale-out"
 
 
 def replace_section(
-    document: str, section: list[str], *, before: str = "## How to reproduce"
+    document: str,
+    section: list[str],
+    *,
+    before: str = "## How to reproduce",
+    heading: str = SECTION,
 ) -> str:
-    """`document` with its "Scale-out" section (up to the next `## ` heading) replaced by
+    """`document` with its `heading` section (up to the next `## ` heading) replaced by
     `section`; inserted before the heading `before` when it has none, else appended."""
     lines = document.splitlines()
     new = list(section)
     if new and new[-1] != "":
         new.append("")
-    if SECTION in lines:
-        start = lines.index(SECTION)
+    if heading in lines:
+        start = lines.index(heading)
         end = next(
             (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
         )

@@ -148,3 +148,23 @@ def test_unknown_pages_answer_with_the_error_page(client: Client, db: None) -> N
     response = client.get("/no-such-page/", HTTP_ACCEPT="text/html")
     assert response.status_code == 404
     assert "text/html" in response["Content-Type"]
+
+
+def test_collectstatic_builds_the_production_manifest(tmp_path, settings) -> None:
+    """The production storage hashes every file and follows its references (a vendored
+    script's source map): a missing one would stop the image build."""
+    from django.contrib.staticfiles.storage import staticfiles_storage
+    from django.core.management import call_command
+    from django.utils.functional import empty
+
+    settings.STATIC_ROOT = str(tmp_path / "static")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    staticfiles_storage._wrapped = empty  # type: ignore[attr-defined]  # re-read STORAGES
+    try:
+        call_command("collectstatic", interactive=False, verbosity=0)
+        assert "console/console.css" in (tmp_path / "static" / "staticfiles.json").read_text()
+    finally:
+        staticfiles_storage._wrapped = empty  # type: ignore[attr-defined]
