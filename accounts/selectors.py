@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -151,6 +152,17 @@ def invitation_list(*, organization: Organization) -> QuerySet[Invitation]:
     by the view: `permissions.can_manage_invitations`)."""
     return Invitation.objects.filter(organization=organization).select_related(
         "organization", "invited_by", "accepted_by"
+    )
+
+
+def invitation_pending_list(*, organization_ids: Collection[int]) -> QuerySet[Invitation]:
+    """Invitations of these organisations still waiting for their invitee (not accepted,
+    revoked or expired): what an organisation admin's home counts."""
+    return Invitation.objects.filter(
+        organization_id__in=organization_ids,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
     )
 
 

@@ -409,7 +409,10 @@ def _serve(host: str, port: int, address: str, env: dict[str, str], *, demo: boo
                 return 1
         if not announced and _serving(host, port):
             announced = True
-            log(f"serving {address}/api/v1/  (docs: {address}/api/docs/); Ctrl-C stops everything")
+            log(
+                f"serving the console at {address}/ and the API at {address}/api/v1/ "
+                f"(docs: {address}/api/docs/); Ctrl-C stops everything"
+            )
         elif not announced and time.monotonic() > deadline:
             log(f"runserver did not answer on {address} within {STARTUP_TIMEOUT:.0f} s")
             return 1

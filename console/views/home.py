@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from accounts.selectors import Actor
+from accounts.selectors import Actor, invitation_pending_list
 from datasets import selectors as dataset_selectors
 from registry import selectors
 from registry.models import SharingRequestState as S
@@ -119,6 +119,13 @@ def home_tiles(actor: Actor) -> list[Tile]:
             _("Datasets whose check failed"),
             dataset_selectors.dataset_check_failed_list(actor=actor),
             _url("console:publish"),
+        )
+    if actor.admin_organization_ids:
+        add(
+            "invitations_pending",
+            _("Invitations waiting to be accepted"),
+            invitation_pending_list(organization_ids=actor.admin_organization_ids),
+            _url("console:organization"),
         )
     if actor.is_secretariat:
         every = selectors.sharing_request_list(actor=actor)

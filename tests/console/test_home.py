@@ -58,7 +58,7 @@ SECRETARIAT = {
 TILES = {
     "member": REQUESTER,
     "steward": REQUESTER | STEWARD,
-    "org_admin": REQUESTER,
+    "org_admin": REQUESTER | {"invitations_pending"},
     "outsider_member": REQUESTER,
     "outsider_steward": REQUESTER | STEWARD,
     "division_lead": {"inbox"},
@@ -157,6 +157,23 @@ def test_the_counts_of_what_waits(world: World, persona: str) -> None:
     response = page_client(world.users, persona).get(reverse("console:home"))
 
     assert tiles(response) == EXPECTED[persona]
+
+
+def test_an_admin_counts_the_invitations_still_waiting(world: World) -> None:
+    from accounts.models import Invitation
+    from accounts.services import invitation_create
+
+    admin = world.users["org_admin"]
+    for email in ("a@new.kr", "b@new.kr", "c@new.kr"):
+        invitation_create(organization=world.acme, email=email, role="member", invited_by=admin)
+    # One expired, one revoked: neither waits any more.
+    Invitation.objects.filter(email="a@new.kr").update(expires_at=timezone.now())
+    Invitation.objects.filter(email="b@new.kr").update(revoked_at=timezone.now())
+
+    response = page_client(world.users, "org_admin").get(reverse("console:home"))
+
+    assert tiles(response)["invitations_pending"] == "1"
+    assert tile_links(response)["invitations_pending"] == reverse("console:organization")
 
 
 def test_the_tiles_link_to_their_lists(world: World) -> None:
