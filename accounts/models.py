@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from common.models import TimeStampedModel
 
@@ -221,10 +222,12 @@ class ApiToken(models.Model):
 
 
 class InvitationStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    ACCEPTED = "accepted", _("Accepted")
-    REVOKED = "revoked", _("Revoked")
-    EXPIRED = "expired", _("Expired")
+    # In context: a revoked invitation is 취소됨 (cancelled), a revoked grant 회수됨 (taken
+    # back); one catalog holds both apps' messages, so the same msgid cannot say both.
+    PENDING = "pending", pgettext_lazy("invitation", "Pending")
+    ACCEPTED = "accepted", pgettext_lazy("invitation", "Accepted")
+    REVOKED = "revoked", pgettext_lazy("invitation", "Revoked")
+    EXPIRED = "expired", pgettext_lazy("invitation", "Expired")
 
 
 class Invitation(models.Model):

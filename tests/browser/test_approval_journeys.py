@@ -150,6 +150,8 @@ def test_a_return_for_changes_and_a_resubmission(
 ) -> None:
     """The steward returns the request from its decision page; the requester reads the comment
     on their request's page, edits it and sends it again; it is back in the steward's inbox."""
+    from playwright.sync_api import expect
+
     set_route(ApprovalRoute.PUBLISHER)
     request = submit()
     item = f"/inbox/{request.pk}/"
@@ -168,7 +170,7 @@ def test_a_return_for_changes_and_a_resubmission(
     assert "Name the models you will train." in requester.locator("#returned-comment").inner_text()
     requester.locator("#resubmit-form #id_justification").fill("Defect detection on press line 3.")
     requester.get_by_role("button", name="Submit again").click()
-    requester.wait_for_load_state()
+    expect(requester.locator("#request-state")).to_have_text("Waiting for the publisher")
     request.refresh_from_db()
     assert request.state == S.AWAITING_PUBLISHER
     assert request.justification == "Defect detection on press line 3."

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import UserFactory
 
@@ -57,8 +58,7 @@ def test_the_language_switch_is_remembered(
     assert page.locator("html").get_attribute("lang") == "ko"
     page.select_option("#language-select", "en")
     page.get_by_role("button", name="변경").click()
-    page.wait_for_load_state()
-    assert page.locator("html").get_attribute("lang") == "en"
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     page.goto(console + "/")
     assert page.locator("html").get_attribute("lang") == "en"
 
