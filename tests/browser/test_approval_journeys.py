@@ -6,6 +6,7 @@ axe-core in both languages."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,9 +14,10 @@ import pytest
 from registry.models import ApprovalRoute, SharingRequest
 from registry.models import SharingRequestState as S
 from tests.personas import World
+from tests.sharing import CSV_BYTES
 
 
-def test_a_request_through_both_approvals(
+def test_a_request_through_both_approvals_to_a_downloaded_file(
     console: str,
     world: World,
     set_route: Callable[..., Any],
@@ -68,6 +70,18 @@ def test_a_request_through_both_approvals(
     request.refresh_from_db()
     assert request.state == S.ACTIVE
     assert "Nothing waits for your decision." in lead.locator("main").inner_text()
+
+    # The requester: the grant on their request's page, and the file through a fresh link.
+    from playwright.sync_api import expect
+
+    requester = session_for(world.users["outsider_member"], language="en")
+    requester.goto(console + f"/sharing-requests/{request.pk}/")
+    expect(requester.locator("#request-state")).to_have_text("Active")
+    requester.get_by_role("button", name="Get download links").click()
+    link = requester.locator("#download-links a", has_text="vibration.csv")
+    with requester.expect_download() as download_info:
+        link.click()
+    assert Path(download_info.value.path()).read_bytes() == CSV_BYTES
 
 
 def test_a_rejection_with_its_reason_reaches_the_requester(
