@@ -87,8 +87,18 @@ def presets(sensitivity: str) -> list[Preset]:
     return result
 
 
+# The API's detail for these codes names what a script sends; the wizard says what to click.
+PAGE_DETAILS = {
+    "no_schema": _(
+        "The version has no schema yet: review the columns the check proposed (step 3); "
+        "saving the draft or publishing accepts them."
+    ),
+}
+
+
 def missing_in_words(missing: list[dict[str, str]]) -> list[dict[str, str]]:
-    """`missing` with a `label`: the field's name as the forms show it."""
+    """`missing` with a `label`: the field's name as the forms show it; and, where the API's
+    words are for scripts, the wizard's own `detail`."""
     names = {
         field.name: field.verbose_name
         for field in Dataset._meta.get_fields()
@@ -97,6 +107,11 @@ def missing_in_words(missing: list[dict[str, str]]) -> list[dict[str, str]]:
     return [
         {
             **entry,
+            **(
+                {"detail": str(PAGE_DETAILS[entry["code"]])}
+                if entry.get("code") in PAGE_DETAILS
+                else {}
+            ),
             "label": capfirst(
                 str(STEP_LABELS.get(entry["field"]) or names.get(entry["field"]) or entry["field"])
             ),
