@@ -253,23 +253,45 @@ def dataset_create_from_file(
         delimiter=delimiter,
         sheet=sheet,
     )
-    audit_append(
+    _audit_file_added(
         actor=actor,
         action="dataset.created_from_file",
+        dataset=dataset,
+        version=version,
+        distribution=distribution,
+        data_format=data_format,
+        slug=dataset.slug,
+        policy_preset=policy_preset or None,
+    )
+    return dataset, version, distribution, report
+
+
+def _audit_file_added(
+    *,
+    actor: User,
+    action: str,
+    dataset: Dataset,
+    version: DatasetVersion,
+    distribution: Distribution,
+    data_format: str,
+    **extra: Any,
+) -> None:
+    """The audit event of a data file arriving with a new version (call 1, or a new version)."""
+    audit_append(
+        actor=actor,
+        action=action,
         object_type="dataset",
         object_id=dataset.pk,
-        steward_organization_ids=[publisher.pk],
+        steward_organization_ids=[dataset.publisher_id],
         data={
-            "slug": dataset.slug,
+            **extra,
             "version": version.version,
             "distribution": str(distribution.pk),
             "format": data_format,
             "byte_size": distribution.byte_size,
             "sha256": distribution.sha256,
-            "policy_preset": policy_preset or None,
         },
     )
-    return dataset, version, distribution, report
 
 
 def _data_file_checked(
@@ -335,19 +357,13 @@ def version_create_from_file(
         delimiter=delimiter,
         sheet=sheet,
     )
-    audit_append(
+    _audit_file_added(
         actor=actor,
         action="version.created_from_file",
-        object_type="dataset",
-        object_id=dataset.pk,
-        steward_organization_ids=[dataset.publisher_id],
-        data={
-            "version": new.version,
-            "distribution": str(distribution.pk),
-            "format": data_format,
-            "byte_size": distribution.byte_size,
-            "sha256": distribution.sha256,
-        },
+        dataset=dataset,
+        version=new,
+        distribution=distribution,
+        data_format=data_format,
     )
     return new, distribution, report
 
